@@ -1,0 +1,87 @@
+// The one place in the program that knows the four roles of the CGAP portal image.
+// Every other file asks this table; the policy pack keeps its own copy (it is published on its
+// own) and a test checks that the two agree.
+
+export const ROLES = ["wsgi", "indexer", "ingester", "deployment"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** How ECS places a role's tasks: on Fargate Spot or on on-demand Fargate. */
+export type Capacity = "spot" | "on-demand";
+
+export interface RoleSizing {
+    /** Desired task count of the role's service; the deployment role has no service and runs one task on demand. */
+    count: number;
+    cpu: number;
+    memory: number;
+    capacity: Capacity;
+}
+
+export interface RoleSpec {
+    /** ECR tag the role's image is pushed to. */
+    tag: string;
+    /** Script copied in as the image's entrypoint: the `ENTRYPOINT` build arg. */
+    entrypoint: string;
+    /** Container name inside the task definition, as it ran in production. */
+    containerName: string;
+    /** awslogs stream prefix. */
+    logStreamPrefix: string;
+    /** Whether the role runs as a long-lived ECS service (the deployment role is a one-shot task). */
+    hasService: boolean;
+    /** Sizing as it ran in production (cgap-production.md). */
+    defaults: RoleSizing;
+}
+
+export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
+    wsgi: {
+        tag: "latest",
+        entrypoint: "entrypoint.sh",
+        containerName: "WSGI",
+        logStreamPrefix: "cgap-wsgi",
+        hasService: true,
+        defaults: { count: 8, cpu: 256, memory: 512, capacity: "spot" },
+    },
+    indexer: {
+        tag: "latest-indexer",
+        entrypoint: "entrypoint_indexer.sh",
+        containerName: "Indexer",
+        logStreamPrefix: "cgap-indexer",
+        hasService: true,
+        defaults: { count: 4, cpu: 256, memory: 512, capacity: "spot" },
+    },
+    ingester: {
+        tag: "latest-ingester",
+        entrypoint: "entrypoint_ingester.sh",
+        containerName: "Ingester",
+        logStreamPrefix: "cgap-ingester",
+        hasService: true,
+        defaults: { count: 1, cpu: 512, memory: 1024, capacity: "on-demand" },
+    },
+    deployment: {
+        tag: "latest-deployment",
+        entrypoint: "entrypoint_deployment.sh",
+        containerName: "DeploymentAction",
+        logStreamPrefix: "cgap-deployment",
+        hasService: false,
+        defaults: { count: 1, cpu: 256, memory: 512, capacity: "spot" },
+    },
+};
+
+/** The port nginx listens on inside every image; the ALB target group forwards to it. */
+export const CONTAINER_PORT = 8000;
+
+export function isRole(value: string): value is Role {
+    return (ROLES as readonly string[]).includes(value);
+}
+
+/** ECS capacity provider name for a capacity choice. */
+export function capacityProvider(capacity: Capacity): "FARGATE_SPOT" | "FARGATE" {
+    return capacity === "spot" ? "FARGATE_SPOT" : "FARGATE";
+}
+
+/**
+ * The build args the program passes for a role: exactly the ARGs `images/Dockerfile` declares
+ * (a test compares them). Only ENTRYPOINT differs between the four images.
+ */
+export function buildArgs(role: Role, appVersion: string): Record<string, string> {
+    return { CGAP_VERSION: appVersion, ENTRYPOINT: ROLE_SPECS[role].entrypoint };
+}
