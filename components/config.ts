@@ -1,0 +1,395 @@
+// Stack config: parsed and validated in one place, before any resource exists, so a bad value
+// fails the preview with one message and nothing half-applied.
+import * as pulumi from "@pulumi/pulumi";
+import { Capacity, isRole, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
+
+export const CONFIG_NAMESPACE = "cgap";
+
+export const ENVIRONMENTS = ["development", "staging", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const PLATFORMS = {
+    "linux/amd64": "X86_64",
+    "linux/arm64": "ARM64",
+} as const;
+export type Platform = keyof typeof PLATFORMS;
+
+export interface ExistingNetwork {
+    vpcId: string;
+    publicSubnetIds: string[];
+    privateSubnetIds: string[];
+}
+
+export interface ImageSettings {
+    /** cgap-portal release (git tag) built into the images. */
+    appVersion: string;
+    platform: Platform;
+    /** Build the images during `pulumi preview` too (without pushing). */
+    buildOnPreview: boolean;
+}
+
+export interface StackConfig {
+    envName: string;
+    environment: Environment;
+    /** Secrets Manager secret name handed to every container as IDENTITY. */
+    identity: string;
+    /** The network to run in; undefined means the stack creates its own VPC. */
+    network?: ExistingNetwork;
+    sizing: Record<Role, RoleSizing>;
+    /** Roles whose images this update builds and rolls out; the others stay pinned. */
+    rollout: Role[];
+    image: ImageSettings;
+    certificateArn?: string;
+    /** Import an existing ECR repository named envName instead of creating it. */
+    adoptRepository: boolean;
+    indexerIntervalSeconds: number;
+}
+
+/** Every key the stack reads, for the unknown-key check and the README. */
+export const CONFIG_KEYS = [
+    "envName",
+    "environment",
+    "identity",
+    "vpcId",
+    "publicSubnetIds",
+    "privateSubnetIds",
+    "sizing",
+    "rollout",
+    "appVersion",
+    "platform",
+    "buildOnPreview",
+    "certificateArn",
+    "adoptRepository",
+    "indexerIntervalSeconds",
+] as const;
+type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/**
+ * Fargate's CPU units and the memory sizes (MiB) each offers:
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html
+ */
+const FARGATE_SIZES: ReadonlyArray<[cpu: number, memory: number[]]> = [
+    [256, [512, 1024, 2048]],
+    [512, range(1024, 4096, 1024)],
+    [1024, range(2048, 8192, 1024)],
+    [2048, range(4096, 16384, 1024)],
+    [4096, range(8192, 30720, 1024)],
+    [8192, range(16384, 61440, 4096)],
+    [16384, range(32768, 122880, 8192)],
+];
+
+function range(from: number, to: number, step: number): number[] {
+    const values: number[] = [];
+    for (let v = from; v <= to; v += step) {
+        values.push(v);
+    }
+    return values;
+}
+
+export function fargateMemoryFor(cpu: number): number[] | undefined {
+    return FARGATE_SIZES.find(([c]) => c === cpu)?.[1];
+}
+
+/** The stack refuses to preview with these; the message lists every problem at once. */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(
+            `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+const ENV_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const GIT_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const SIZING_FIELDS = ["count", "cpu", "memory", "capacity"] as const;
+const CAPACITIES: readonly Capacity[] = ["spot", "on-demand"];
+
+/**
+ * Parses the `cgap:` namespace of the stack config. `raw` maps keys without the namespace to the
+ * strings Pulumi hands the program (structured values arrive as JSON text).
+ */
+export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>): StackConfig {
+    const problems: string[] = [];
+    const reader = new Reader(raw, problems);
+
+    for (const name of Object.keys(raw)) {
+        if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
+            problems.push(`${key(name)} is not a setting of this stack; known keys: ${CONFIG_KEYS.join(", ")}.`);
+        }
+    }
+
+    const envName = reader.required("envName", (v) =>
+        ENV_NAME.test(v) && v.length <= 40
+            ? v
+            : fail(`must be lower-case letters, digits and single hyphens, at most 40 characters (e.g. cgap-mastertest)`),
+    );
+    const environment = reader.required("environment", (v) => oneOf(v, ENVIRONMENTS));
+    const identity = reader.required("identity", (v) =>
+        SECRET_NAME.test(v) ? v : fail("must be a Secrets Manager secret name (letters, digits and /_+=.@-)"),
+    );
+    const appVersion = reader.required("appVersion", (v) =>
+        GIT_REF.test(v) ? v : fail("must be a cgap-portal git tag or branch, e.g. v8.7.0"),
+    );
+
+    return finish(problems, {
+        envName,
+        environment,
+        identity,
+        network: parseNetwork(reader, problems),
+        sizing: parseSizing(reader, problems),
+        rollout: reader.optional("rollout", parseRollout) ?? [...ROLES],
+        image: {
+            appVersion,
+            platform: reader.optional("platform", (v) => oneOf(v, Object.keys(PLATFORMS) as Platform[])) ?? "linux/amd64",
+            buildOnPreview: reader.optional("buildOnPreview", parseBoolean) ?? false,
+        },
+        certificateArn: reader.optional("certificateArn", (v) =>
+            ACM_ARN.test(v) ? v : fail("must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>"),
+        ),
+        adoptRepository: reader.optional("adoptRepository", parseBoolean) ?? false,
+        indexerIntervalSeconds:
+            reader.optional("indexerIntervalSeconds", (v) => integerIn(JSON.parse(v), 1, 3600)) ?? 3,
+    });
+}
+
+/** Reads the `cgap:` namespace of the running stack's config. */
+export function loadStackConfig(): StackConfig {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (key.startsWith(prefix)) {
+            raw[key.slice(prefix.length)] = value;
+        }
+    }
+    return parseStackConfig(raw);
+}
+
+const NETWORK_KEYS = ["vpcId", "publicSubnetIds", "privateSubnetIds"] as const;
+
+function parseNetwork(reader: Reader, problems: string[]): ExistingNetwork | undefined {
+    const vpcId = reader.optional("vpcId", (v) => (VPC_ID.test(v) ? v : fail("must look like vpc-0123456789abcdef0")));
+    const publicSubnetIds = reader.optional("publicSubnetIds", (v) => subnetList(v, 2));
+    const privateSubnetIds = reader.optional("privateSubnetIds", (v) => subnetList(v, 1));
+    const missing = NETWORK_KEYS.filter((k) => !reader.has(k));
+    if (missing.length === NETWORK_KEYS.length) {
+        return undefined;
+    }
+    if (missing.length > 0) {
+        const present = NETWORK_KEYS.filter((k) => reader.has(k));
+        problems.push(
+            `${present.map(key).join(", ")} set without ${missing.map(key).join(", ")}: ` +
+                "give all three to run in an existing network, or none to let the stack create its VPC.",
+        );
+        return undefined;
+    }
+    if (!vpcId || !publicSubnetIds || !privateSubnetIds) {
+        return undefined; // each malformed value is already a problem
+    }
+    const shared = publicSubnetIds.filter((s) => privateSubnetIds.includes(s));
+    if (shared.length > 0) {
+        problems.push(
+            `${key("publicSubnetIds")} and ${key("privateSubnetIds")} share ${shared.join(", ")}: tasks must run in private subnets only.`,
+        );
+    }
+    return { vpcId, publicSubnetIds, privateSubnetIds };
+}
+
+function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizing> {
+    const overrides = reader.optional("sizing", (v) => {
+        const parsed: unknown = JSON.parse(v);
+        if (!isPlainObject(parsed)) {
+            return fail(`must be a map of role to { count, cpu, memory, capacity }, e.g. { wsgi: { count: 8 } }`);
+        }
+        return parsed;
+    });
+    const sizing = Object.fromEntries(ROLES.map((r) => [r, { ...ROLE_SPECS[r].defaults }])) as Record<Role, RoleSizing>;
+    for (const [role, given] of Object.entries(overrides ?? {})) {
+        const at = `${key("sizing")}.${role}`;
+        if (!isRole(role)) {
+            problems.push(`${at}: "${role}" is not a role; roles are ${ROLES.join(", ")}.`);
+            continue;
+        }
+        if (!isPlainObject(given)) {
+            problems.push(`${at} must be a map with any of ${SIZING_FIELDS.join(", ")}.`);
+            continue;
+        }
+        for (const [field, value] of Object.entries(given)) {
+            const problem = applySizingField(role, sizing[role], field, value);
+            if (problem) {
+                problems.push(`${at}.${field} ${problem}`);
+            }
+        }
+    }
+    for (const role of ROLES) {
+        const { cpu, memory } = sizing[role];
+        const offered = fargateMemoryFor(cpu);
+        if (!offered) {
+            problems.push(
+                `${key("sizing")}.${role}.cpu is ${cpu}; Fargate offers ${FARGATE_SIZES.map(([c]) => c).join(", ")}.`,
+            );
+        } else if (!offered.includes(memory)) {
+            problems.push(
+                `${key("sizing")}.${role}: Fargate does not offer ${memory} MiB with ${cpu} CPU units; ` +
+                    `with ${cpu} it offers ${offered.join(", ")} MiB.`,
+            );
+        }
+    }
+    return sizing;
+}
+
+/** Returns a problem (the part after the key), or undefined when the field was applied. */
+function applySizingField(role: Role, target: RoleSizing, field: string, value: unknown): string | undefined {
+    switch (field) {
+        case "count":
+            if (!ROLE_SPECS[role].hasService) {
+                return "is not used: the deployment role has no service and runs one task on demand.";
+            }
+            if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+                return `is ${JSON.stringify(value)}; it must be a whole number of tasks, 0 or more.`;
+            }
+            target.count = value;
+            return undefined;
+        case "cpu":
+        case "memory":
+            if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+                return `is ${JSON.stringify(value)}; it must be a positive whole number (${field === "cpu" ? "CPU units" : "MiB"}).`;
+            }
+            target[field] = value;
+            return undefined;
+        case "capacity":
+            if (!CAPACITIES.includes(value as Capacity)) {
+                return `is ${JSON.stringify(value)}; allowed: ${CAPACITIES.join(", ")}.`;
+            }
+            target.capacity = value as Capacity;
+            return undefined;
+        default:
+            return `is not a sizing field; fields are ${SIZING_FIELDS.join(", ")}.`;
+    }
+}
+
+function parseRollout(value: string): Role[] {
+    const roles = listOf(value);
+    const unknown = roles.filter((r) => !isRole(r));
+    if (unknown.length > 0) {
+        return fail(`names ${unknown.map((r) => `"${r}"`).join(", ")}; roles are ${ROLES.join(", ")}`);
+    }
+    const duplicated = roles.filter((r, i) => roles.indexOf(r) !== i);
+    if (duplicated.length > 0) {
+        return fail(`names ${duplicated.join(", ")} more than once`);
+    }
+    return roles as Role[];
+}
+
+function subnetList(value: string, atLeast: number): string[] {
+    const ids = listOf(value);
+    const malformed = ids.filter((id) => !SUBNET_ID.test(id));
+    if (malformed.length > 0) {
+        return fail(`has ${malformed.map((id) => `"${id}"`).join(", ")}; subnet ids look like subnet-0123456789abcdef0`);
+    }
+    if (ids.length < atLeast) {
+        return fail(`needs at least ${atLeast} subnet${atLeast === 1 ? "" : "s"} (in different availability zones)`);
+    }
+    return ids;
+}
+
+/** A list given as YAML/JSON list or as comma-separated text (`pulumi config set cgap:rollout wsgi,indexer`). */
+function listOf(value: string): string[] {
+    const trimmed = value.trim();
+    if (trimmed.startsWith("[")) {
+        const parsed: unknown = JSON.parse(trimmed);
+        if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "string")) {
+            return fail("must be a list of strings");
+        }
+        return parsed.map((v) => v.trim());
+    }
+    return trimmed === "" ? [] : trimmed.split(",").map((v) => v.trim());
+}
+
+function parseBoolean(value: string): boolean {
+    if (value === "true" || value === "false") {
+        return value === "true";
+    }
+    return fail("must be true or false");
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[]): T {
+    return (allowed as readonly string[]).includes(value) ? (value as T) : fail(`allowed: ${allowed.join(", ")}`);
+}
+
+function integerIn(value: unknown, min: number, max: number): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+        return fail(`must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function key(name: string): string {
+    return `${CONFIG_NAMESPACE}:${name}`;
+}
+
+/** Thrown by value parsers; the reader turns it into a problem naming the key and the value. */
+class ValueProblem extends Error {}
+
+function fail(reason: string): never {
+    throw new ValueProblem(reason);
+}
+
+class Reader {
+    constructor(
+        private readonly raw: Readonly<Record<string, string | undefined>>,
+        private readonly problems: string[],
+    ) {}
+
+    has(name: string): boolean {
+        return this.raw[name] !== undefined;
+    }
+
+    optional<T>(name: ConfigKey, parse: (value: string) => T): T | undefined {
+        const value = this.raw[name];
+        if (value === undefined) {
+            return undefined;
+        }
+        try {
+            return parse(value);
+        } catch (err) {
+            if (err instanceof ValueProblem) {
+                this.problems.push(`${key(name)} is ${JSON.stringify(value)}; it ${describe(err.message)}.`);
+            } else if (err instanceof SyntaxError) {
+                this.problems.push(`${key(name)} is not valid JSON/YAML (${err.message}): ${JSON.stringify(value)}.`);
+            } else {
+                throw err;
+            }
+            return undefined;
+        }
+    }
+
+    required<T>(name: ConfigKey, parse: (value: string) => T): T {
+        if (!this.has(name) || this.raw[name]?.trim() === "") {
+            this.problems.push(`${key(name)} is required; set it with \`pulumi config set ${key(name)} <value>\`.`);
+            return undefined as T;
+        }
+        return this.optional(name, parse) as T;
+    }
+}
+
+/** "allowed: a, b" reads "it must be one of a, b"; other reasons already read as a predicate. */
+function describe(reason: string): string {
+    return reason.startsWith("allowed: ") ? `must be one of ${reason.slice("allowed: ".length)}` : reason;
+}
+
+function finish(problems: string[], config: StackConfig): StackConfig {
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return config;
+}

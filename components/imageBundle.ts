@@ -1,0 +1,134 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
+import * as path from "path";
+import { ImageSettings } from "./config";
+import { buildArgs, Role, ROLE_SPECS, ROLES } from "./roles";
+
+export interface ImageBundleArgs {
+    repository: aws.ecr.Repository;
+    /** docker.Image `registry` input. */
+    credentials: docker.types.input.Registry;
+    /** Roles this update builds and pushes; every other role stays pinned to its tag's digest in ECR. */
+    rollout: readonly Role[];
+    image: ImageSettings;
+    /** The build context all four images share; its Dockerfile is `<context>/Dockerfile`. */
+    context?: string;
+}
+
+/** The build context shared by the four images, relative to the project (the program's cwd). */
+export const IMAGES_CONTEXT = "images";
+
+const PUSHED_DIGEST = /@(sha256:[0-9a-f]{64})$/;
+
+/**
+ * The four role images of one build. A role in `rollout` is a docker.Image built from the shared
+ * context with its own ENTRYPOINT and pushed to its tag. A role left out is not declared as an
+ * image at all: its reference is the digest its tag has in ECR right now, so its task definition
+ * keeps exactly the image it runs (no new revision, no redeploy) and nothing about it changes in
+ * the preview the policy pack judges.
+ */
+export class ImageBundle extends pulumi.ComponentResource {
+    /** Digest-pinned reference per role, `<repositoryUrl>@sha256:<hex>`: what task definitions name. */
+    readonly refs: Record<Role, pulumi.Output<string>>;
+    /** The docker.Image resources of the roles being rolled out. */
+    readonly images: Partial<Record<Role, docker.Image>> = {};
+
+    constructor(name: string, args: ImageBundleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cgap:images:ImageBundle", name, {}, opts);
+
+        const context = args.context ?? IMAGES_CONTEXT;
+        const repositoryUrl = args.repository.repositoryUrl;
+        const pinned = ROLES.filter((r) => !args.rollout.includes(r));
+        const registryTags = pinned.length > 0 ? this.tagsInRegistry(args.repository) : undefined;
+
+        const refs = {} as Record<Role, pulumi.Output<string>>;
+        for (const role of ROLES) {
+            const { tag } = ROLE_SPECS[role];
+            if (args.rollout.includes(role)) {
+                const image = new docker.Image(
+                    `${name}-${role}`,
+                    {
+                        imageName: pulumi.interpolate`${repositoryUrl}:${tag}`,
+                        build: {
+                            context,
+                            dockerfile: path.posix.join(context, "Dockerfile"),
+                            args: buildArgs(role, args.image.appVersion),
+                            platform: args.image.platform,
+                            builderVersion: "BuilderBuildKit",
+                        },
+                        registry: args.credentials,
+                        skipPush: false,
+                        buildOnPreview: args.image.buildOnPreview,
+                    },
+                    { parent: this },
+                );
+                this.images[role] = image;
+                refs[role] = pulumi
+                    .all([repositoryUrl, image.repoDigest])
+                    .apply(([url, repoDigest]) => pushedRef(url, tag, repoDigest, this));
+            } else {
+                refs[role] = pulumi
+                    .all([repositoryUrl, registryTags!])
+                    .apply(([url, tags]) => pinnedRef(url, tag, role, tags, this));
+            }
+        }
+        this.refs = refs;
+        this.registerOutputs({ refs });
+    }
+
+    /** Tag to digest for every tagged image in the repository, looked up once for all pinned roles. */
+    private tagsInRegistry(repository: aws.ecr.Repository): pulumi.Output<Record<string, string>> {
+        // dependsOn: when the repository is created in this same run there is nothing to look up yet,
+        // and the lookup resolves as unknown in the preview instead of failing.
+        const listed = aws.ecr.getImagesOutput(
+            { repositoryName: repository.name },
+            { parent: this, dependsOn: [repository] },
+        );
+        return listed.imageIds.apply((ids) =>
+            Object.fromEntries(ids.filter((i) => i.imageTag).map((i) => [i.imageTag as string, i.imageDigest])),
+        );
+    }
+}
+
+/** The reference a freshly pushed image is named by: the repository plus the digest it was pushed as. */
+export function pushedRef(
+    repositoryUrl: string,
+    tag: string,
+    repoDigest: string | undefined,
+    resource: pulumi.Resource,
+): string {
+    const digest = repoDigest ? PUSHED_DIGEST.exec(repoDigest)?.[1] : undefined;
+    if (digest) {
+        return `${repositoryUrl}@${digest}`;
+    }
+    if (pulumi.runtime.isDryRun()) {
+        // A preview builds nothing it pushes: the digest is not known until the update.
+        return pulumi.unknown as unknown as string;
+    }
+    throw new pulumi.ResourceError(
+        `The image for tag "${tag}" reported no pushed digest (repoDigest ${JSON.stringify(repoDigest)}); ` +
+            "task definitions name images by digest, so this rollout cannot continue. Check that the push to ECR succeeded.",
+        resource,
+    );
+}
+
+/** The reference a role left out of the rollout keeps: its tag's digest in ECR as of now. */
+export function pinnedRef(
+    repositoryUrl: string,
+    tag: string,
+    role: Role,
+    tagDigests: Record<string, string>,
+    resource: pulumi.Resource,
+): string {
+    const digest = tagDigests[tag];
+    if (!digest) {
+        throw new pulumi.ResourceError(
+            `The role "${role}" is left out of cgap:rollout, so it keeps the image its tag "${tag}" has in ECR, ` +
+                `but ${repositoryUrl} has no image tagged "${tag}" yet. Add ${role} to cgap:rollout ` +
+                "(or remove cgap:rollout to roll out all four) for this first rollout.",
+            resource,
+        );
+    }
+    return `${repositoryUrl}@${digest}`;
+}

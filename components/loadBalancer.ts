@@ -1,0 +1,163 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { CONTAINER_PORT } from "./roles";
+
+export interface PortalLoadBalancerArgs {
+    vpcId: pulumi.Input<string>;
+    publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** ACM certificate for HTTPS; with it, HTTP only redirects to HTTPS. */
+    certificateArn?: string;
+    /** Refuse to delete the ALB (production). */
+    deletionProtection: boolean;
+}
+
+/** The WSGI health check, as the ECS stack ran it. */
+export const HEALTH_CHECK = { path: "/health?format=json", interval: 60, timeout: 10, matcher: "200" } as const;
+
+/** Current TLS 1.3 policy with TLS 1.2 fallback. */
+const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/**
+ * The internet-facing ALB in front of the WSGI tasks, and the pair of security groups that confines
+ * the containers to traffic from it.
+ */
+export class PortalLoadBalancer extends pulumi.ComponentResource {
+    readonly targetGroup: aws.lb.TargetGroup;
+    /** The listeners a service must wait for: ECS cannot attach to a target group no load balancer uses yet. */
+    readonly listeners: aws.lb.Listener[];
+    /** Security group for every task: port 8000 from the ALB only. */
+    readonly containerSecurityGroupId: pulumi.Output<string>;
+    readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: PortalLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cgap:network:PortalLoadBalancer", name, {}, opts);
+        const https = args.certificateArn !== undefined;
+
+        const albSg = new aws.ec2.SecurityGroup(
+            `${name}-alb-sg`,
+            { vpcId: args.vpcId, description: "CGAP portal load balancer: HTTP(S) from the internet" },
+            { parent: this },
+        );
+        const containerSg = new aws.ec2.SecurityGroup(
+            `${name}-container-sg`,
+            { vpcId: args.vpcId, description: "CGAP portal tasks: port 8000 from the load balancer only" },
+            { parent: this },
+        );
+
+        const publicPorts = https ? [80, 443] : [80];
+        for (const port of publicPorts) {
+            for (const [family, cidr] of [["ipv4", "0.0.0.0/0"], ["ipv6", "::/0"]] as const) {
+                new aws.vpc.SecurityGroupIngressRule(
+                    `${name}-alb-in-${port}-${family}`,
+                    {
+                        securityGroupId: albSg.id,
+                        ipProtocol: "tcp",
+                        fromPort: port,
+                        toPort: port,
+                        ...(family === "ipv4" ? { cidrIpv4: cidr } : { cidrIpv6: cidr }),
+                        description: `HTTP${port === 443 ? "S" : ""} from the internet`,
+                    },
+                    { parent: this },
+                );
+            }
+        }
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-alb-out-containers`,
+            {
+                securityGroupId: albSg.id,
+                ipProtocol: "tcp",
+                fromPort: CONTAINER_PORT,
+                toPort: CONTAINER_PORT,
+                referencedSecurityGroupId: containerSg.id,
+                description: "To the portal's nginx",
+            },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-container-in-alb`,
+            {
+                securityGroupId: containerSg.id,
+                ipProtocol: "tcp",
+                fromPort: CONTAINER_PORT,
+                toPort: CONTAINER_PORT,
+                referencedSecurityGroupId: albSg.id,
+                description: "From the load balancer",
+            },
+            { parent: this },
+        );
+        // The app reaches RDS, Elasticsearch, SQS, Secrets Manager and ECR at addresses this stack
+        // does not own; egress is not exposure.
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-container-out`,
+            { securityGroupId: containerSg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "Outbound" },
+            { parent: this },
+        );
+
+        const alb = new aws.lb.LoadBalancer(
+            `${name}-alb`,
+            {
+                loadBalancerType: "application",
+                internal: false,
+                securityGroups: [albSg.id],
+                subnets: args.publicSubnetIds,
+                dropInvalidHeaderFields: true,
+                enableDeletionProtection: args.deletionProtection,
+            },
+            { parent: this },
+        );
+
+        this.targetGroup = new aws.lb.TargetGroup(
+            `${name}-wsgi`,
+            {
+                vpcId: args.vpcId,
+                targetType: "ip",
+                port: CONTAINER_PORT,
+                protocol: "HTTP",
+                deregistrationDelay: 30,
+                healthCheck: {
+                    path: HEALTH_CHECK.path,
+                    interval: HEALTH_CHECK.interval,
+                    timeout: HEALTH_CHECK.timeout,
+                    matcher: HEALTH_CHECK.matcher,
+                    protocol: "HTTP",
+                },
+            },
+            { parent: this },
+        );
+
+        const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
+        const http = new aws.lb.Listener(
+            `${name}-http`,
+            {
+                loadBalancerArn: alb.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: https
+                    ? [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }]
+                    : forward,
+            },
+            { parent: this },
+        );
+        this.listeners = [http];
+        if (https) {
+            this.listeners.push(
+                new aws.lb.Listener(
+                    `${name}-https`,
+                    {
+                        loadBalancerArn: alb.arn,
+                        port: 443,
+                        protocol: "HTTPS",
+                        certificateArn: args.certificateArn,
+                        sslPolicy: SSL_POLICY,
+                        defaultActions: forward,
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        this.containerSecurityGroupId = containerSg.id;
+        this.url = pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}`;
+        this.registerOutputs({ url: this.url, targetGroupArn: this.targetGroup.arn });
+    }
+}

@@ -1,0 +1,173 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { Environment, Platform, PLATFORMS } from "./config";
+import { capacityProvider, CONTAINER_PORT, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
+import { TaskRoles } from "./taskRoles";
+
+export interface PortalServicesArgs {
+    envName: string;
+    environment: Environment;
+    identity: string;
+    sizing: Record<Role, RoleSizing>;
+    /** Digest-pinned image reference per role. */
+    images: Record<Role, pulumi.Input<string>>;
+    platform: Platform;
+    indexerIntervalSeconds: number;
+    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    containerSecurityGroupId: pulumi.Input<string>;
+    /** Where WSGI registers its tasks, and the listeners that must exist first. */
+    wsgiTargetGroupArn: pulumi.Input<string>;
+    listeners: pulumi.Resource[];
+    repositoryArn: pulumi.Input<string>;
+    queueArns: pulumi.Input<string>[];
+}
+
+/** Log retention, as the ECS stack ran it. */
+const LOG_RETENTION_DAYS = 365;
+
+/**
+ * The ECS side of the portal: the cluster, one log group, a task definition per role, and a service
+ * for each long-running role. The deployment role gets a task definition only: it runs once per
+ * rollout, on demand.
+ */
+export class PortalServices extends pulumi.ComponentResource {
+    readonly cluster: aws.ecs.Cluster;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    readonly taskDefinitions: Record<Role, aws.ecs.TaskDefinition>;
+    readonly services: Partial<Record<Role, aws.ecs.Service>> = {};
+    /** ECS service name per long-running role. */
+    readonly serviceNames: Partial<Record<Role, pulumi.Output<string>>> = {};
+
+    constructor(name: string, args: PortalServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cgap:ecs:PortalServices", name, {}, opts);
+
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            { name: `/ecs/${args.envName}`, retentionInDays: LOG_RETENTION_DAYS },
+            { parent: this, retainOnDelete: true },
+        );
+
+        this.cluster = new aws.ecs.Cluster(
+            `${name}-cluster`,
+            { name: args.envName, settings: [{ name: "containerInsights", value: "enabled" }] },
+            { parent: this },
+        );
+        const capacityProviders = new aws.ecs.ClusterCapacityProviders(
+            `${name}-capacity`,
+            { clusterName: this.cluster.name, capacityProviders: ["FARGATE", "FARGATE_SPOT"] },
+            { parent: this },
+        );
+
+        const roles = new TaskRoles(
+            `${name}-roles`,
+            {
+                envName: args.envName,
+                identity: args.identity,
+                repositoryArn: args.repositoryArn,
+                logGroupArn: this.logGroup.arn,
+                queueArns: args.queueArns,
+            },
+            { parent: this },
+        );
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+
+        this.taskDefinitions = {} as Record<Role, aws.ecs.TaskDefinition>;
+        for (const role of ROLES) {
+            const spec = ROLE_SPECS[role];
+            const sizing = args.sizing[role];
+            this.taskDefinitions[role] = new aws.ecs.TaskDefinition(
+                `${name}-${role}`,
+                {
+                    family: `${args.envName}-${role}`,
+                    requiresCompatibilities: ["FARGATE"],
+                    networkMode: "awsvpc",
+                    cpu: String(sizing.cpu),
+                    memory: String(sizing.memory),
+                    runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: PLATFORMS[args.platform] },
+                    executionRoleArn: roles.executionRoleArn,
+                    taskRoleArn: roles.taskRoleArn,
+                    containerDefinitions: pulumi.jsonStringify([
+                        {
+                            name: spec.containerName,
+                            image: args.images[role],
+                            essential: true,
+                            // The tag decides the role; the image's own ENTRYPOINT runs, never overridden.
+                            portMappings: role === "wsgi" ? [{ containerPort: CONTAINER_PORT, protocol: "tcp" }] : [],
+                            environment: containerEnvironment(role, args),
+                            logConfiguration: {
+                                logDriver: "awslogs",
+                                options: {
+                                    "awslogs-group": this.logGroup.name,
+                                    "awslogs-region": region,
+                                    "awslogs-stream-prefix": spec.logStreamPrefix,
+                                },
+                            },
+                        },
+                    ]),
+                },
+                { parent: this },
+            );
+        }
+
+        for (const role of ROLES.filter((r) => ROLE_SPECS[r].hasService)) {
+            const sizing = args.sizing[role];
+            const isWsgi = role === "wsgi";
+            this.services[role] = new aws.ecs.Service(
+                `${name}-${role}`,
+                {
+                    name: `${args.envName}-${role}`,
+                    cluster: this.cluster.arn,
+                    taskDefinition: this.taskDefinitions[role].arn,
+                    desiredCount: sizing.count,
+                    // A capacity provider strategy and never a launch type: ECS rejects both together.
+                    capacityProviderStrategies: [{ capacityProvider: capacityProvider(sizing.capacity), weight: 1 }],
+                    platformVersion: "LATEST",
+                    networkConfiguration: {
+                        subnets: args.privateSubnetIds,
+                        securityGroups: [args.containerSecurityGroupId],
+                        assignPublicIp: false,
+                    },
+                    deploymentCircuitBreaker: { enable: true, rollback: true },
+                    deploymentMinimumHealthyPercent: 100,
+                    deploymentMaximumPercent: 200,
+                    propagateTags: "SERVICE",
+                    enableEcsManagedTags: true,
+                    ...(isWsgi
+                        ? {
+                              loadBalancers: [
+                                  {
+                                      targetGroupArn: args.wsgiTargetGroupArn,
+                                      containerName: ROLE_SPECS.wsgi.containerName,
+                                      containerPort: CONTAINER_PORT,
+                                  },
+                              ],
+                              healthCheckGracePeriodSeconds: 120,
+                          }
+                        : {}),
+                    // `pulumi up` returns once the new WSGI tasks serve: the moment the deployment task may run.
+                    waitForSteadyState: isWsgi,
+                },
+                { parent: this, dependsOn: [capacityProviders, ...(isWsgi ? args.listeners : [])] },
+            );
+            this.serviceNames[role] = this.services[role].name;
+        }
+
+        this.registerOutputs({
+            clusterName: this.cluster.name,
+            serviceNames: this.serviceNames,
+            logGroupName: this.logGroup.name,
+        });
+    }
+}
+
+/** Settings reach the app through its identity secret; the environment names only the secret and the role's knobs. */
+function containerEnvironment(role: Role, args: PortalServicesArgs): { name: string; value: string }[] {
+    const environment = [
+        { name: "IDENTITY", value: args.identity },
+        { name: "CGAP_ENVIRONMENT", value: args.environment },
+    ];
+    if (role === "indexer") {
+        environment.push({ name: "INDEXER_INTERVAL_SECONDS", value: String(args.indexerIntervalSeconds) });
+    }
+    return environment;
+}

@@ -1,0 +1,65 @@
+// The CGAP portal on ECS: four images of one build, rolled out together.
+import { loadStackConfig } from "./components/config";
+import { ImageBundle } from "./components/imageBundle";
+import { PortalLoadBalancer } from "./components/loadBalancer";
+import { Network } from "./components/network";
+import { IngestionQueues } from "./components/queues";
+import { ImageRegistry } from "./components/registry";
+import { capacityProvider, ROLE_SPECS, ROLES } from "./components/roles";
+import { PortalServices } from "./components/services";
+
+const config = loadStackConfig();
+
+const network = new Network("cgap", { existing: config.network });
+const registry = new ImageRegistry("cgap", { repositoryName: config.envName, adopt: config.adoptRepository });
+const bundle = new ImageBundle("cgap", {
+    repository: registry.repository,
+    credentials: registry.credentials,
+    rollout: config.rollout,
+    image: config.image,
+});
+const queues = new IngestionQueues("cgap", { envName: config.envName });
+const loadBalancer = new PortalLoadBalancer("cgap", {
+    vpcId: network.vpcId,
+    publicSubnetIds: network.publicSubnetIds,
+    certificateArn: config.certificateArn,
+    deletionProtection: config.environment === "production",
+});
+const portal = new PortalServices("cgap", {
+    envName: config.envName,
+    environment: config.environment,
+    identity: config.identity,
+    sizing: config.sizing,
+    images: bundle.refs,
+    platform: config.image.platform,
+    indexerIntervalSeconds: config.indexerIntervalSeconds,
+    privateSubnetIds: network.privateSubnetIds,
+    containerSecurityGroupId: loadBalancer.containerSecurityGroupId,
+    wsgiTargetGroupArn: loadBalancer.targetGroup.arn,
+    listeners: loadBalancer.listeners,
+    repositoryArn: registry.repositoryArn,
+    queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
+});
+
+export const portalUrl = loadBalancer.url;
+export const clusterName = portal.cluster.name;
+export const repositoryName = registry.repositoryName;
+export const repositoryUrl = registry.repositoryUrl;
+export const serviceNames = portal.serviceNames;
+export const tags = Object.fromEntries(ROLES.map((role) => [role, ROLE_SPECS[role].tag]));
+/** What each task definition runs: `<repositoryUrl>@sha256:<digest>`. */
+export const images = bundle.refs;
+export const rollout = config.rollout;
+/** Everything `npm run deployment-task` needs to start the one-shot deployment task. */
+export const deploymentTask = {
+    cluster: portal.cluster.name,
+    taskDefinitionArn: portal.taskDefinitions.deployment.arn,
+    containerName: ROLE_SPECS.deployment.containerName,
+    subnets: network.privateSubnetIds,
+    securityGroups: [loadBalancer.containerSecurityGroupId],
+    assignPublicIp: "DISABLED",
+    capacityProvider: capacityProvider(config.sizing.deployment.capacity),
+    logGroupName: portal.logGroup.name,
+    logStreamPrefix: ROLE_SPECS.deployment.logStreamPrefix,
+};
+export const ingestionQueueUrl = queues.queue.url;
