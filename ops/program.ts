@@ -1,0 +1,308 @@
+// Runs the real program (index.ts) under Pulumi's mocks with a stack's real config file, and
+// records every resource it registers: what the tests assert on and what the offline check
+// judges with the policy pack. No cloud account and no Pulumi CLI are involved, so every
+// cloud-side value (account, ARNs, digests in ECR) is a placeholder made here.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+
+export const PROJECT = "cgap";
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+export const PLACEHOLDER_ACCOUNT = "123456789012";
+
+/** The analyzer's marker for a value not known until the update (the engine's UnknownStringValue). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface RunOptions {
+    /** Stack name; its config comes from `Pulumi.<stack>.yaml`. */
+    stack: string;
+    /** Config values laid over the file's, keyed with their namespace (`cgap:rollout`). */
+    config?: Record<string, string>;
+    /** Run as `pulumi preview` (true) or as the update of `pulumi up` (false). */
+    preview: boolean;
+    /**
+     * Preview of a stack that does not exist yet: nothing the cloud computes is known. Otherwise the
+     * preview is of an existing stack, whose unchanged resources have known outputs.
+     */
+    firstRollout?: boolean;
+    /** Tag to digest in ECR before the run; defaults to a placeholder digest for each role tag. */
+    registry?: Record<string, string>;
+}
+
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    urn: string;
+    parent?: string;
+    /** URNs of the resources this one depends on (dependsOn and inputs). */
+    dependencies: string[];
+    custom: boolean;
+    /** The existing cloud id given as `import`, if any. */
+    importId?: string;
+    /** Inputs as the engine receives them: unknowns as UNKNOWN, secrets wrapped. */
+    inputs: Record<string, unknown>;
+    /** Inputs as plain values (unknowns and secrets unwrapped), for assertions. */
+    plainInputs: Record<string, unknown>;
+    /** Outputs the mocked provider returned. */
+    outputs: Record<string, unknown>;
+}
+
+export interface ProgramResult {
+    resources: RegisteredResource[];
+    /** Stack outputs; unknown ones are undefined. */
+    outputs: Record<string, unknown>;
+}
+
+/** A stack config file that is missing or malformed. */
+export class StackFileError extends Error {}
+
+/** Reads `Pulumi.<stack>.yaml` into the flat map Pulumi hands a program (structured values as JSON). */
+export function readStackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        const known = fs
+            .readdirSync(dir)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter((s): s is string => s !== undefined);
+        throw new StackFileError(`No stack "${stack}": there is no Pulumi.${stack}.yaml (stacks here: ${known.join(", ")}).`);
+    }
+    let parsed: unknown;
+    try {
+        parsed = YAML.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new StackFileError(`Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const config = (parsed as { config?: unknown } | null)?.config ?? {};
+    if (typeof config !== "object" || Array.isArray(config)) {
+        throw new StackFileError(`Pulumi.${stack}.yaml: "config" must be a map of keys to values.`);
+    }
+    return Object.fromEntries(
+        Object.entries(config as Record<string, unknown>).map(([k, v]) => [
+            k.includes(":") ? k : `${PROJECT}:${k}`,
+            typeof v === "object" && v !== null ? JSON.stringify(v) : String(v),
+        ]),
+    );
+}
+
+/** The digest a mocked push reports: a hash of what was built, so equal builds get equal digests. */
+export function mockDigest(seed: unknown): string {
+    return `sha256:${crypto.createHash("sha256").update(JSON.stringify(seed)).digest("hex")}`;
+}
+
+export function placeholderRegistry(): Record<string, string> {
+    return Object.fromEntries(
+        ["latest", "latest-indexer", "latest-ingester", "latest-deployment"].map((tag) => [tag, mockDigest(`ecr:${tag}`)]),
+    );
+}
+
+/**
+ * Runs index.ts once. Runs are sequential: the Pulumi runtime is one per process. A program error
+ * (bad config, a missing image for a pinned role) rejects with that error.
+ */
+export async function runProgram(options: RunOptions): Promise<ProgramResult> {
+    const config = { ...readStackConfig(options.stack), ...options.config };
+    const region = config["aws:region"] ?? "us-east-1";
+    const cloud = new PlaceholderCloud(region, options, options.registry ?? placeholderRegistry());
+    const records = new Map<string, Partial<RegisteredResource>>();
+
+    await pulumi.runtime.setMocks(cloud, PROJECT, options.stack, options.preview);
+    recordRegistrations(records);
+    pulumi.runtime.setAllConfig(config);
+
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+        forgetProgramModules();
+        const outputs = await pulumi.runtime.runInPulumiStack(async () => ({
+            ...require(path.join(PROJECT_DIR, "index.ts")),
+        }));
+        await waitForRPCs();
+        if (failures.length > 0) {
+            throw failures[0];
+        }
+        return {
+            resources: [...records.values()].map((r) => ({ ...r, ...cloud.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource),
+            outputs: (outputs ?? {}) as Record<string, unknown>,
+        };
+    } finally {
+        // Let stray rejections of a failed run land here rather than in the next run.
+        await new Promise((resolve) => setImmediate(resolve));
+        process.off("unhandledRejection", onRejection);
+    }
+}
+
+/** Resources the outputs do not reach may still be registering; wait for every RPC (internal in the SDK's typings). */
+function waitForRPCs(): Promise<void> {
+    return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+/** The program's own modules are loaded afresh each run; the Pulumi SDKs stay loaded. */
+function forgetProgramModules(): void {
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(PROJECT_DIR) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(__dirname)) {
+            delete require.cache[file];
+        }
+    }
+}
+
+/** The mock monitor does not hand mocks a resource's parent or dependencies; record them as they are registered. */
+function recordRegistrations(records: Map<string, Partial<RegisteredResource>>): void {
+    const monitor = settings.getMonitor() as unknown as {
+        registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): void;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        register(req, (err, resp) => {
+            if (!err && resp) {
+                records.set(`${req.getType()}::${req.getName()}`, {
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn: resp.getUrn(),
+                    parent: req.getParent() || undefined,
+                    dependencies: req.getDependenciesList(),
+                    custom: req.getCustom(),
+                    importId: req.getImportid() || undefined,
+                    inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                });
+            }
+            callback(err, resp);
+        });
+    };
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getImportid(): string;
+    getDependenciesList(): string[];
+    getObject(): { toJavaScript(): unknown } | undefined;
+}
+
+type State = Record<string, unknown>;
+
+/**
+ * Mocked providers: each resource gets the outputs its real provider would compute, made from its
+ * name, so runs are repeatable. A docker.Image in a preview gets none (it builds nothing it pushes).
+ */
+class PlaceholderCloud implements pulumi.runtime.Mocks {
+    readonly registered = new Map<string, Pick<RegisteredResource, "plainInputs" | "outputs">>();
+
+    constructor(
+        private readonly region: string,
+        private readonly options: RunOptions,
+        private readonly registry: Record<string, string>,
+    ) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
+        const inputs = args.inputs as State;
+        const id = args.id || this.id(args.type, args.name);
+        const computed = this.options.preview && this.options.firstRollout ? {} : this.computed(args.type, args.name, inputs, id);
+        const state = { ...inputs, ...computed };
+        this.registered.set(`${args.type}::${args.name}`, { plainInputs: inputs, outputs: state });
+        return { id: this.options.preview && this.options.firstRollout ? undefined : id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): State {
+        const inputs = args.inputs as State;
+        switch (args.token) {
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: PLACEHOLDER_ACCOUNT, arn: `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:user/placeholder`, userId: "AIDAPLACEHOLDER", id: PLACEHOLDER_ACCOUNT };
+            case "aws:index/getRegion:getRegion":
+                return { name: this.region, region: this.region, id: this.region, endpoint: `ec2.${this.region}.amazonaws.com`, description: this.region };
+            case "aws:index/getPartition:getPartition":
+                return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+            case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+                return { userName: "AWS", password: "placeholder-ecr-token", authorizationToken: "placeholder", proxyEndpoint: `https://${this.registryHost()}`, expiresAt: "", id: this.region };
+            case "aws:ecr/getImages:getImages":
+                return {
+                    repositoryName: inputs.repositoryName,
+                    region: this.region,
+                    id: String(inputs.repositoryName),
+                    imageIds: Object.entries(this.registry).map(([imageTag, imageDigest]) => ({ imageTag, imageDigest })),
+                };
+            default:
+                throw new Error(`The offline run has no placeholder for the lookup ${args.token}.`);
+        }
+    }
+
+    private registryHost(): string {
+        return `${PLACEHOLDER_ACCOUNT}.dkr.ecr.${this.region}.amazonaws.com`;
+    }
+
+    private id(type: string, name: string): string {
+        const hex = crypto.createHash("sha256").update(`${type}::${name}`).digest("hex").slice(0, 17);
+        const prefixes: Record<string, string> = {
+            "aws:ec2/securityGroup:SecurityGroup": "sg-",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+        };
+        return `${prefixes[type] ?? `${name}-`}${hex}`;
+    }
+
+    private arn(service: string, resource: string): string {
+        return `arn:aws:${service}:${this.region}:${PLACEHOLDER_ACCOUNT}:${resource}`;
+    }
+
+    /** Outputs a real provider computes on create. */
+    private computed(type: string, name: string, inputs: State, id: string): State {
+        const physical = (inputs.name as string | undefined) ?? id;
+        switch (type) {
+            case "aws:ecr/repository:Repository":
+                return {
+                    name: physical,
+                    arn: this.arn("ecr", `repository/${physical}`),
+                    registryId: PLACEHOLDER_ACCOUNT,
+                    repositoryUrl: `${this.registryHost()}/${physical}`,
+                };
+            case "docker:index/image:Image":
+                return this.options.preview ? {} : this.pushed(inputs);
+            case "awsx:ec2:Vpc":
+                return {
+                    vpcId: `vpc-${id.slice(-17)}`,
+                    publicSubnetIds: ["a", "b"].map((az) => `subnet-${mockDigest(`${name}-public-${az}`).slice(7, 24)}`),
+                    privateSubnetIds: ["a", "b"].map((az) => `subnet-${mockDigest(`${name}-private-${az}`).slice(7, 24)}`),
+                };
+            case "aws:ecs/cluster:Cluster":
+                return { name: physical, arn: this.arn("ecs", `cluster/${physical}`) };
+            case "aws:ecs/service:Service":
+                return { name: physical, arn: this.arn("ecs", `service/${physical}`) };
+            case "aws:ecs/taskDefinition:TaskDefinition":
+                return { arn: this.arn("ecs", `task-definition/${inputs.family}:1`), revision: 1 };
+            case "aws:cloudwatch/logGroup:LogGroup":
+                return { name: physical, arn: this.arn("logs", `log-group:${physical}`) };
+            case "aws:sqs/queue:Queue":
+                return {
+                    name: physical,
+                    arn: this.arn("sqs", physical),
+                    url: `https://sqs.${this.region}.amazonaws.com/${PLACEHOLDER_ACCOUNT}/${physical}`,
+                };
+            case "aws:lb/loadBalancer:LoadBalancer":
+                return {
+                    arn: this.arn("elasticloadbalancing", `loadbalancer/app/${id}`),
+                    dnsName: `${id}.${this.region}.elb.amazonaws.com`,
+                };
+            case "aws:iam/role:Role":
+                return { name: id, arn: `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:role/${id}` };
+            default:
+                return { arn: this.arn(type.split(":")[1].split("/")[0], id) };
+        }
+    }
+
+    /** What the docker provider reports after building and pushing. */
+    private pushed(inputs: State): State {
+        const imageName = String(inputs.imageName);
+        const repository = imageName.replace(/:[^:/]+$/, "");
+        const { registry: _credentials, ...build } = inputs;
+        return {
+            repoDigest: `${repository}@${mockDigest(build)}`,
+            baseImageName: imageName,
+            registryServer: repository.split("/")[0],
+        };
+    }
+}
