@@ -36,6 +36,8 @@ export interface RegisteredResource {
     type: string;
     name: string;
     urn: string;
+    /** The cloud id the mocked provider assigned (undefined in a first-rollout preview). */
+    id?: string;
     parent?: string;
     /** URNs of the resources this one depends on (dependsOn and inputs). */
     dependencies: string[];
@@ -112,27 +114,44 @@ export async function runProgram(options: RunOptions): Promise<ProgramResult> {
     recordRegistrations(records);
     pulumi.runtime.setAllConfig(config);
 
-    const failures: unknown[] = [];
-    const onRejection = (reason: unknown) => failures.push(reason);
+    // A program error thrown inside an apply surfaces only as an unhandled rejection (the CLI's
+    // runner reports those and exits); the run it belongs to would otherwise wait forever.
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (onRejection = reject));
     process.on("unhandledRejection", onRejection);
     try {
         forgetProgramModules();
-        const outputs = await pulumi.runtime.runInPulumiStack(async () => ({
-            ...require(path.join(PROJECT_DIR, "index.ts")),
-        }));
-        await waitForRPCs();
-        if (failures.length > 0) {
-            throw failures[0];
-        }
-        return {
-            resources: [...records.values()].map((r) => ({ ...r, ...cloud.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource),
-            outputs: (outputs ?? {}) as Record<string, unknown>,
+        const run = async () => {
+            const outputs = await pulumi.runtime.runInPulumiStack(async () => ({
+                ...(await import(path.join(PROJECT_DIR, "index.ts"))),
+            }));
+            await waitForRPCs();
+            return outputs;
         };
+        const outputs = await Promise.race([run(), failed]);
+        return { resources: collect(records, cloud), outputs: (outputs ?? {}) as Record<string, unknown> };
+    } catch (err) {
+        throw new ProgramError(err, collect(records, cloud));
     } finally {
         // Let stray rejections of a failed run land here rather than in the next run.
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onRejection);
     }
+}
+
+/** A run that failed: the program's own error, and what it had registered by then. */
+export class ProgramError extends Error {
+    constructor(
+        readonly cause: unknown,
+        readonly resources: RegisteredResource[],
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+        this.name = cause instanceof Error ? cause.name : "Error";
+    }
+}
+
+function collect(records: Map<string, Partial<RegisteredResource>>, cloud: PlaceholderCloud): RegisteredResource[] {
+    return [...records.values()].map((r) => ({ ...r, ...cloud.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource);
 }
 
 /** Resources the outputs do not reach may still be registering; wait for every RPC (internal in the SDK's typings). */
@@ -191,7 +210,7 @@ type State = Record<string, unknown>;
  * name, so runs are repeatable. A docker.Image in a preview gets none (it builds nothing it pushes).
  */
 class PlaceholderCloud implements pulumi.runtime.Mocks {
-    readonly registered = new Map<string, Pick<RegisteredResource, "plainInputs" | "outputs">>();
+    readonly registered = new Map<string, Pick<RegisteredResource, "id" | "plainInputs" | "outputs">>();
 
     constructor(
         private readonly region: string,
@@ -202,10 +221,11 @@ class PlaceholderCloud implements pulumi.runtime.Mocks {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
         const inputs = args.inputs as State;
         const id = args.id || this.id(args.type, args.name);
-        const computed = this.options.preview && this.options.firstRollout ? {} : this.computed(args.type, args.name, inputs, id);
-        const state = { ...inputs, ...computed };
-        this.registered.set(`${args.type}::${args.name}`, { plainInputs: inputs, outputs: state });
-        return { id: this.options.preview && this.options.firstRollout ? undefined : id, state };
+        const unknownToCloud = this.options.preview && this.options.firstRollout;
+        const state = { ...inputs, ...(unknownToCloud ? {} : this.computed(args.type, args.name, inputs, id)) };
+        const result = { id: unknownToCloud ? undefined : id, state };
+        this.registered.set(`${args.type}::${args.name}`, { id: result.id, plainInputs: inputs, outputs: state });
+        return result;
     }
 
     call(args: pulumi.runtime.MockCallArgs): State {

@@ -1,0 +1,201 @@
+import * as assert from "assert";
+import { ConfigError, parseStackConfig } from "../../components/config";
+import { ROLE_SPECS, ROLES } from "../../components/roles";
+
+const MINIMAL = {
+    envName: "cgap-mastertest",
+    environment: "development",
+    identity: "C4DatastoreCgapMastertestApplicationConfiguration",
+    appVersion: "v8.7.0",
+};
+
+/** Parses, expecting exactly one problem, and returns its text. */
+function problemWith(overrides: Record<string, string | undefined>): string {
+    try {
+        parseStackConfig({ ...MINIMAL, ...overrides });
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+        assert.strictEqual(err.problems.length, 1, err.message);
+        return err.problems[0];
+    }
+    assert.fail("the config was accepted");
+}
+
+describe("stack config", () => {
+    it("defaults reproduce the production table and roll out all four roles", () => {
+        const config = parseStackConfig(MINIMAL);
+        assert.deepStrictEqual(config.sizing, {
+            wsgi: { count: 8, cpu: 256, memory: 512, capacity: "spot" },
+            indexer: { count: 4, cpu: 256, memory: 512, capacity: "spot" },
+            ingester: { count: 1, cpu: 512, memory: 1024, capacity: "on-demand" },
+            deployment: { count: 1, cpu: 256, memory: 512, capacity: "spot" },
+        });
+        assert.deepStrictEqual(config.rollout, [...ROLES]);
+        assert.deepStrictEqual(config.image, { appVersion: "v8.7.0", platform: "linux/amd64", buildOnPreview: false });
+        assert.strictEqual(config.network, undefined);
+        assert.strictEqual(config.adoptRepository, false);
+        assert.strictEqual(config.indexerIntervalSeconds, 3);
+    });
+
+    it("keeps the role table's defaults apart from each parse", () => {
+        parseStackConfig({ ...MINIMAL, sizing: JSON.stringify({ wsgi: { count: 2 } }) });
+        assert.strictEqual(ROLE_SPECS.wsgi.defaults.count, 8);
+    });
+
+    it("reads rollout as a YAML list or as comma-separated text", () => {
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, rollout: '["wsgi","indexer"]' }).rollout, ["wsgi", "indexer"]);
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, rollout: "indexer, deployment" }).rollout, ["indexer", "deployment"]);
+    });
+
+    it("merges sizing overrides field by field", () => {
+        const config = parseStackConfig({
+            ...MINIMAL,
+            sizing: JSON.stringify({ wsgi: { count: 2, cpu: 512, memory: 2048 }, ingester: { capacity: "spot" } }),
+        });
+        assert.deepStrictEqual(config.sizing.wsgi, { count: 2, cpu: 512, memory: 2048, capacity: "spot" });
+        assert.deepStrictEqual(config.sizing.ingester, { count: 1, cpu: 512, memory: 1024, capacity: "spot" });
+    });
+
+    it("takes an existing network when all three keys are given", () => {
+        const config = parseStackConfig({
+            ...MINIMAL,
+            vpcId: "vpc-0a1b2c3d4e5f60718",
+            publicSubnetIds: '["subnet-0a1b2c3d4e5f60001","subnet-0a1b2c3d4e5f60002"]',
+            privateSubnetIds: "subnet-0a1b2c3d",
+        });
+        assert.deepStrictEqual(config.network, {
+            vpcId: "vpc-0a1b2c3d4e5f60718",
+            publicSubnetIds: ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+            privateSubnetIds: ["subnet-0a1b2c3d"],
+        });
+    });
+
+    describe("refuses, naming the key and what is allowed", () => {
+        it("an unknown role in rollout", () => {
+            assert.strictEqual(
+                problemWith({ rollout: "wsgi,indexr" }),
+                'cgap:rollout is "wsgi,indexr"; it names "indexr"; roles are wsgi, indexer, ingester, deployment.',
+            );
+        });
+
+        it("a role named twice in rollout", () => {
+            assert.match(problemWith({ rollout: "wsgi,wsgi" }), /^cgap:rollout .* names wsgi more than once/);
+        });
+
+        it("a CPU/memory pair Fargate does not offer", () => {
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ wsgi: { cpu: 256, memory: 4096 } }) }),
+                "cgap:sizing.wsgi: Fargate does not offer 4096 MiB with 256 CPU units; with 256 it offers 512, 1024, 2048 MiB.",
+            );
+        });
+
+        it("a CPU size Fargate does not have", () => {
+            assert.match(
+                problemWith({ sizing: JSON.stringify({ indexer: { cpu: 300 } }) }),
+                /^cgap:sizing\.indexer\.cpu is 300; Fargate offers 256, 512, 1024, 2048, 4096, 8192, 16384\.$/,
+            );
+        });
+
+        it("a negative count", () => {
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ indexer: { count: -1 } }) }),
+                "cgap:sizing.indexer.count is -1; it must be a whole number of tasks, 0 or more.",
+            );
+        });
+
+        it("a non-integer count", () => {
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ wsgi: { count: 2.5 } }) }),
+                "cgap:sizing.wsgi.count is 2.5; it must be a whole number of tasks, 0 or more.",
+            );
+        });
+
+        it("a count for the deployment role, which has no service", () => {
+            assert.match(problemWith({ sizing: JSON.stringify({ deployment: { count: 2 } }) }), /deployment role has no service/);
+        });
+
+        it("an unknown capacity, sizing field or role", () => {
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ wsgi: { capacity: "spots" } }) }),
+                'cgap:sizing.wsgi.capacity is "spots"; allowed: spot, on-demand.',
+            );
+            assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { memroy: 512 } }) }), /^cgap:sizing\.wsgi\.memroy is not a sizing field/);
+            assert.match(problemWith({ sizing: JSON.stringify({ web: { count: 1 } }) }), /^cgap:sizing\.web: "web" is not a role/);
+        });
+
+        for (const key of ["envName", "environment", "identity", "appVersion"]) {
+            it(`a missing ${key}`, () => {
+                assert.strictEqual(
+                    problemWith({ [key]: undefined }),
+                    `cgap:${key} is required; set it with \`pulumi config set cgap:${key} <value>\`.`,
+                );
+            });
+        }
+
+        it("an environment outside development/staging/production", () => {
+            assert.strictEqual(
+                problemWith({ environment: "prod" }),
+                'cgap:environment is "prod"; it must be one of development, staging, production.',
+            );
+        });
+
+        it("a malformed VPC id", () => {
+            assert.strictEqual(
+                problemWith({ vpcId: "vpc-xyz", publicSubnetIds: "subnet-0a1b2c3d,subnet-0a1b2c3e", privateSubnetIds: "subnet-0a1b2c3f" }),
+                'cgap:vpcId is "vpc-xyz"; it must look like vpc-0123456789abcdef0.',
+            );
+        });
+
+        it("a malformed subnet id", () => {
+            assert.strictEqual(
+                problemWith({ vpcId: "vpc-0a1b2c3d", publicSubnetIds: "subnet-0a1b2c3d,sub-1", privateSubnetIds: "subnet-0a1b2c3f" }),
+                'cgap:publicSubnetIds is "subnet-0a1b2c3d,sub-1"; it has "sub-1"; subnet ids look like subnet-0123456789abcdef0.',
+            );
+        });
+
+        it("one public subnet (the ALB needs two zones)", () => {
+            assert.match(
+                problemWith({ vpcId: "vpc-0a1b2c3d", publicSubnetIds: "subnet-0a1b2c3d", privateSubnetIds: "subnet-0a1b2c3f" }),
+                /^cgap:publicSubnetIds .* needs at least 2 subnets/,
+            );
+        });
+
+        it("half a network", () => {
+            assert.strictEqual(
+                problemWith({ vpcId: "vpc-0a1b2c3d" }),
+                "cgap:vpcId set without cgap:publicSubnetIds, cgap:privateSubnetIds: give all three to run in an existing network, or none to let the stack create its VPC.",
+            );
+        });
+
+        it("a subnet that is both public and private", () => {
+            assert.match(
+                problemWith({ vpcId: "vpc-0a1b2c3d", publicSubnetIds: "subnet-0a1b2c3d,subnet-0a1b2c3e", privateSubnetIds: "subnet-0a1b2c3d" }),
+                /share subnet-0a1b2c3d: tasks must run in private subnets only/,
+            );
+        });
+
+        it("a key the stack does not read", () => {
+            assert.match(problemWith({ envname: "x" }), /^cgap:envname is not a setting of this stack; known keys: envName, /);
+        });
+
+        it("malformed JSON", () => {
+            assert.match(problemWith({ sizing: "{wsgi:" }), /^cgap:sizing is not valid JSON\/YAML/);
+        });
+
+        it("a certificate that is not an ACM ARN, a platform and a boolean it does not know", () => {
+            assert.match(problemWith({ certificateArn: "arn:aws:iam::123456789012:server-certificate/x" }), /^cgap:certificateArn .* must be an ACM certificate ARN/);
+            assert.strictEqual(problemWith({ platform: "linux/386" }), 'cgap:platform is "linux/386"; it must be one of linux/amd64, linux/arm64.');
+            assert.strictEqual(problemWith({ buildOnPreview: "yes" }), 'cgap:buildOnPreview is "yes"; it must be true or false.');
+        });
+    });
+
+    it("lists every problem at once, in one message", () => {
+        assert.throws(
+            () => parseStackConfig({ ...MINIMAL, environment: "prod", rollout: "web" }),
+            (err: Error) =>
+                err instanceof ConfigError &&
+                err.problems.length === 2 &&
+                err.message.startsWith("Invalid stack config (2 problems):\n  - cgap:environment"),
+        );
+    });
+});

@@ -1,0 +1,98 @@
+import * as assert from "assert";
+import { mockDigest, ProgramError, ProgramResult, runProgram } from "../../ops/program";
+import { ROLE_SPECS, ROLES } from "../../components/roles";
+import { containerDefinition, inputs, one, ofType, T } from "./helpers";
+
+const REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest";
+
+describe("partial rollouts", () => {
+    let full: ProgramResult;
+    /** What ECR holds after the full rollout: each tag at the digest it was pushed as. */
+    let registryAfterFull: Record<string, string>;
+
+    before(async () => {
+        full = await runProgram({ stack: "mastertest", preview: false });
+        const refs = full.outputs.images as Record<string, string>;
+        registryAfterFull = Object.fromEntries(ROLES.map((r) => [ROLE_SPECS[r].tag, refs[r].split("@")[1]]));
+    });
+
+    it("a front-end-only rollout builds only the WSGI image and leaves the other task definitions untouched", async () => {
+        const partial = await runProgram({
+            stack: "mastertest",
+            preview: false,
+            config: { "cgap:rollout": "wsgi", "cgap:appVersion": "v8.8.0" },
+            registry: registryAfterFull,
+        });
+        assert.deepStrictEqual(ofType(partial.resources, T.image).map((i) => i.name), ["cgap-wsgi"]);
+        for (const role of ["indexer", "ingester", "deployment"]) {
+            assert.deepStrictEqual(
+                inputs(one(partial.resources, T.taskDefinition, `cgap-${role}`)),
+                inputs(one(full.resources, T.taskDefinition, `cgap-${role}`)),
+                `${role}'s task definition must not change, or ECS would roll out a new revision`,
+            );
+        }
+        assert.notDeepStrictEqual(
+            inputs(one(partial.resources, T.taskDefinition, "cgap-wsgi")),
+            inputs(one(full.resources, T.taskDefinition, "cgap-wsgi")),
+        );
+    });
+
+    it("a pinned role runs the digest its tag has in ECR now, not the tag", async () => {
+        const registry = Object.fromEntries(ROLES.map((r) => [ROLE_SPECS[r].tag, mockDigest(`elsewhere:${r}`)]));
+        const run = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer,deployment" }, registry });
+        assert.deepStrictEqual(ofType(run.resources, T.image).map((i) => i.name).sort(), ["cgap-deployment", "cgap-indexer"]);
+        for (const role of ["wsgi", "ingester"] as const) {
+            const container = containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`));
+            assert.strictEqual(container.image, `${REPO}@${registry[ROLE_SPECS[role].tag]}`);
+        }
+    });
+
+    it("in a preview, rolled-out roles' task definitions wait on the digest the push will report", async () => {
+        const run = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "wsgi" } });
+        assert.strictEqual(one(run.resources, T.image, "cgap-wsgi").outputs.repoDigest, undefined);
+        assert.strictEqual(one(run.resources, T.taskDefinition, "cgap-wsgi").inputs.containerDefinitions, "04da6b54-80e4-46f7-96ec-b56ff0331ba9");
+        assert.match(containerDefinition(one(run.resources, T.taskDefinition, "cgap-indexer")).image, /@sha256:[0-9a-f]{64}$/);
+    });
+
+    it("fails with a clear message when a pinned role's tag has no image in ECR yet", async () => {
+        const { "latest-ingester": _missing, ...registry } = registryAfterFull;
+        await assert.rejects(
+            runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "wsgi,indexer,deployment" }, registry }),
+            (err: Error) => {
+                // The SDK prefixes where it met the error ("error serializing property ...").
+                assert.ok(
+                    err.message.endsWith(
+                    `The role "ingester" is left out of cgap:rollout, so it keeps the image its tag "latest-ingester" has in ECR, ` +
+                        `but ${REPO} has no image tagged "latest-ingester" yet. Add ingester to cgap:rollout ` +
+                        "(or remove cgap:rollout to roll out all four) for this first rollout.",
+                    ),
+                    err.message,
+                );
+                return true;
+            },
+        );
+    });
+
+    it("does not itself refuse a skewed rollout: the policy pack is the gate", async () => {
+        const run = await runProgram({ stack: "production", preview: true, config: { "cgap:rollout": "indexer" } });
+        assert.deepStrictEqual(ofType(run.resources, T.image).map((i) => i.name), ["cgap-indexer"]);
+    });
+});
+
+describe("bad config through the real program", () => {
+    it("fails before registering any resource, with the one message", async () => {
+        await assert.rejects(
+            runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "wsgi,web" } }),
+            (err: Error) => {
+                assert.ok(err instanceof ProgramError);
+                assert.strictEqual(err.name, "ConfigError");
+                assert.strictEqual(
+                    err.message,
+                    'Invalid stack config (1 problem):\n  - cgap:rollout is "wsgi,web"; it names "web"; roles are wsgi, indexer, ingester, deployment.',
+                );
+                assert.deepStrictEqual(err.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+                return true;
+            },
+        );
+    });
+});

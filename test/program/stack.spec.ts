@@ -1,0 +1,345 @@
+import * as assert from "assert";
+import { ProgramResult, runProgram } from "../../ops/program";
+import { ROLE_SPECS, ROLES } from "../../components/roles";
+import { containerDefinition, inputs, one, ofType, statements, T } from "./helpers";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
+    let run: ProgramResult;
+    before(async () => {
+        run = await runProgram({ stack: "mastertest", preview: false });
+    });
+
+    describe("images", () => {
+        it("builds one docker.Image per role, pushed to the role's tag", () => {
+            const images = ofType(run.resources, T.image);
+            assert.deepStrictEqual(
+                images.map((i) => inputs(i).imageName).sort(),
+                ROLES.map((r) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest:${ROLE_SPECS[r].tag}`).sort(),
+            );
+            for (const image of images) {
+                assert.strictEqual(inputs(image).skipPush, false);
+            }
+        });
+
+        it("varies the four builds only by the ENTRYPOINT build arg, from one context and Dockerfile", () => {
+            const builds = ROLES.map((r) => inputs(one(run.resources, T.image, `cgap-${r}`)).build);
+            assert.deepStrictEqual(builds.map((b) => b.args.ENTRYPOINT), ROLES.map((r) => ROLE_SPECS[r].entrypoint));
+            const shared = builds.map(({ args: { ENTRYPOINT: _e, ...args }, ...rest }) => ({ ...rest, args }));
+            for (const build of shared) {
+                assert.deepStrictEqual(build, shared[0]);
+            }
+            assert.deepStrictEqual(shared[0], {
+                context: "images",
+                dockerfile: "images/Dockerfile",
+                args: { CGAP_VERSION: "v8.7.0" },
+                platform: "linux/amd64",
+                builderVersion: "BuilderBuildKit",
+            });
+        });
+
+        it("logs in to ECR with the authorization token, keeping the password secret", () => {
+            for (const image of ofType(run.resources, T.image)) {
+                const registry = image.inputs.registry as Record<string, any>;
+                assert.strictEqual(registry.server, "123456789012.dkr.ecr.us-east-1.amazonaws.com");
+                assert.strictEqual(registry.username, "AWS");
+                assert.strictEqual(registry.password[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+                assert.strictEqual(registry.password.value, "placeholder-ecr-token");
+            }
+        });
+
+        it("exports each role's digest-pinned reference", () => {
+            const refs = run.outputs.images as Record<string, string>;
+            for (const role of ROLES) {
+                const image = one(run.resources, T.image, `cgap-${role}`);
+                assert.strictEqual(refs[role], image.outputs.repoDigest);
+                assert.match(refs[role], /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/cgap-mastertest@sha256:[0-9a-f]{64}$/);
+            }
+        });
+    });
+
+    describe("ECR", () => {
+        it("scans on push and keeps only latest* tags movable", () => {
+            const repo = inputs(one(run.resources, T.repository, "cgap-repository"));
+            assert.strictEqual(repo.name, "cgap-mastertest");
+            assert.deepStrictEqual(repo.imageScanningConfiguration, { scanOnPush: true });
+            assert.strictEqual(repo.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
+            assert.deepStrictEqual(repo.imageTagMutabilityExclusionFilters, [{ filter: "latest*", filterType: "WILDCARD" }]);
+            assert.strictEqual(one(run.resources, T.repository, "cgap-repository").importId, undefined);
+        });
+
+        it("expires untagged images", () => {
+            const policy = inputs(one(run.resources, T.lifecyclePolicy, "cgap-lifecycle"));
+            assert.strictEqual(policy.repository, "cgap-mastertest");
+            const [rule] = JSON.parse(policy.policy).rules;
+            assert.strictEqual(rule.selection.tagStatus, "untagged");
+            assert.strictEqual(rule.action.type, "expire");
+        });
+    });
+
+    describe("ECS", () => {
+        it("has a cluster with FARGATE and FARGATE_SPOT and Container Insights", () => {
+            assert.deepStrictEqual(inputs(one(run.resources, T.cluster, "cgap-cluster")).settings, [
+                { name: "containerInsights", value: "enabled" },
+            ]);
+            assert.deepStrictEqual(inputs(one(run.resources, T.capacityProviders, "cgap-capacity")).capacityProviders, [
+                "FARGATE",
+                "FARGATE_SPOT",
+            ]);
+        });
+
+        it("defines a Fargate task per role naming its image by digest, never by tag", () => {
+            const refs = run.outputs.images as Record<string, string>;
+            for (const role of ROLES) {
+                const td = one(run.resources, T.taskDefinition, `cgap-${role}`);
+                const container = containerDefinition(td);
+                assert.strictEqual(container.image, refs[role]);
+                assert.ok(!container.image.includes(":latest"), container.image);
+                assert.strictEqual(container.name, ROLE_SPECS[role].containerName);
+                assert.strictEqual(inputs(td).networkMode, "awsvpc");
+                assert.deepStrictEqual(inputs(td).requiresCompatibilities, ["FARGATE"]);
+                assert.strictEqual(inputs(td).cpu, String(ROLE_SPECS[role].defaults.cpu));
+                assert.strictEqual(inputs(td).memory, String(ROLE_SPECS[role].defaults.memory));
+                assert.strictEqual(container.command, undefined, "the tag alone decides the role");
+            }
+        });
+
+        it("logs every role to one group with the four stream prefixes and passes IDENTITY", () => {
+            const logGroup = inputs(one(run.resources, T.logGroup, "cgap-logs"));
+            assert.strictEqual(logGroup.retentionInDays, 365);
+            for (const role of ROLES) {
+                const container = containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`));
+                assert.deepStrictEqual(container.logConfiguration, {
+                    logDriver: "awslogs",
+                    options: {
+                        "awslogs-group": logGroup.name,
+                        "awslogs-region": "us-east-1",
+                        "awslogs-stream-prefix": ROLE_SPECS[role].logStreamPrefix,
+                    },
+                });
+                assert.deepStrictEqual(container.environment.find((e: { name: string }) => e.name === "IDENTITY"), {
+                    name: "IDENTITY",
+                    value: "C4DatastoreCgapMastertestApplicationConfiguration",
+                });
+            }
+        });
+
+        it("runs WSGI (8, Spot), indexer (4, Spot) and ingester (1, on-demand) as services, and no deployment service", () => {
+            const services = ofType(run.resources, T.service);
+            assert.deepStrictEqual(services.map((s) => s.name).sort(), ["cgap-indexer", "cgap-ingester", "cgap-wsgi"]);
+            const expected = { wsgi: [8, "FARGATE_SPOT"], indexer: [4, "FARGATE_SPOT"], ingester: [1, "FARGATE"] };
+            for (const [role, [count, provider]] of Object.entries(expected)) {
+                const service = inputs(one(run.resources, T.service, `cgap-${role}`));
+                assert.strictEqual(service.desiredCount, count, role);
+                assert.deepStrictEqual(service.capacityProviderStrategies, [{ capacityProvider: provider, weight: 1 }], role);
+                assert.strictEqual(service.launchType, undefined, `${role} must not set a launch type with a capacity provider strategy`);
+                assert.deepStrictEqual(service.deploymentCircuitBreaker, { enable: true, rollback: true }, role);
+                assert.strictEqual(service.platformVersion, "LATEST");
+                assert.strictEqual(service.networkConfiguration.assignPublicIp, false);
+                const td = one(run.resources, T.taskDefinition, `cgap-${role}`);
+                assert.strictEqual(service.taskDefinition, td.outputs.arn);
+            }
+        });
+
+        it("puts only WSGI behind the target group, waits for it to be steady, and after the listener", () => {
+            const wsgi = one(run.resources, T.service, "cgap-wsgi");
+            const targetGroup = one(run.resources, T.targetGroup, "cgap-wsgi");
+            assert.deepStrictEqual(inputs(wsgi).loadBalancers, [
+                { targetGroupArn: targetGroup.outputs.arn, containerName: "WSGI", containerPort: 8000 },
+            ]);
+            assert.strictEqual(inputs(wsgi).waitForSteadyState, true);
+            const listener = one(run.resources, T.listener, "cgap-http");
+            assert.ok(wsgi.dependencies.includes(listener.urn), "the WSGI service must depend on the listener");
+            for (const role of ["indexer", "ingester"]) {
+                const service = one(run.resources, T.service, `cgap-${role}`);
+                assert.strictEqual(inputs(service).loadBalancers, undefined);
+                assert.strictEqual(inputs(service).waitForSteadyState, false);
+            }
+        });
+
+        it("runs tasks in the private subnets, behind the container security group", () => {
+            const vpc = one(run.resources, T.vpc, "cgap-vpc");
+            const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
+            for (const service of ofType(run.resources, T.service)) {
+                assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, vpc.outputs.privateSubnetIds);
+                assert.deepStrictEqual(inputs(service).networkConfiguration.securityGroups, [containerSg.id]);
+            }
+        });
+    });
+
+    describe("load balancer", () => {
+        it("is an internet-facing ALB in the public subnets that drops invalid headers", () => {
+            const vpc = one(run.resources, T.vpc, "cgap-vpc");
+            const alb = inputs(one(run.resources, T.loadBalancer, "cgap-alb"));
+            assert.strictEqual(alb.loadBalancerType, "application");
+            assert.strictEqual(alb.internal, false);
+            assert.deepStrictEqual(alb.subnets, vpc.outputs.publicSubnetIds);
+            assert.strictEqual(alb.dropInvalidHeaderFields, true);
+        });
+
+        it("forwards to an ip target group on 8000 with the portal's health check", () => {
+            const tg = inputs(one(run.resources, T.targetGroup, "cgap-wsgi"));
+            assert.strictEqual(tg.targetType, "ip");
+            assert.strictEqual(tg.port, 8000);
+            assert.deepStrictEqual(tg.healthCheck, { path: "/health?format=json", interval: 60, timeout: 10, matcher: "200", protocol: "HTTP" });
+            const http = inputs(one(run.resources, T.listener, "cgap-http"));
+            assert.strictEqual(http.port, 80);
+            assert.deepStrictEqual(http.defaultActions, [{ type: "forward", targetGroupArn: one(run.resources, T.targetGroup, "cgap-wsgi").outputs.arn }]);
+            assert.strictEqual(ofType(run.resources, T.listener).length, 1, "no HTTPS listener without a certificate");
+        });
+
+        it("lets the internet reach only the ALB on 80, and the containers only from the ALB on 8000", () => {
+            const albSg = one(run.resources, T.securityGroup, "cgap-alb-sg");
+            const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
+            const rules = ofType(run.resources, T.ingressRule).map(inputs);
+            const toAlb = rules.filter((r) => r.securityGroupId === albSg.id);
+            assert.deepStrictEqual(toAlb.map((r) => [r.fromPort, r.toPort, r.cidrIpv4 ?? r.cidrIpv6]).sort(), [
+                [80, 80, "0.0.0.0/0"],
+                [80, 80, "::/0"],
+            ]);
+            const toContainers = rules.filter((r) => r.securityGroupId === containerSg.id);
+            assert.deepStrictEqual(
+                toContainers.map(({ fromPort, toPort, ipProtocol, referencedSecurityGroupId, cidrIpv4, cidrIpv6 }) => ({
+                    fromPort, toPort, ipProtocol, referencedSecurityGroupId, cidrIpv4, cidrIpv6,
+                })),
+                [{ fromPort: 8000, toPort: 8000, ipProtocol: "tcp", referencedSecurityGroupId: albSg.id, cidrIpv4: undefined, cidrIpv6: undefined }],
+            );
+            assert.strictEqual(rules.length, toAlb.length + toContainers.length);
+            assert.deepStrictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).securityGroups, [albSg.id]);
+        });
+
+        it("exports the portal URL", () => {
+            assert.match(String(run.outputs.portalUrl), /^http:\/\/.*\.elb\.amazonaws\.com$/);
+        });
+    });
+
+    describe("queues", () => {
+        it("creates <envName>-ingestion-queue with long polling and a dead-letter queue", () => {
+            const queue = inputs(one(run.resources, T.queue, "cgap-ingestion-queue"));
+            const dlq = one(run.resources, T.queue, "cgap-ingestion-dlq");
+            assert.strictEqual(queue.name, "cgap-mastertest-ingestion-queue");
+            assert.strictEqual(queue.visibilityTimeoutSeconds, 10800);
+            assert.strictEqual(queue.messageRetentionSeconds, 604800);
+            assert.ok(queue.receiveWaitTimeSeconds > 0);
+            assert.deepStrictEqual(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: dlq.outputs.arn, maxReceiveCount: 3 });
+            assert.strictEqual(inputs(dlq).name, "cgap-mastertest-ingestion-queue-dlq");
+        });
+    });
+
+    describe("IAM", () => {
+        it("gives tasks separate execution and task roles", () => {
+            const roles = ofType(run.resources, T.role);
+            assert.strictEqual(roles.length, 2);
+            for (const role of ROLES) {
+                const td = inputs(one(run.resources, T.taskDefinition, `cgap-${role}`));
+                assert.strictEqual(td.executionRoleArn, one(run.resources, T.role, "cgap-roles-execution").outputs.arn);
+                assert.strictEqual(td.taskRoleArn, one(run.resources, T.role, "cgap-roles-task").outputs.arn);
+            }
+        });
+
+        it("grants no * action, and * resources only for ecr:GetAuthorizationToken", () => {
+            for (const policy of ofType(run.resources, T.rolePolicy)) {
+                for (const statement of statements(policy)) {
+                    assert.ok(statement.Action.every((a) => !a.includes("*")), `${policy.name}/${statement.Sid}: ${statement.Action}`);
+                    if ([statement.Resource].flat().includes("*")) {
+                        assert.deepStrictEqual(statement.Action, ["ecr:GetAuthorizationToken"], `${policy.name}/${statement.Sid}`);
+                    }
+                }
+            }
+        });
+
+        it("lets the execution role pull from the stack's repository and write its logs, nothing else", () => {
+            const byName = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-execution-policy")).map((s) => [s.Sid, s]));
+            assert.deepStrictEqual(Object.keys(byName).sort(), ["EcrLogin", "EcrPull", "Logs"]);
+            assert.strictEqual(byName.EcrPull.Resource, one(run.resources, T.repository, "cgap-repository").outputs.arn);
+            assert.strictEqual(byName.Logs.Resource, `${one(run.resources, T.logGroup, "cgap-logs").outputs.arn}:*`);
+        });
+
+        it("lets the task role read only the identity secret, the env's queues and its logs", () => {
+            const byName = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
+            assert.deepStrictEqual(Object.keys(byName).sort(), ["IndexerQueues", "IngestionQueues", "Logs", "ReadIdentity"]);
+            assert.strictEqual(
+                byName.ReadIdentity.Resource,
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:C4DatastoreCgapMastertestApplicationConfiguration-??????",
+            );
+            assert.deepStrictEqual(byName.IngestionQueues.Resource, [
+                one(run.resources, T.queue, "cgap-ingestion-queue").outputs.arn,
+                one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn,
+            ]);
+            assert.strictEqual(byName.IndexerQueues.Resource, "arn:aws:sqs:us-east-1:123456789012:cgap-mastertest-*indexer-queue*");
+        });
+
+        it("lets only ECS tasks of this account assume the roles", () => {
+            for (const role of ofType(run.resources, T.role)) {
+                const [statement] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
+                assert.deepStrictEqual(statement.Principal, { Service: "ecs-tasks.amazonaws.com" });
+                assert.deepStrictEqual(statement.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+            }
+        });
+    });
+
+    describe("outputs", () => {
+        it("give what running the deployment task needs", () => {
+            const vpc = one(run.resources, T.vpc, "cgap-vpc");
+            const deployment = run.outputs.deploymentTask as Record<string, unknown>;
+            assert.strictEqual(deployment.taskDefinitionArn, one(run.resources, T.taskDefinition, "cgap-deployment").outputs.arn);
+            assert.deepStrictEqual(deployment.subnets, vpc.outputs.privateSubnetIds);
+            assert.strictEqual(deployment.assignPublicIp, "DISABLED");
+            assert.strictEqual(deployment.capacityProvider, "FARGATE_SPOT");
+            assert.strictEqual(deployment.containerName, "DeploymentAction");
+            assert.strictEqual(deployment.cluster, "cgap-mastertest");
+            assert.deepStrictEqual(run.outputs.serviceNames, {
+                wsgi: "cgap-mastertest-wsgi",
+                indexer: "cgap-mastertest-indexer",
+                ingester: "cgap-mastertest-ingester",
+            });
+        });
+    });
+});
+
+describe("the program with Pulumi.production.yaml (pulumi up)", () => {
+    let run: ProgramResult;
+    before(async () => {
+        run = await runProgram({ stack: "production", preview: false });
+    });
+
+    it("runs in 4dn-cloud-infra's network instead of creating a VPC", () => {
+        assert.strictEqual(ofType(run.resources, T.vpc).length, 0);
+        assert.deepStrictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).subnets, ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]);
+        for (const service of ofType(run.resources, T.service)) {
+            assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"]);
+        }
+        assert.strictEqual(inputs(one(run.resources, T.targetGroup, "cgap-wsgi")).vpcId, "vpc-0a1b2c3d4e5f60718");
+    });
+
+    it("adopts the existing repository", () => {
+        assert.strictEqual(one(run.resources, T.repository, "cgap-repository").importId, "cgap-production");
+    });
+
+    it("serves HTTPS and redirects HTTP, with the WSGI service after both listeners", () => {
+        const https = inputs(one(run.resources, T.listener, "cgap-https"));
+        assert.strictEqual(https.port, 443);
+        assert.strictEqual(https.protocol, "HTTPS");
+        assert.match(https.certificateArn, /^arn:aws:acm:/);
+        assert.deepStrictEqual(inputs(one(run.resources, T.listener, "cgap-http")).defaultActions, [
+            { type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } },
+        ]);
+        const wsgi = one(run.resources, T.service, "cgap-wsgi");
+        for (const listener of ofType(run.resources, T.listener)) {
+            assert.ok(wsgi.dependencies.includes(listener.urn), listener.name);
+        }
+        const ingressPorts = ofType(run.resources, T.ingressRule).map((r) => inputs(r).fromPort).sort();
+        assert.deepStrictEqual(ingressPorts, [443, 443, 80, 80, 8000].sort());
+        assert.match(String(run.outputs.portalUrl), /^https:\/\//);
+    });
+
+    it("protects the ALB from deletion and tells the containers they are in production", () => {
+        assert.strictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).enableDeletionProtection, true);
+        const container = containerDefinition(one(run.resources, T.taskDefinition, "cgap-deployment"));
+        assert.deepStrictEqual(container.environment.find((e: { name: string }) => e.name === "CGAP_ENVIRONMENT"), {
+            name: "CGAP_ENVIRONMENT",
+            value: "production",
+        });
+    });
+});
