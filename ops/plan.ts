@@ -1,0 +1,105 @@
+// Turns one run of the program (ops/program.ts) into what a person and the policy pack look at:
+// the rollout plan per role, and the resources as the engine would describe them to the analyzer.
+import { StackResource } from "./analyzer";
+import { ProgramResult, RegisteredResource } from "./program";
+import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../components/roles";
+
+const IMAGE = "docker:index/image:Image";
+const SERVICE = "aws:ecs/service:Service";
+const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+
+export interface PlanRow {
+    role: Role;
+    tag: string;
+    /** Whether this rollout builds and pushes the role's image. */
+    changing: boolean;
+    /** ECS service name, or undefined for the one-shot deployment task. */
+    service?: string;
+    count?: number;
+    capacity: string;
+    cpu: string;
+    memory: string;
+}
+
+export interface AnalyzerView {
+    /** Roles whose images a `--target` run leaves alone: the engine sends their old state. */
+    untouched?: readonly Role[];
+    /** Tag to the digest ECR holds for it, for images the engine sends old state of. */
+    registry: Record<string, string>;
+}
+
+function roleOfImage(image: RegisteredResource): Role | undefined {
+    const entrypoint = (image.plainInputs.build as { args?: Record<string, string> } | undefined)?.args?.ENTRYPOINT;
+    return ROLES.find((r) => ROLE_SPECS[r].entrypoint === entrypoint);
+}
+
+function find(result: ProgramResult, type: string, role: Role): RegisteredResource | undefined {
+    return result.resources.find((r) => r.type === type && r.name.endsWith(`-${role}`));
+}
+
+/**
+ * One row per role, read off the resources the program registered; `sizing` supplies what no
+ * resource says (the capacity the deployment task is run on).
+ */
+export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizing>, untouched: readonly Role[] = []): PlanRow[] {
+    return ROLES.map((role) => {
+        const image = result.resources.find((r) => r.type === IMAGE && roleOfImage(r) === role);
+        const service = find(result, SERVICE, role)?.plainInputs;
+        const taskDefinition = find(result, TASK_DEFINITION, role)?.plainInputs ?? {};
+        const strategy = (service?.capacityProviderStrategies as { capacityProvider: string }[] | undefined)?.[0];
+        return {
+            role,
+            tag: ROLE_SPECS[role].tag,
+            changing: image !== undefined && !untouched.includes(role),
+            service: service ? String(service.name) : undefined,
+            count: service ? Number(service.desiredCount) : undefined,
+            capacity: strategy?.capacityProvider ?? capacityProvider(sizing[role].capacity),
+            cpu: String(taskDefinition.cpu),
+            memory: String(taskDefinition.memory),
+        };
+    });
+}
+
+/**
+ * The resources as a preview (or update) sends them to the analyzer. A resource the run creates or
+ * updates shows its inputs plus what the provider already knows; an image a `--target` run leaves
+ * alone shows its old outputs, with the digest its tag was pushed as.
+ */
+export function analyzerResources(result: ProgramResult, view: AnalyzerView): StackResource[] {
+    return result.resources.map((resource) => {
+        const computed = Object.fromEntries(
+            Object.entries(resource.outputs ?? {}).filter(([key]) => !(key in resource.plainInputs)),
+        );
+        let props: Record<string, unknown> = { ...resource.inputs, ...computed };
+        const role = resource.type === IMAGE ? roleOfImage(resource) : undefined;
+        if (role && view.untouched?.includes(role)) {
+            const repository = String(resource.plainInputs.imageName).replace(/:[^:/]+$/, "");
+            props = { ...props, repoDigest: `${repository}@${view.registry[ROLE_SPECS[role].tag]}` };
+        }
+        return {
+            type: resource.type,
+            name: resource.name,
+            urn: resource.urn,
+            parent: resource.parent,
+            dependencies: resource.dependencies,
+            inputs: resource.inputs,
+            props,
+        };
+    });
+}
+
+/** The plan as a fixed-width table. */
+export function formatPlan(rows: PlanRow[]): string {
+    const header = ["role", "tag", "changing", "service", "count", "capacity", "cpu/memory"];
+    const lines = rows.map((r) => [
+        r.role,
+        r.tag,
+        r.changing ? "yes: built and pushed" : "no: keeps its ECR digest",
+        r.service ?? "(one-shot task)",
+        r.count === undefined ? "-" : String(r.count),
+        r.capacity,
+        `${r.cpu}/${r.memory}`,
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+    return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
