@@ -1,0 +1,336 @@
+// `npm run deployment-task -- --stack <name> [--outputs <file>]`
+//
+// Runs the one-shot deployment task (clear-db-es-contents, create-mapping-on-deploy, load-data,
+// load-access-keys) the way production ran it by hand in the console: after every service has
+// finished rolling out, in the stack's private subnets with its security groups, on the stack's
+// capacity provider. Streams the container's CloudWatch log lines and exits with its exit code.
+
+import {
+    CloudWatchLogsClient,
+    GetLogEventsCommand,
+    type GetLogEventsCommandInput,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
+    DescribeServicesCommand,
+    DescribeTasksCommand,
+    ECSClient,
+    RunTaskCommand,
+    type Service,
+    type Task,
+} from "@aws-sdk/client-ecs";
+import {
+    AwsFailure,
+    EXIT,
+    NotReadyError,
+    parseCommandArgs,
+    positiveNumber,
+    quietSdkNodeWarning,
+    runMain,
+    usage,
+    type CommandSpec,
+} from "./cli";
+import {
+    SERVICE_ROLES,
+    loadStackOutputs,
+    readDeploymentTask,
+    readServiceNames,
+    resolveRegion,
+    type DeploymentTaskOutput,
+    type ServiceRole,
+    type StackOutputs,
+} from "./stackOutputs";
+
+/** Value of RunTask's `startedBy`, so the console and `aws ecs list-tasks --started-by` find these runs. */
+export const STARTED_BY = "cgap-deployment-task";
+export const DEFAULT_POLL_INTERVAL_MS = 6_000;
+export const DEFAULT_TIMEOUT_MINUTES = 60;
+/** Upper bound of GetLogEvents pages read per poll, so a misbehaving stream cannot spin forever. */
+const MAX_LOG_PAGES_PER_POLL = 100;
+
+/** What the command needs from the stack's outputs. */
+export interface DeploymentTaskInputs {
+    stack: string;
+    /** Cluster of the long-lived services (`clusterName`). */
+    clusterName: string;
+    serviceNames: Record<ServiceRole, string>;
+    task: DeploymentTaskOutput;
+}
+
+export function readDeploymentTaskInputs(o: StackOutputs): DeploymentTaskInputs {
+    return {
+        stack: o.stack,
+        clusterName: o.string("clusterName"),
+        serviceNames: readServiceNames(o),
+        task: readDeploymentTask(o),
+    };
+}
+
+export interface RunDeploymentTaskOptions {
+    ecs: ECSClient;
+    logs: CloudWatchLogsClient;
+    /** Receives each CloudWatch log line of the container, in order. */
+    logLine: (line: string) => void;
+    /** Receives progress lines (task started, status changes, result). */
+    status: (line: string) => void;
+    pollIntervalMs?: number;
+    timeoutMs?: number;
+    sleep?: (ms: number) => Promise<void>;
+    now?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Why a service is not settled, or undefined when it is. */
+export function rolloutProblem(service: Service): string | undefined {
+    const problems: string[] = [];
+    const deployments = service.deployments ?? [];
+    if (deployments.length > 1) {
+        problems.push(`${deployments.length} deployments`);
+    }
+    const primary = deployments.find((d) => d.status === "PRIMARY");
+    if (primary?.rolloutState === "IN_PROGRESS") {
+        problems.push("PRIMARY deployment IN_PROGRESS");
+    } else if (primary?.rolloutState === "FAILED") {
+        problems.push(`PRIMARY deployment FAILED${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ""}`);
+    }
+    const running = service.runningCount ?? 0;
+    const desired = service.desiredCount ?? 0;
+    if (running !== desired) {
+        problems.push(`running ${running}/${desired}`);
+    }
+    return problems.length > 0 ? problems.join(", ") : undefined;
+}
+
+/**
+ * Refuses (NotReadyError, exit 4) while any service is still rolling out: the deployment task
+ * loads data through the new code and must not race the old tasks.
+ */
+export async function assertServicesSettled(ecs: ECSClient, inputs: DeploymentTaskInputs): Promise<void> {
+    const names = SERVICE_ROLES.map((r) => inputs.serviceNames[r]);
+    const res = await ecs.send(new DescribeServicesCommand({ cluster: inputs.clusterName, services: names }));
+    const byName = new Map((res.services ?? []).map((s) => [s.serviceName, s]));
+    const notReady: string[] = [];
+    for (const role of SERVICE_ROLES) {
+        const name = inputs.serviceNames[role];
+        const service = byName.get(name);
+        if (service === undefined) {
+            const failure = (res.failures ?? []).find((f) => f.arn?.endsWith(`/${name}`) || f.arn === name);
+            throw new AwsFailure(
+                `service ${name} (${role}) not found in cluster ${inputs.clusterName}` +
+                    `${failure?.reason ? ` (${failure.reason})` : ""}; are the stack outputs current?`,
+            );
+        }
+        if (service.status !== undefined && service.status !== "ACTIVE") {
+            throw new AwsFailure(`service ${name} (${role}) is ${service.status}, not ACTIVE`);
+        }
+        const problem = rolloutProblem(service);
+        if (problem !== undefined) {
+            notReady.push(`${role} (${name}): ${problem}`);
+        }
+    }
+    if (notReady.length > 0) {
+        throw new NotReadyError(
+            `not starting the deployment task while services are rolling out: ${notReady.join("; ")}; ` +
+                "run it again once they are stable",
+        );
+    }
+}
+
+export function taskIdOf(taskArn: string): string {
+    return taskArn.slice(taskArn.lastIndexOf("/") + 1);
+}
+
+/** The awslogs stream of the task's container: `<prefix>/<containerName>/<taskId>`. */
+export function logStreamName(task: DeploymentTaskOutput, taskArn: string): string {
+    return `${task.logStreamPrefix}/${task.containerName}/${taskIdOf(taskArn)}`;
+}
+
+/** Follows a log stream from the head, one forward token at a time. */
+class LogFollower {
+    private token: string | undefined;
+
+    constructor(
+        private readonly logs: CloudWatchLogsClient,
+        private readonly logGroupName: string,
+        private readonly logStreamName: string,
+        private readonly emit: (line: string) => void,
+    ) {}
+
+    /** Prints every event available now; returns when the stream has nothing more. */
+    async drain(): Promise<void> {
+        for (let page = 0; page < MAX_LOG_PAGES_PER_POLL; page++) {
+            const input: GetLogEventsCommandInput = {
+                logGroupName: this.logGroupName,
+                logStreamName: this.logStreamName,
+                startFromHead: true,
+            };
+            if (this.token !== undefined) {
+                input.nextToken = this.token;
+            }
+            let res;
+            try {
+                res = await this.logs.send(new GetLogEventsCommand(input));
+            } catch (err) {
+                // The awslogs driver creates the stream when the container starts.
+                if ((err as { name?: string }).name === "ResourceNotFoundException") {
+                    return;
+                }
+                throw err;
+            }
+            for (const event of res.events ?? []) {
+                this.emit((event.message ?? "").replace(/\r?\n$/, ""));
+            }
+            const next = res.nextForwardToken;
+            // GetLogEvents returns the token it was given once the end of the stream is reached.
+            if (next === undefined || next === this.token) {
+                return;
+            }
+            this.token = next;
+        }
+    }
+}
+
+async function describeTask(ecs: ECSClient, cluster: string, taskArn: string): Promise<Task> {
+    const res = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
+    const task = res.tasks?.find((t) => t.taskArn === taskArn) ?? res.tasks?.[0];
+    if (task === undefined) {
+        const reason = res.failures?.[0]?.reason;
+        throw new AwsFailure(`task ${taskIdOf(taskArn)} cannot be described${reason ? ` (${reason})` : ""}`);
+    }
+    return task;
+}
+
+/**
+ * Runs the deployment task and follows it to the end. Returns the container's exit code;
+ * throws a CliError for everything that is not a clean stop.
+ */
+export async function runDeploymentTask(inputs: DeploymentTaskInputs, opts: RunDeploymentTaskOptions): Promise<number> {
+    const { ecs } = opts;
+    const { task } = inputs;
+    const sleep = opts.sleep ?? defaultSleep;
+    const now = opts.now ?? Date.now;
+    const pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MINUTES * 60_000;
+
+    await assertServicesSettled(ecs, inputs);
+
+    const run = await ecs.send(
+        new RunTaskCommand({
+            cluster: task.cluster,
+            taskDefinition: task.taskDefinitionArn,
+            count: 1,
+            capacityProviderStrategy: [{ capacityProvider: task.capacityProvider, weight: 1 }],
+            networkConfiguration: {
+                awsvpcConfiguration: {
+                    subnets: task.subnets,
+                    securityGroups: task.securityGroups,
+                    assignPublicIp: task.assignPublicIp,
+                },
+            },
+            startedBy: STARTED_BY,
+        }),
+    );
+    const started = run.tasks?.[0];
+    if ((run.failures ?? []).length > 0 || started?.taskArn === undefined) {
+        const reasons = (run.failures ?? [])
+            .map((f) => [f.reason, f.detail].filter((x) => x !== undefined && x !== "").join(": "))
+            .filter((r) => r !== "");
+        throw new AwsFailure(
+            `the deployment task failed to place on ${task.capacityProvider} in cluster ${task.cluster}: ` +
+                (reasons.length > 0 ? reasons.join("; ") : "RunTask returned no task"),
+        );
+    }
+    const taskArn = started.taskArn;
+    const taskId = taskIdOf(taskArn);
+    const stream = logStreamName(task, taskArn);
+    opts.status(`started task ${taskId} (${task.capacityProvider}) in cluster ${task.cluster}`);
+    opts.status(`logs: ${task.logGroupName} ${stream} (Ctrl-C stops following, not the task)`);
+
+    const follower = new LogFollower(opts.logs, task.logGroupName, stream, opts.logLine);
+    const deadline = now() + timeoutMs;
+    let lastStatus = started.lastStatus;
+    let current: Task = started;
+    for (;;) {
+        current = await describeTask(ecs, task.cluster, taskArn);
+        const changed = current.lastStatus !== lastStatus;
+        lastStatus = current.lastStatus;
+        if (changed && lastStatus !== "STOPPED") {
+            opts.status(`task ${taskId}: ${lastStatus}`);
+        }
+        // Describe first, then read: once the task is seen STOPPED, this read gets the last lines.
+        await follower.drain();
+        if (changed && lastStatus === "STOPPED") {
+            opts.status(`task ${taskId}: STOPPED${current.stoppedReason ? ` (${current.stoppedReason})` : ""}`);
+        }
+        if (current.lastStatus === "STOPPED") {
+            break;
+        }
+        if (now() >= deadline) {
+            throw new AwsFailure(
+                `task ${taskId} is still ${current.lastStatus ?? "running"} after ${Math.round(timeoutMs / 60_000)} min ` +
+                    `and was left running; stop it with: aws ecs stop-task --cluster ${task.cluster} --task ${taskId}`,
+            );
+        }
+        await sleep(pollIntervalMs);
+    }
+
+    const container = (current.containers ?? []).find((c) => c.name === task.containerName);
+    const exitCode = container?.exitCode;
+    if (exitCode === undefined || exitCode === null) {
+        const why = [current.stopCode, current.stoppedReason, container?.reason]
+            .filter((x) => x !== undefined && x !== "")
+            .join(": ");
+        throw new AwsFailure(`task ${taskId} stopped without an exit code: ${why || "no reason given"}`);
+    }
+    opts.status(`task ${taskId} stopped: container ${task.containerName} exited with ${exitCode}`);
+    return exitCode;
+}
+
+export const SPEC: CommandSpec = {
+    name: "deployment-task",
+    summary:
+        "Runs the stack's deployment task once every service has finished rolling out, prints its\n" +
+        "CloudWatch log lines and exits with the container's exit code. Exit 2: bad input or a missing\n" +
+        "stack output; 3: AWS refused or the task failed to place or stop cleanly; 4: a service is\n" +
+        "still rolling out (nothing was started).",
+    options: {
+        timeout: { type: "string", description: `minutes to wait for the task to stop (default ${DEFAULT_TIMEOUT_MINUTES})` },
+        "poll-interval": {
+            type: "string",
+            description: `seconds between status and log polls (default ${DEFAULT_POLL_INTERVAL_MS / 1000})`,
+        },
+    },
+};
+
+export async function main(argv: string[]): Promise<number> {
+    const args = parseCommandArgs(argv, SPEC);
+    if (args.help) {
+        process.stdout.write(`${usage(SPEC)}\n`);
+        return EXIT.ok;
+    }
+    const timeoutMinutes = positiveNumber("timeout", args.extra.timeout, DEFAULT_TIMEOUT_MINUTES);
+    const pollSeconds = positiveNumber("poll-interval", args.extra["poll-interval"], DEFAULT_POLL_INTERVAL_MS / 1000);
+    const outputs = await loadStackOutputs({ stack: args.stack, outputsFile: args.outputs });
+    const inputs = readDeploymentTaskInputs(outputs);
+    const region = resolveRegion(args.region, outputs);
+    quietSdkNodeWarning();
+    const ecs = new ECSClient({ region });
+    const logs = new CloudWatchLogsClient({ region });
+    try {
+        return await runDeploymentTask(inputs, {
+            ecs,
+            logs,
+            logLine: (line) => process.stdout.write(`${line}\n`),
+            status: (line) => process.stderr.write(`deployment-task: ${line}\n`),
+            pollIntervalMs: pollSeconds * 1000,
+            timeoutMs: timeoutMinutes * 60_000,
+        });
+    } finally {
+        ecs.destroy();
+        logs.destroy();
+    }
+}
+
+if (require.main === module) {
+    void runMain(SPEC.name, () => main(process.argv.slice(2)));
+}

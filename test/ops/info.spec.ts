@@ -1,0 +1,228 @@
+import * as assert from "node:assert/strict";
+import { DescribeImagesCommand, ECRClient, type DescribeImagesCommandInput } from "@aws-sdk/client-ecr";
+import {
+    DescribeServicesCommand,
+    DescribeTaskDefinitionCommand,
+    ECSClient,
+    type DescribeTaskDefinitionCommandInput,
+    type Service,
+} from "@aws-sdk/client-ecs";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import { ROLE_SPECS, type Role } from "../../components/roles";
+import { EXIT, describeError } from "../../ops/cli";
+import { collectInfo, infoExitCode, readInfoInputs, renderInfo, type InfoRow } from "../../ops/info";
+import { StackOutputs } from "../../ops/stackOutputs";
+import { REGION, REPOSITORY_URL, digest, sampleOutputs, settledService, taskDefinitionArn, without } from "./fixtures";
+
+const PUSHED_AT = new Date("2024-05-02T09:41:07Z");
+const FAMILIES: Record<Role, string> = {
+    wsgi: "CGAPWSGI",
+    indexer: "CGAPIndexer",
+    ingester: "CGAPIngester",
+    deployment: "CGAPDeployment",
+};
+const SEEDS: Record<Role, string> = { wsgi: "a", indexer: "b", ingester: "c", deployment: "d" };
+
+interface World {
+    /** Digest each tag points at in ECR; absent = the tag was never pushed. */
+    pushed: Partial<Record<string, string>>;
+    /** Image each role's current task definition names. */
+    running: Record<Role, string>;
+    services?: Service[];
+}
+
+function matchingWorld(): World {
+    const pushed: Record<string, string> = {};
+    const running = {} as Record<Role, string>;
+    for (const role of Object.keys(SEEDS) as Role[]) {
+        pushed[ROLE_SPECS[role].tag] = digest(SEEDS[role]);
+        running[role] = `${REPOSITORY_URL}@${digest(SEEDS[role])}`;
+    }
+    return { pushed, running };
+}
+
+function stubs(world: World): { ecs: ECSClient; ecr: ECRClient; ecsMock: AwsClientStub<ECSClient>; ecrMock: AwsClientStub<ECRClient> } {
+    const ecs = new ECSClient({ region: REGION });
+    const ecr = new ECRClient({ region: REGION });
+    const ecsMock = mockClient(ecs);
+    const ecrMock = mockClient(ecr);
+    ecrMock.on(DescribeImagesCommand).callsFake((input: DescribeImagesCommandInput) => {
+        assert.equal(input.repositoryName, "cgap-mastertest");
+        const tag = input.imageIds?.[0]?.imageTag ?? "";
+        const d = world.pushed[tag];
+        if (d === undefined) {
+            const err = new Error(
+                `The image with imageId {imageDigest:'null', imageTag:'${tag}'} does not exist within the repository with name 'cgap-mastertest'`,
+            );
+            err.name = "ImageNotFoundException";
+            throw err;
+        }
+        return {
+            imageDetails: [
+                { repositoryName: "cgap-mastertest", imageDigest: d, imageTags: [tag], imagePushedAt: PUSHED_AT, imageSizeInBytes: 1 },
+            ],
+        };
+    });
+    ecsMock.on(DescribeServicesCommand).resolves({
+        services: world.services ?? [
+            settledService("cgap-wsgi", taskDefinitionArn(FAMILIES.wsgi, 5), 8),
+            settledService("cgap-indexer", taskDefinitionArn(FAMILIES.indexer, 5), 4),
+            settledService("cgap-ingester", taskDefinitionArn(FAMILIES.ingester, 5), 1),
+        ],
+        failures: [],
+    });
+    ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: DescribeTaskDefinitionCommandInput) => {
+        const role = (Object.keys(FAMILIES) as Role[]).find((r) => input.taskDefinition?.includes(`/${FAMILIES[r]}:`));
+        assert.ok(role, `unexpected task definition ${input.taskDefinition}`);
+        return {
+            taskDefinition: {
+                taskDefinitionArn: input.taskDefinition,
+                family: FAMILIES[role],
+                containerDefinitions: [{ name: ROLE_SPECS[role].containerName, image: world.running[role] }],
+            },
+        };
+    });
+    return { ecs, ecr, ecsMock, ecrMock };
+}
+
+const INPUTS = readInfoInputs(new StackOutputs("mastertest", { ...sampleOutputs(), deploymentTask: {
+    ...(sampleOutputs().deploymentTask as Record<string, unknown>),
+    taskDefinitionArn: taskDefinitionArn("CGAPDeployment", 5),
+} }));
+
+async function info(world: World): Promise<{ rows: InfoRow[]; text: string; code: number; ecsMock: AwsClientStub<ECSClient> }> {
+    const { ecs, ecr, ecsMock } = stubs(world);
+    const rows = await collectInfo(INPUTS, { ecs, ecr });
+    return { rows, text: renderInfo(INPUTS, rows), code: infoExitCode(rows), ecsMock };
+}
+
+describe("info", () => {
+    it("shows every tag's pushed digest next to what its role runs, and exits 0 when they match", async () => {
+        const { rows, text, code, ecsMock } = await info(matchingWorld());
+        assert.equal(code, EXIT.ok);
+        assert.deepEqual(
+            rows.map((r) => [r.role, r.tag, r.pushedDigest, r.runningDigest, r.status]),
+            [
+                ["wsgi", "latest", digest("a"), digest("a"), "ok"],
+                ["indexer", "latest-indexer", digest("b"), digest("b"), "ok"],
+                ["ingester", "latest-ingester", digest("c"), digest("c"), "ok"],
+                ["deployment", "latest-deployment", digest("d"), digest("d"), "ok"],
+            ],
+        );
+        assert.equal(rows[0].pushedAt, "2024-05-02T09:41:07.000Z");
+        assert.equal(rows[0].runsIn, "service cgap-wsgi");
+        assert.equal(rows[0].runState, "8/8");
+        assert.equal(rows[3].runsIn, "task definition CGAPDeployment:5");
+        const lines = text.split("\n");
+        assert.match(lines[2], /^ROLE\s+TAG\s+ECR DIGEST\s+PUSHED \(UTC\)\s+RUNNING DIGEST\s+RUNS IN\s+STATE\s+STATUS$/);
+        assert.match(lines[3], /^wsgi\s+latest\s+sha256:aaaaaaaaaaaa\s+2024-05-02 09:41\s+sha256:aaaaaaaaaaaa\s+service cgap-wsgi\s+8\/8\s+ok$/);
+        assert.match(lines[6], /^deployment\s+latest-deployment\s+sha256:dddddddddddd\s+.*task definition CGAPDeployment:5\s+-\s+ok$/);
+        assert.match(text, /all 4 roles run the digest their tag points at/);
+        // The deployment role's image comes from the stack's deployment task definition.
+        const asked = ecsMock.commandCalls(DescribeTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition);
+        assert.ok(asked.includes(taskDefinitionArn("CGAPDeployment", 5)));
+    });
+
+    it("flags a tag whose pushed digest differs from what its service runs, and exits 1", async () => {
+        const world = matchingWorld();
+        // latest-indexer moved on in ECR; the indexer service still runs the old build.
+        world.pushed["latest-indexer"] = digest("e");
+        const { rows, text, code } = await info(world);
+        assert.equal(code, EXIT.findings);
+        assert.deepEqual(
+            rows.map((r) => r.status),
+            ["ok", "drift", "ok", "ok"],
+        );
+        assert.match(text, /^indexer\s+latest-indexer\s+sha256:eeeeeeeeeeee\s+.*sha256:bbbbbbbbbbbb\s+service cgap-indexer\s+4\/4\s+DRIFT$/m);
+        assert.match(
+            text,
+            /1 of 4 roles out of sync:\n {2}indexer: latest-indexer points at sha256:eeeeeeeeeeee but service cgap-indexer runs sha256:bbbbbbbbbbbb/,
+        );
+    });
+
+    it("flags the deployment role when its task definition runs another digest than latest-deployment", async () => {
+        const world = matchingWorld();
+        world.running.deployment = `${REPOSITORY_URL}@${digest("f")}`;
+        const { rows, code } = await info(world);
+        assert.equal(code, EXIT.findings);
+        assert.equal(rows[3].status, "drift");
+    });
+
+    it("shows a tag missing in ECR clearly, and exits 1", async () => {
+        const world = matchingWorld();
+        delete world.pushed["latest-ingester"];
+        delete world.pushed["latest-deployment"];
+        const { rows, text, code } = await info(world);
+        assert.equal(code, EXIT.findings);
+        assert.deepEqual(
+            rows.map((r) => r.status),
+            ["ok", "ok", "tag-missing", "tag-missing"],
+        );
+        assert.equal(rows[2].pushedDigest, undefined);
+        assert.match(text, /^ingester\s+latest-ingester\s+\(tag missing\)\s+-\s+sha256:cccccccccccc\s+.*TAG MISSING$/m);
+        assert.match(text, /ingester: tag latest-ingester is missing in ECR repository cgap-mastertest/);
+        assert.match(text, /2 of 4 roles out of sync/);
+    });
+
+    it("marks a task definition that names a tag instead of a digest, and a service in rollout", async () => {
+        const world = matchingWorld();
+        world.running.wsgi = `${REPOSITORY_URL}:latest`;
+        const wsgi = settledService("cgap-wsgi", taskDefinitionArn(FAMILIES.wsgi, 6), 8);
+        wsgi.runningCount = 5;
+        wsgi.deployments = [
+            { ...wsgi.deployments![0], rolloutState: "IN_PROGRESS" },
+            { status: "ACTIVE", rolloutState: "COMPLETED", taskDefinition: taskDefinitionArn(FAMILIES.wsgi, 5) },
+        ];
+        world.services = [
+            wsgi,
+            settledService("cgap-indexer", taskDefinitionArn(FAMILIES.indexer, 5), 4),
+            settledService("cgap-ingester", taskDefinitionArn(FAMILIES.ingester, 5), 1),
+        ];
+        const { rows, text, code } = await info(world);
+        assert.equal(code, EXIT.findings);
+        assert.equal(rows[0].status, "unpinned");
+        assert.equal(rows[0].runState, "5/8 rolling out");
+        assert.match(text, /^wsgi\s+latest\s+sha256:aaaaaaaaaaaa\s+\S+ \S+\s+\(no digest\)\s+service cgap-wsgi\s+5\/8 rolling out\s+UNPINNED$/m);
+    });
+
+    it("reports a service missing from the cluster", async () => {
+        const world = matchingWorld();
+        world.services = [
+            settledService("cgap-wsgi", taskDefinitionArn(FAMILIES.wsgi, 5), 8),
+            settledService("cgap-indexer", taskDefinitionArn(FAMILIES.indexer, 5), 4),
+        ];
+        const { rows, code } = await info(world);
+        assert.equal(code, EXIT.findings);
+        assert.equal(rows[2].status, "no-service");
+        assert.match(rows[2].problem ?? "", /service cgap-ingester is missing in cluster cgap-mastertest/);
+    });
+
+    it("passes an unexpected ECR error on as an AWS failure", async () => {
+        const { ecs, ecr, ecrMock } = stubs(matchingWorld());
+        const err = Object.assign(new Error("The repository with name 'cgap-mastertest' does not exist"), {
+            name: "RepositoryNotFoundException",
+            $metadata: { httpStatusCode: 400 },
+        });
+        ecrMock.on(DescribeImagesCommand).rejects(err);
+        await assert.rejects(collectInfo(INPUTS, { ecs, ecr }), (e: unknown) => {
+            assert.deepEqual(describeError(e), {
+                message: "AWS RepositoryNotFoundException: The repository with name 'cgap-mastertest' does not exist",
+                exitCode: EXIT.aws,
+            });
+            return true;
+        });
+    });
+
+    it("names a missing stack output, exit 2", () => {
+        assert.throws(
+            () => readInfoInputs(new StackOutputs("mastertest", without(sampleOutputs(), "tags.indexer"))),
+            (e: unknown) => {
+                assert.deepEqual(describeError(e), {
+                    message: 'stack "mastertest": output "tags.indexer" is missing (has `pulumi up` run with this program?)',
+                    exitCode: EXIT.usage,
+                });
+                return true;
+            },
+        );
+    });
+});

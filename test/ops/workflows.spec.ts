@@ -1,0 +1,240 @@
+// The GitHub Actions workflows: the jobs and commands CI/CD relies on, so that a rename in
+// package.json or a dropped step cannot silently break them.
+
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { PROJECT_DIR } from "../../ops/stackOutputs";
+
+interface Step {
+    name?: string;
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, unknown>;
+}
+interface Job {
+    needs?: string | string[];
+    if?: string;
+    environment?: string;
+    permissions?: Record<string, string>;
+    env?: Record<string, unknown>;
+    steps: Step[];
+}
+interface Workflow {
+    on: Record<string, unknown>;
+    permissions?: Record<string, string>;
+    jobs: Record<string, Job>;
+}
+
+const WORKFLOW_DIR = path.join(PROJECT_DIR, ".github", "workflows");
+const SHA_PINNED = /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/;
+const FROM_REPO_SETTINGS = /^\$\{\{ (vars|secrets)\.[A-Z0-9_]+ \}\}$/;
+
+function load(name: string): Workflow {
+    return parse(fs.readFileSync(path.join(WORKFLOW_DIR, name), "utf8")) as Workflow;
+}
+
+function allWorkflows(): [string, Workflow][] {
+    return fs
+        .readdirSync(WORKFLOW_DIR)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => [f, load(f)]);
+}
+
+function action(step: Step): string | undefined {
+    return step.uses?.split("@")[0];
+}
+
+function stepIndex(job: Job, predicate: (s: Step) => boolean, what: string): number {
+    const i = job.steps.findIndex(predicate);
+    assert.ok(i >= 0, `missing step: ${what}`);
+    return i;
+}
+
+function runs(command: string): (s: Step) => boolean {
+    return (s) => (s.run ?? "").split("\n").some((line) => line.trim() === command);
+}
+
+/** Asserts the setup every job shares: checkout, Node 20, `npm ci` before anything else runs. */
+function assertNodeSetup(job: Job): void {
+    const checkout = stepIndex(job, (s) => action(s) === "actions/checkout", "actions/checkout");
+    const node = stepIndex(job, (s) => action(s) === "actions/setup-node", "actions/setup-node");
+    assert.equal(String(job.steps[node].with?.["node-version"]), "20");
+    const ci = stepIndex(job, runs("npm ci"), "npm ci");
+    assert.ok(checkout < node && node < ci);
+}
+
+/** Asserts OIDC credentials from a role named in repository settings, before `beforeStep`. */
+function assertOidc(job: Job, beforeStep: number): void {
+    assert.equal(job.permissions?.["id-token"], "write", "OIDC needs id-token: write");
+    const i = stepIndex(job, (s) => action(s) === "aws-actions/configure-aws-credentials", "configure-aws-credentials");
+    const w = job.steps[i].with ?? {};
+    assert.match(String(w["role-to-assume"]), FROM_REPO_SETTINGS);
+    assert.ok(w["aws-region"], "aws-region");
+    assert.equal(w["aws-access-key-id"], undefined, "no long-lived keys");
+    assert.ok(i < beforeStep, "credentials come before pulumi");
+}
+
+function pulumiStep(job: Job): [number, Record<string, unknown>] {
+    const i = stepIndex(job, (s) => action(s) === "pulumi/actions", "pulumi/actions");
+    return [i, job.steps[i].with ?? {}];
+}
+
+describe("CI/CD workflows", () => {
+    const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+    };
+
+    it("pin every action to a full commit SHA", () => {
+        for (const [file, wf] of allWorkflows()) {
+            for (const job of Object.values(wf.jobs)) {
+                for (const step of job.steps.filter((s) => s.uses !== undefined)) {
+                    assert.match(step.uses!, SHA_PINNED, `${file}: ${step.uses}`);
+                }
+            }
+        }
+    });
+
+    it("use only npm scripts that package.json defines", () => {
+        const used = new Set<string>();
+        for (const [, wf] of allWorkflows()) {
+            for (const job of Object.values(wf.jobs)) {
+                for (const step of job.steps) {
+                    for (const m of (step.run ?? "").matchAll(/\bnpm (?:run(?:-script)?|run-script)\s+(?:--?[\w-]+\s+)*([\w:.-]+)/g)) {
+                        used.add(m[1]);
+                    }
+                    for (const m of (step.run ?? "").matchAll(/\bnpm (test|start)\b/g)) {
+                        used.add(m[1]);
+                    }
+                }
+            }
+        }
+        assert.ok(used.has("check") && used.has("test") && used.has("info"), [...used].join(", "));
+        for (const script of used) {
+            assert.ok(packageJson.scripts[script], `workflow runs "npm run ${script}", which package.json does not define`);
+        }
+    });
+
+    describe("pull-request.yml", () => {
+        const wf = load("pull-request.yml");
+
+        it("runs on pull requests", () => {
+            assert.ok("pull_request" in wf.on);
+            assert.ok(!("push" in wf.on));
+        });
+
+        it("test job: npm ci, npm test, then the offline check of every stack file", () => {
+            const job = wf.jobs.test;
+            assertNodeSetup(job);
+            const ci = stepIndex(job, runs("npm ci"), "npm ci");
+            const test = stepIndex(job, runs("npm test"), "npm test");
+            const check = stepIndex(job, (s) => (s.run ?? "").includes('npm run check -- --stack "${stack}"'), "check loop");
+            assert.ok(ci < test && test < check);
+            assert.match(job.steps[check].run!, /for file in Pulumi\.\*\.yaml; do/);
+            assert.equal(job.permissions?.["id-token"], undefined, "the offline job needs no cloud identity");
+            assert.ok(!job.steps.some((s) => action(s) === "aws-actions/configure-aws-credentials"));
+        });
+
+        it("preview job: pulumi preview of mastertest with the policy pack, commented on the PR, AWS via OIDC", () => {
+            const job = wf.jobs.preview;
+            assertNodeSetup(job);
+            assert.deepEqual([job.needs].flat(), ["test"]);
+            const [i, w] = pulumiStep(job);
+            assert.equal(w.command, "preview");
+            assert.equal(w["stack-name"], "mastertest");
+            assert.equal(w["work-dir"], ".");
+            assert.equal(w["comment-on-pr"], true);
+            assert.equal(w.policyPacks, "policy");
+            assert.equal(job.permissions?.["pull-requests"], "write", "commenting needs pull-requests: write");
+            assert.match(String(job.env?.PULUMI_ACCESS_TOKEN), FROM_REPO_SETTINGS);
+            assertOidc(job, i);
+            assert.ok(stepIndex(job, runs("npm ci"), "npm ci") < i, "the program and the pack need their packages");
+        });
+    });
+
+    describe("deploy.yml", () => {
+        const wf = load("deploy.yml");
+
+        it("runs on push to main only", () => {
+            assert.deepEqual((wf.on.push as { branches: string[] }).branches, ["main"]);
+            assert.ok(!("pull_request" in wf.on));
+        });
+
+        it("pulumi up of mastertest with the policy pack, AWS via OIDC, one at a time", () => {
+            const job = wf.jobs.up;
+            assertNodeSetup(job);
+            const [i, w] = pulumiStep(job);
+            assert.equal(w.command, "up");
+            assert.equal(w["stack-name"], "mastertest");
+            assert.equal(w.policyPacks, "policy");
+            assertOidc(job, i);
+            const check = stepIndex(job, runs("npm run check -- --stack mastertest"), "offline check of mastertest");
+            assert.ok(check < i);
+            const info = stepIndex(job, runs("npm run info -- --stack mastertest"), "npm run info");
+            assert.ok(info > i, "info reports what runs after the rollout");
+            const raw = fs.readFileSync(path.join(WORKFLOW_DIR, "deploy.yml"), "utf8");
+            assert.match(raw, /cancel-in-progress: false/);
+        });
+    });
+
+    it("the policy pack the workflows pass exists", () => {
+        assert.ok(fs.existsSync(path.join(PROJECT_DIR, "policy", "PulumiPolicy.yaml")));
+        assert.ok(fs.existsSync(path.join(PROJECT_DIR, "policy", "package.json")));
+    });
+
+    it("mastertest, which the workflows preview and deploy, has a stack file", function () {
+        if (!fs.readdirSync(PROJECT_DIR).some((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+            this.skip();
+        }
+        assert.ok(fs.existsSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml")));
+    });
+
+    it("the stack-file loop checks every Pulumi.<stack>.yaml and fails when any check fails", function () {
+        if (process.platform === "win32") {
+            this.skip();
+        }
+        const job = load("pull-request.yml").jobs.test;
+        const script = job.steps.find((s) => (s.run ?? "").includes("npm run check"))!.run!;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-loop-"));
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        const log = path.join(dir, "npm.log");
+        // A stand-in npm that records its arguments and fails the check of a stack named "broken".
+        fs.writeFileSync(
+            path.join(bin, "npm"),
+            `#!/bin/sh\necho "$*" >> "${log}"\ncase "$*" in *"--stack broken"*) exit 1;; esac\nexit 0\n`,
+            { mode: 0o755 },
+        );
+        const run = (files: string[]) => {
+            const work = fs.mkdtempSync(path.join(dir, "repo-"));
+            for (const f of files) {
+                fs.writeFileSync(path.join(work, f), "config: {}\n");
+            }
+            fs.rmSync(log, { force: true });
+            const r = spawnSync("bash", ["-e", "-c", script], {
+                cwd: work,
+                env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` },
+                encoding: "utf8",
+            });
+            const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+            return { status: r.status, calls, out: r.stdout };
+        };
+
+        const ok = run(["Pulumi.yaml", "Pulumi.mastertest.yaml", "Pulumi.production.yaml"]);
+        assert.equal(ok.status, 0, ok.out);
+        assert.deepEqual(ok.calls, ["run check -- --stack mastertest", "run check -- --stack production"]);
+
+        const failing = run(["Pulumi.yaml", "Pulumi.broken.yaml", "Pulumi.mastertest.yaml"]);
+        assert.equal(failing.status, 1);
+        assert.deepEqual(failing.calls, ["run check -- --stack broken", "run check -- --stack mastertest"], "checks every stack");
+        assert.match(failing.out, /offline rollout check failed for: broken/);
+
+        const none = run(["Pulumi.yaml"]);
+        assert.equal(none.status, 1, "no stack file is a failure, not a silent pass");
+        assert.deepEqual(none.calls, []);
+    });
+});
