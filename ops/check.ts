@@ -71,7 +71,7 @@ export interface CheckReport {
 }
 
 export async function check(args: CheckArgs): Promise<CheckReport> {
-    const overrides = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
+    const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
     const config = { ...readStackConfig(args.stack), ...overrides };
     const registry = placeholderRegistry();
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });

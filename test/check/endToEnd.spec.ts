@@ -1,0 +1,90 @@
+// The real program under mocks, judged by the running policy pack: what `pulumi preview
+// --policy-pack policy` does, without the CLI.
+import * as assert from "assert";
+import { Diagnostic, PolicyPackProcess, startPolicyPack } from "../../ops/analyzer";
+import { analyzerResources } from "../../ops/plan";
+import { placeholderRegistry, readStackConfig, runProgram, RunOptions } from "../../ops/program";
+import { Role } from "../../components/roles";
+
+interface Judgement {
+    diagnostics: Diagnostic[];
+    mandatory: string[];
+}
+
+/** One pack per stack and phase, as the CLI starts one per preview; cgap:rollout is not the pack's business. */
+const packs = new Map<string, Promise<PolicyPackProcess>>();
+
+function packFor(stack: string, preview: boolean): Promise<PolicyPackProcess> {
+    const key = `${stack}/${preview}`;
+    if (!packs.has(key)) {
+        packs.set(key, startPolicyPack({ stack, dryRun: preview, config: readStackConfig(stack) }));
+    }
+    return packs.get(key)!;
+}
+
+async function judge(run: RunOptions & { untouched?: Role[] }): Promise<Judgement> {
+    const registry = placeholderRegistry();
+    const result = await runProgram({ ...run, registry });
+    const pack = await packFor(run.stack, run.preview);
+    const diagnostics = await pack.judge(analyzerResources(result, { registry, untouched: run.untouched }));
+    return {
+        diagnostics,
+        mandatory: [...new Set(diagnostics.filter((d) => d.enforcementLevel === "mandatory").map((d) => d.policyName))].sort(),
+    };
+}
+
+function noViolations(judgement: Judgement): void {
+    assert.deepStrictEqual(
+        judgement.diagnostics.map((d) => `[${d.enforcementLevel}] ${d.policyName}: ${d.message}`),
+        [],
+    );
+}
+
+describe("the program judged by the policy pack", function () {
+    this.timeout(120000);
+    after(async () => {
+        await Promise.all([...packs.values()].map(async (pack) => (await pack).close()));
+    });
+
+    for (const stack of ["mastertest", "production"]) {
+        it(`a full rollout of ${stack} passes every policy, advisory ones included, in the preview`, async () => {
+            noViolations(await judge({ stack, preview: true }));
+        });
+
+        it(`a full rollout of ${stack} passes every policy in the update`, async () => {
+            noViolations(await judge({ stack, preview: false }));
+        });
+    }
+
+    it("a first rollout, where nothing the cloud computes is known yet, passes every policy", async () => {
+        noViolations(await judge({ stack: "mastertest", preview: true, firstRollout: true }));
+    });
+
+    it("a front-end-only rollout on mastertest passes", async () => {
+        noViolations(await judge({ stack: "mastertest", preview: true, config: { "cgap:rollout": "wsgi" } }));
+    });
+
+    it("a back-end phase-in (indexer and deployment) on mastertest passes", async () => {
+        noViolations(await judge({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer,deployment" } }));
+    });
+
+    it("the indexer without the deployment image is refused by indexer-deployment-bundle", async () => {
+        const { mandatory } = await judge({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer" } });
+        assert.deepStrictEqual(mandatory, ["indexer-deployment-bundle"]);
+    });
+
+    it("a --target of the indexer image alone is refused by indexer-deployment-bundle", async () => {
+        const { mandatory } = await judge({ stack: "mastertest", preview: true, untouched: ["wsgi", "ingester", "deployment"] });
+        assert.deepStrictEqual(mandatory, ["indexer-deployment-bundle"]);
+    });
+
+    it("a front-end-only rollout on production is refused by production-rollout-complete", async () => {
+        const { mandatory } = await judge({ stack: "production", preview: true, config: { "cgap:rollout": "wsgi" } });
+        assert.deepStrictEqual(mandatory, ["production-rollout-complete"]);
+    });
+
+    it("a production --target that leaves the deployment image alone is refused by both", async () => {
+        const { mandatory } = await judge({ stack: "production", preview: true, untouched: ["deployment"] });
+        assert.deepStrictEqual(mandatory, ["indexer-deployment-bundle", "production-rollout-complete"]);
+    });
+});
