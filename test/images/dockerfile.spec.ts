@@ -1,0 +1,186 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildArgs, CONTAINER_PORT, ROLE_SPECS, ROLES } from "../../components/roles";
+import {
+    copyParts,
+    declaredArgs,
+    dockerignoreExcludes,
+    finalStage,
+    independentAfterDependent,
+    Instruction,
+    parseDockerfile,
+} from "./dockerfile";
+import { IMAGES } from "./support";
+
+const dockerfileText = fs.readFileSync(path.join(IMAGES, "Dockerfile"), "utf8");
+const instructions = parseDockerfile(dockerfileText);
+const dockerignore = fs.readFileSync(path.join(IMAGES, ".dockerignore"), "utf8");
+
+const describeAll = (list: Instruction[]) => list.map((i) => `line ${i.line}: ${i.keyword} ${i.args}`).join("\n");
+
+describe("images/Dockerfile", () => {
+    describe("build args", () => {
+        for (const role of ROLES) {
+            it(`declares exactly the build args the program passes for the ${role} role`, () => {
+                const passed = Object.keys(buildArgs(role, "v15.6.0")).sort();
+                assert.deepEqual([...declaredArgs(instructions)].sort(), passed);
+            });
+
+            it(`has the ${role} role's script, ${ROLE_SPECS[role].entrypoint}, in the build context`, () => {
+                const file = path.join(IMAGES, ROLE_SPECS[role].entrypoint);
+                assert.ok(fs.existsSync(file), `images/${ROLE_SPECS[role].entrypoint} is missing`);
+                assert.match(fs.readFileSync(file, "utf8"), /^#!\/bin\/sh\n/, "role scripts are POSIX sh");
+                assert.equal(
+                    dockerignoreExcludes(dockerignore, ROLE_SPECS[role].entrypoint),
+                    false,
+                    ".dockerignore keeps the script out of the build context",
+                );
+            });
+        }
+
+        it("builds the WSGI role when ENTRYPOINT is not given", () => {
+            const arg = instructions.find((i) => i.keyword === "ARG" && /^ENTRYPOINT\b/.test(i.args));
+            assert.ok(arg, "no ARG ENTRYPOINT");
+            assert.equal(arg.args, `ENTRYPOINT=${ROLE_SPECS.wsgi.entrypoint}`);
+        });
+
+        it("builds the cgap-portal git tag named by CGAP_VERSION", () => {
+            const clone = instructions.find((i) => i.keyword === "RUN" && /git\b.*\bclone\b/.test(i.args));
+            assert.ok(clone, "no RUN that clones the app");
+            assert.match(clone.args, /--branch "\$CGAP_VERSION"/);
+            assert.match(clone.args, /https:\/\/github\.com\/dbmi-bgm\/cgap-portal\.git/);
+            assert.match(clone.args, /test -n "\$CGAP_VERSION"/, "a missing CGAP_VERSION must fail the build clearly");
+        });
+    });
+
+    describe("layer order", () => {
+        it("puts every instruction that does not depend on ENTRYPOINT before the first one that does", () => {
+            const misplaced = independentAfterDependent(instructions, "ENTRYPOINT");
+            assert.deepEqual(
+                misplaced,
+                [],
+                `these instructions do not depend on ENTRYPOINT but come after it, so the four images ` +
+                    `would not share them:\n${describeAll(misplaced)}`,
+            );
+        });
+
+        it("varies only the last layer: ARG ENTRYPOINT, then the COPY of the role script, and nothing else", () => {
+            const tail = instructions.slice(-2);
+            assert.deepEqual(
+                tail.map((i) => i.keyword),
+                ["ARG", "COPY"],
+                describeAll(tail),
+            );
+            assert.match(tail[1].args, /^\$\{ENTRYPOINT\} \/opt\/cgap\/entrypoint\.sh$/);
+        });
+
+        it("the order check catches an instruction placed after the role", () => {
+            const bad = parseDockerfile(
+                [
+                    "FROM scratch",
+                    "ARG ENTRYPOINT",
+                    "COPY $ENTRYPOINT /entrypoint.sh",
+                    "RUN apt-get update",
+                    "COPY ${ENTRYPOINT:-entrypoint.sh} /again.sh",
+                    "EXPOSE 8000",
+                ].join("\n"),
+            );
+            assert.deepEqual(
+                independentAfterDependent(bad, "ENTRYPOINT").map((i) => i.line),
+                [4, 6],
+            );
+            const good = parseDockerfile("FROM scratch\nRUN true\nARG ENTRYPOINT\nCOPY ${ENTRYPOINT} /e.sh\n");
+            assert.deepEqual(independentAfterDependent(good, "ENTRYPOINT"), []);
+            // The ENTRYPOINT instruction itself does not use the build arg, nor does a longer name.
+            const other = parseDockerfile('FROM scratch\nARG ENTRYPOINT\nENTRYPOINT ["/e.sh"]\nRUN echo $ENTRYPOINTS\n');
+            assert.deepEqual(
+                independentAfterDependent(other, "ENTRYPOINT").map((i) => i.line),
+                [3, 4],
+            );
+        });
+
+        it("reads continued lines and comments as Docker does", () => {
+            const parsed = parseDockerfile("# c\nRUN a \\\n  # inside\n  b \\\n\n  c\nUSER x\n");
+            assert.deepEqual(
+                parsed.map((i) => [i.keyword, i.args, i.line]),
+                [
+                    ["RUN", "a b c", 2],
+                    ["USER", "x", 7],
+                ],
+            );
+        });
+    });
+
+    describe("the image", () => {
+        it("pins every base image by digest", () => {
+            const stages = new Set<string>();
+            const froms = instructions.filter((i) => i.keyword === "FROM");
+            assert.ok(froms.length > 0);
+            for (const from of froms) {
+                const [image, as, name] = from.args.split(/\s+/);
+                if (!stages.has(image)) {
+                    assert.match(image, /^[a-z0-9./-]+(:[\w.-]+)?@sha256:[0-9a-f]{64}$/, `line ${from.line}: ${from.args}`);
+                }
+                if (as?.toUpperCase() === "AS") {
+                    stages.add(name);
+                }
+            }
+        });
+
+        it("runs as the nginx user, exposes the container port and starts the role through tini", () => {
+            const final = finalStage(instructions);
+            const last = (keyword: string) => [...final].reverse().find((i) => i.keyword === keyword);
+            assert.equal(last("USER")?.args, "nginx");
+            assert.equal(last("EXPOSE")?.args, String(CONTAINER_PORT));
+            const entrypoint = last("ENTRYPOINT");
+            assert.ok(entrypoint, "no ENTRYPOINT in the final stage");
+            const form = JSON.parse(entrypoint.args) as unknown;
+            assert.ok(Array.isArray(form), "ENTRYPOINT must be in exec form (a JSON array)");
+            assert.deepEqual(form, ["/usr/bin/tini", "-g", "--", "/bin/sh", "/opt/cgap/entrypoint.sh"]);
+        });
+
+        it("copies only files that exist in images/ and that .dockerignore lets through", () => {
+            const copies = instructions.filter((i) => i.keyword === "COPY" || i.keyword === "ADD");
+            for (const copy of copies) {
+                const { flags, sources } = copyParts(copy);
+                if (flags.some((f) => f.startsWith("--from="))) {
+                    continue;
+                }
+                const files = sources.flatMap((source) =>
+                    source.includes("ENTRYPOINT") ? ROLES.map((r) => ROLE_SPECS[r].entrypoint) : [source],
+                );
+                for (const file of files) {
+                    assert.ok(fs.existsSync(path.join(IMAGES, file)), `line ${copy.line}: images/${file} does not exist`);
+                    assert.equal(
+                        dockerignoreExcludes(dockerignore, file),
+                        false,
+                        `line ${copy.line}: .dockerignore keeps ${file} out of the build context`,
+                    );
+                }
+            }
+        });
+
+        it("sends nothing else: .dockerignore keeps other files out of the build context", () => {
+            assert.equal(dockerignoreExcludes(dockerignore, ".shellcheckrc"), true);
+            assert.equal(dockerignoreExcludes(dockerignore, "notes.md"), true);
+            assert.equal(dockerignoreExcludes(dockerignore, "__pycache__/assume_identity.cpython-311.pyc"), true);
+            assert.equal(dockerignoreExcludes(dockerignore, "ini/any.ini"), false);
+        });
+
+        it("proxies to the port the app server listens on in every ini template", () => {
+            const nginx = fs.readFileSync(path.join(IMAGES, "nginx.conf"), "utf8");
+            assert.match(nginx, new RegExp(`^\\s*listen ${CONTAINER_PORT};`, "m"));
+            assert.match(nginx, /^\s*server 127\.0\.0\.1:6543;/m);
+            const templates = fs.readdirSync(path.join(IMAGES, "ini")).filter((f) => f.endsWith(".ini"));
+            assert.ok(templates.includes("any.ini"));
+            for (const template of templates) {
+                const text = fs.readFileSync(path.join(IMAGES, "ini", template), "utf8");
+                const server = /^\[server:main\]\n([\s\S]*?)(?=^\[)/m.exec(text);
+                assert.ok(server, `${template} has no [server:main]`);
+                assert.match(server[1], /^host = 127\.0\.0\.1$/m, template);
+                assert.match(server[1], /^port = 6543$/m, template);
+            }
+        });
+    });
+});
