@@ -1,0 +1,107 @@
+// `npm run check` as a person runs it: a child process, its output and its exit code.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_DIR } from "../../ops/program";
+
+interface Outcome {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+function npmCheck(...args: string[]): Outcome {
+    const run = spawnSync("npm", ["run", "-s", "check", "--", ...args], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 120000 });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** Plan rows keyed by role: the cells of the table under its header. */
+function planRows(stdout: string): Record<string, string[]> {
+    const lines = stdout.split("\n");
+    const header = lines.findIndex((l) => l.startsWith("role "));
+    assert.ok(header >= 0, stdout);
+    return Object.fromEntries(lines.slice(header + 1, header + 5).map((l) => l.split(/\s{2,}/)).map((cells) => [cells[0], cells]));
+}
+
+describe("npm run check", function () {
+    this.timeout(120000);
+
+    it("prints mastertest's plan, judges it and passes with exit 0", () => {
+        const { status, stdout } = npmCheck("--stack", "mastertest");
+        assert.strictEqual(status, 0, stdout);
+        assert.deepStrictEqual(planRows(stdout), {
+            wsgi: ["wsgi", "latest", "yes: built and pushed", "cgap-mastertest-wsgi", "8", "FARGATE_SPOT", "256/512"],
+            indexer: ["indexer", "latest-indexer", "yes: built and pushed", "cgap-mastertest-indexer", "4", "FARGATE_SPOT", "256/512"],
+            ingester: ["ingester", "latest-ingester", "yes: built and pushed", "cgap-mastertest-ingester", "1", "FARGATE", "512/1024"],
+            deployment: ["deployment", "latest-deployment", "yes: built and pushed", "(one-shot task)", "-", "FARGATE_SPOT", "256/512"],
+        });
+        assert.match(stdout, /placeholders/);
+        assert.match(stdout, /judged \d+ resources:\n {2}no violations\n/);
+        assert.match(stdout, /^PASS: no mandatory policy is violated\.$/m);
+    });
+
+    it("refuses an indexer rolled out without the deployment image, exit 1", () => {
+        const { status, stdout } = npmCheck("--stack", "mastertest", "--rollout", "indexer");
+        assert.strictEqual(status, 1, stdout);
+        const rows = planRows(stdout);
+        assert.strictEqual(rows.indexer[2], "yes: built and pushed");
+        assert.strictEqual(rows.deployment[2], "no: keeps its ECR digest");
+        assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: .*cgap:rollout/m);
+        assert.match(stdout, /^REFUSED: 1 mandatory violation; pulumi preview would stop here\.$/m);
+    });
+
+    it("refuses a production --target that leaves the deployment image behind, exit 1", () => {
+        const { status, stdout } = npmCheck("--stack", "production", "--target", "wsgi", "--target", "indexer", "--target", "ingester");
+        assert.strictEqual(status, 1, stdout);
+        assert.strictEqual(planRows(stdout).deployment[2], "no: keeps its ECR digest");
+        assert.match(stdout, /^ {2}\[mandatory\] production-rollout-complete: /m);
+        assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: /m);
+    });
+
+    describe("bad input is one line on stderr and exit 2", () => {
+        const checkTs = path.join(PROJECT_DIR, "ops", "check.ts");
+        const tsNode = path.join(PROJECT_DIR, "node_modules", ".bin", "ts-node");
+        const direct = (...args: string[]): Outcome => {
+            const run = spawnSync(tsNode, ["--transpile-only", checkTs, ...args], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 60000 });
+            return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+        };
+        const brokenStack = `check-broken-${process.pid}`;
+        const brokenFile = path.join(PROJECT_DIR, `Pulumi.${brokenStack}.yaml`);
+        after(() => fs.rmSync(brokenFile, { force: true }));
+
+        const cases: [string, () => Outcome, RegExp][] = [
+            ["an unknown stack", () => direct("--stack", "nosuch"), /^check: error: No stack "nosuch": there is no Pulumi\.nosuch\.yaml \(stacks here: .*mastertest, production/],
+            ["an unknown role in --rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi,web"), /^check: error: Invalid stack config \(1 problem\): - cgap:rollout is "wsgi,web"; it names "web"/],
+            ["an unknown role in --target", () => direct("--stack", "mastertest", "--target", "web"), /^check: error: --target web: not a role/],
+            ["a target outside the rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi", "--target", "indexer"), /^check: error: --target indexer: not in cgap:rollout/],
+            ["an unknown flag", () => direct("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],
+            [
+                "a stack file with a size Fargate does not offer",
+                () => {
+                    const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                    fs.writeFileSync(brokenFile, `${file}  cgap:sizing:\n    wsgi:\n      memory: 4096\n`);
+                    return direct("--stack", brokenStack);
+                },
+                /^check: error: Invalid stack config \(1 problem\): - cgap:sizing\.wsgi: Fargate does not offer 4096 MiB with 256 CPU units/,
+            ],
+            [
+                "a stack file that is not YAML",
+                () => {
+                    fs.writeFileSync(brokenFile, "config:\n  cgap:envName: [unclosed\n");
+                    return direct("--stack", brokenStack);
+                },
+                /^check: error: Pulumi\.check-broken-\d+\.yaml is not valid YAML/,
+            ],
+        ];
+        for (const [what, run, message] of cases) {
+            it(what, () => {
+                const { status, stdout, stderr } = run();
+                assert.strictEqual(status, 2, stderr);
+                assert.strictEqual(stdout, "");
+                assert.strictEqual(stderr.trimEnd().split("\n").length, 1, stderr);
+                assert.match(stderr, message);
+            });
+        }
+    });
+});
