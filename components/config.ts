@@ -134,7 +134,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         SECRET_NAME.test(v) ? v : fail("must be a Secrets Manager secret name (letters, digits and /_+=.@-)"),
     );
     const appVersion = reader.required("appVersion", (v) =>
-        GIT_REF.test(v) ? v : fail("must be a cgap-portal git tag or branch, e.g. v8.7.0"),
+        GIT_REF.test(v) ? v : fail("must be a cgap-portal git tag or branch, e.g. v15.6.0"),
     );
 
     return finish(problems, {

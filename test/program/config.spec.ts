@@ -6,7 +6,7 @@ const MINIMAL = {
     envName: "cgap-mastertest",
     environment: "development",
     identity: "C4DatastoreCgapMastertestApplicationConfiguration",
-    appVersion: "v8.7.0",
+    appVersion: "v15.6.0",
 };
 
 /** Parses, expecting exactly one problem, and returns its text. */
@@ -31,7 +31,7 @@ describe("stack config", () => {
             deployment: { count: 1, cpu: 256, memory: 512, capacity: "spot" },
         });
         assert.deepStrictEqual(config.rollout, [...ROLES]);
-        assert.deepStrictEqual(config.image, { appVersion: "v8.7.0", platform: "linux/amd64", buildOnPreview: false });
+        assert.deepStrictEqual(config.image, { appVersion: "v15.6.0", platform: "linux/amd64", buildOnPreview: false });
         assert.strictEqual(config.network, undefined);
         assert.strictEqual(config.adoptRepository, false);
         assert.strictEqual(config.indexerIntervalSeconds, 3);

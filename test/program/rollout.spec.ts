@@ -20,7 +20,7 @@ describe("partial rollouts", () => {
         const partial = await runProgram({
             stack: "mastertest",
             preview: false,
-            config: { "cgap:rollout": "wsgi", "cgap:appVersion": "v8.8.0" },
+            config: { "cgap:rollout": "wsgi", "cgap:appVersion": "v15.7.0" },
             registry: registryAfterFull,
         });
         assert.deepStrictEqual(ofType(partial.resources, T.image).map((i) => i.name), ["cgap-wsgi"]);

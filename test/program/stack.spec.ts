@@ -33,7 +33,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             assert.deepStrictEqual(shared[0], {
                 context: "images",
                 dockerfile: "images/Dockerfile",
-                args: { CGAP_VERSION: "v8.7.0" },
+                args: { CGAP_VERSION: "v15.6.0" },
                 platform: "linux/amd64",
                 builderVersion: "BuilderBuildKit",
             });
