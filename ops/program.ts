@@ -13,8 +13,8 @@ export const PROJECT = "cgap";
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 export const PLACEHOLDER_ACCOUNT = "123456789012";
 
-/** The analyzer's marker for a value not known until the update (the engine's UnknownStringValue). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** How the engine writes a value not known until the update. */
+export { UNKNOWN } from "./analyzer";
 
 export interface RunOptions {
     /** Stack name; its config comes from `Pulumi.<stack>.yaml`. */
@@ -281,7 +281,11 @@ class PlaceholderCloud implements pulumi.runtime.Mocks {
                     repositoryUrl: `${this.registryHost()}/${physical}`,
                 };
             case "docker:index/image:Image":
-                return this.options.preview ? {} : this.pushed(inputs);
+                if (this.options.preview) {
+                    // buildOnPreview builds without pushing: the digest is the bare local image id.
+                    return inputs.buildOnPreview ? { repoDigest: mockDigest(inputs.build) } : {};
+                }
+                return this.pushed(inputs);
             case "awsx:ec2:Vpc":
                 return {
                     vpcId: `vpc-${id.slice(-17)}`,

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { mockDigest, ProgramError, ProgramResult, runProgram } from "../../ops/program";
+import { mockDigest, ProgramError, ProgramResult, runProgram, UNKNOWN } from "../../ops/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { containerDefinition, inputs, one, ofType, T } from "./helpers";
 
@@ -50,8 +50,18 @@ describe("partial rollouts", () => {
     it("in a preview, rolled-out roles' task definitions wait on the digest the push will report", async () => {
         const run = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "wsgi" } });
         assert.strictEqual(one(run.resources, T.image, "cgap-wsgi").outputs.repoDigest, undefined);
-        assert.strictEqual(one(run.resources, T.taskDefinition, "cgap-wsgi").inputs.containerDefinitions, "04da6b54-80e4-46f7-96ec-b56ff0331ba9");
+        assert.strictEqual(one(run.resources, T.taskDefinition, "cgap-wsgi").inputs.containerDefinitions, UNKNOWN);
         assert.match(containerDefinition(one(run.resources, T.taskDefinition, "cgap-indexer")).image, /@sha256:[0-9a-f]{64}$/);
+    });
+
+    it("with buildOnPreview, a preview's local image id never reaches a task definition", async () => {
+        const run = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:buildOnPreview": "true" } });
+        const wsgi = one(run.resources, T.image, "cgap-wsgi");
+        assert.strictEqual(inputs(wsgi).buildOnPreview, true);
+        assert.match(String(wsgi.outputs.repoDigest), /^sha256:[0-9a-f]{64}$/);
+        for (const role of ROLES) {
+            assert.strictEqual(one(run.resources, T.taskDefinition, `cgap-${role}`).inputs.containerDefinitions, UNKNOWN);
+        }
     });
 
     it("fails with a clear message when a pinned role's tag has no image in ECR yet", async () => {
