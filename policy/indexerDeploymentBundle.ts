@@ -1,0 +1,26 @@
+import { StackValidationPolicy } from "@pulumi/policy";
+
+import { failClosed, stackResources } from "./guard";
+import { DOCKER_IMAGE_TYPE, roleImagesOf } from "./images";
+import { judgeIndexerDeploymentBundle } from "./rollout";
+import { readPhase } from "./stack";
+
+export const INDEXER_DEPLOYMENT_BUNDLE = "indexer-deployment-bundle";
+
+export const indexerDeploymentBundle: StackValidationPolicy = {
+    name: INDEXER_DEPLOYMENT_BUNDLE,
+    description:
+        "The indexer image (latest-indexer) ships only with the deployment image (latest-deployment): " +
+        "never alone, never changing while the deployment image stays, never from different build inputs.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+        'Add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four roles), ' +
+        "drop --target, and push both images from the same build.",
+    validateStack: failClosed(INDEXER_DEPLOYMENT_BUNDLE, (args, report) => {
+        const images = roleImagesOf(stackResources(args, [DOCKER_IMAGE_TYPE]));
+        for (const finding of judgeIndexerDeploymentBundle(images, readPhase())) {
+            report(finding.message, finding.urn);
+        }
+    }),
+};

@@ -1,0 +1,62 @@
+import { StackValidationPolicy } from "@pulumi/policy";
+
+import { failClosed, policyConfig, stackResources } from "./guard";
+import { DOCKER_IMAGE_TYPE, roleImagesOf } from "./images";
+import { judgeProductionRollout } from "./rollout";
+import {
+    DEFAULT_PRODUCTION_STACKS,
+    productionReason,
+    productionStacksFromConfig,
+    readPhase,
+    readStackIdentity,
+    shortStackName,
+} from "./stack";
+
+export const PRODUCTION_ROLLOUT_COMPLETE = "production-rollout-complete";
+
+export const productionRolloutComplete: StackValidationPolicy = {
+    name: PRODUCTION_ROLLOUT_COMPLETE,
+    description:
+        "A production stack rolls out all four role images (latest, latest-indexer, latest-ingester, " +
+        "latest-deployment) together: all present, all pushed, all changing or none, one build.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps:
+        "Unset cgap:rollout (the default is all four roles) or list all four, drop --target, and push all four tags.",
+    configSchema: {
+        properties: {
+            productionStacks: {
+                type: "array",
+                items: { type: "string", minLength: 1 },
+                default: [...DEFAULT_PRODUCTION_STACKS],
+                description:
+                    "Stack-name globs (* and ?, case-insensitive) that are production. A stack tagged " +
+                    "environment=production or configured cgap:environment=production is production too.",
+            },
+        },
+    },
+    validateStack: (args, report) => {
+        let notProduction = false;
+        failClosed(PRODUCTION_ROLLOUT_COMPLETE, (stackArgs, stackReport) => {
+            const globs = productionStacksFromConfig(policyConfig(stackArgs).productionStacks);
+            const stack = readStackIdentity(stackArgs.stackTags);
+            const why = productionReason(stack, globs);
+            if (why === undefined) {
+                notProduction = true;
+                return;
+            }
+            const findings = judgeProductionRollout(roleImagesOf(stackResources(stackArgs, [DOCKER_IMAGE_TYPE])), {
+                ...readPhase(),
+                stackName: stack.stackName ? shortStackName(stack.stackName) : "(unnamed)",
+                why,
+            });
+            for (const finding of findings) {
+                stackReport(finding.message, finding.urn);
+            }
+        })(args, report);
+        if (notProduction) {
+            // Outside the fail-closed wrapper: this is the SDK's own "does not apply" signal.
+            args.notApplicable("not a production stack");
+        }
+    },
+};

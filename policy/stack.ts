@@ -1,0 +1,113 @@
+// Which stack the pack is judging, and whether this is a preview.
+//
+// The CLI starts the pack with PULUMI_NODEJS_STACK, PULUMI_NODEJS_PROJECT, PULUMI_NODEJS_DRY_RUN
+// and PULUMI_CONFIG (the stack's config) in its environment; stack tags arrive with each request.
+// `pulumi.getStack()` quietly answers "stack" when the variable is not set, so the pack reads the
+// variable itself to tell "not set" from a stack really named "stack".
+import * as pulumi from "@pulumi/pulumi";
+
+export const DEFAULT_PRODUCTION_STACKS: readonly string[] = ["production", "prod", "*-production", "*-prod"];
+
+/** The stack tag and the stack config key that also mark a production stack. */
+export const ENVIRONMENT_TAG = "environment";
+export const ENVIRONMENT_CONFIG = "cgap:environment";
+export const PRODUCTION = "production";
+
+export interface StackIdentity {
+    /** The stack's name; undefined when the engine did not say. */
+    stackName: string | undefined;
+    tags: ReadonlyMap<string, string>;
+    /** The stack's `cgap:environment` config value, if set. */
+    environment: string | undefined;
+}
+
+export interface Phase {
+    /** A preview (change detection applies) rather than the update itself. */
+    preview: boolean;
+    /** How the phase was determined, for messages. */
+    source: "engine" | "assumed";
+}
+
+/**
+ * Stack-name globs: `*` matches any run of characters, `?` one character; matching ignores case so
+ * that `Production` cannot slip past `production`.
+ */
+export function globToRegExp(glob: string): RegExp {
+    const body = glob
+        .split("")
+        .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+        .join("");
+    return new RegExp(`^${body}$`, "i");
+}
+
+/** Strips an `org/project/` prefix, should an engine ever send the fully qualified name. */
+export function shortStackName(name: string): string {
+    const parts = name.split("/");
+    return parts[parts.length - 1];
+}
+
+/**
+ * Why the stack counts as production, or undefined when it does not. An unreadable stack name
+ * counts as production: the gate fails closed.
+ */
+export function productionReason(stack: StackIdentity, productionStacks: readonly string[]): string | undefined {
+    if (stack.stackName === undefined || stack.stackName.trim() === "") {
+        return "its name could not be read, so it counts as production";
+    }
+    const name = shortStackName(stack.stackName.trim());
+    const glob = productionStacks.find((g) => globToRegExp(g).test(name));
+    if (glob !== undefined) {
+        return `its name matches the productionStacks pattern "${glob}"`;
+    }
+    const tag = stack.tags.get(ENVIRONMENT_TAG);
+    if (tag !== undefined && tag.trim().toLowerCase() === PRODUCTION) {
+        return `it has the stack tag ${ENVIRONMENT_TAG}=${tag}`;
+    }
+    if (stack.environment !== undefined && stack.environment.trim().toLowerCase() === PRODUCTION) {
+        return `its config sets ${ENVIRONMENT_CONFIG} to ${stack.environment}`;
+    }
+    return undefined;
+}
+
+/** Validates the `productionStacks` policy config; undefined means the default. */
+export function productionStacksFromConfig(value: unknown): readonly string[] {
+    if (value === undefined || value === null) {
+        return DEFAULT_PRODUCTION_STACKS;
+    }
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
+        throw new Error(
+            `policy config productionStacks must be a list of stack-name globs such as ["production", "*-prod"], ` +
+                `got ${JSON.stringify(value)}`,
+        );
+    }
+    return value as string[];
+}
+
+/** The stack identity from the pack's environment and the request's stack tags. */
+export function readStackIdentity(tags: ReadonlyMap<string, string>): StackIdentity {
+    const fromEngine = process.env.PULUMI_NODEJS_STACK || process.env.PULUMI_STACK;
+    return {
+        stackName: fromEngine ? pulumi.getStack() || fromEngine : undefined,
+        tags,
+        environment: readConfigKey(ENVIRONMENT_CONFIG),
+    };
+}
+
+function readConfigKey(key: string): string | undefined {
+    const [namespace, name] = key.split(":");
+    return new pulumi.Config(namespace).get(name);
+}
+
+/**
+ * A preview or the update. When the engine did not say (PULUMI_NODEJS_DRY_RUN unset), the pack
+ * assumes a preview: after a real update every image carries a pushed digest, so assuming a
+ * preview there refuses nothing extra, while assuming an update during a preview would switch
+ * change detection off.
+ */
+export function readPhase(): Phase {
+    const flag = process.env.PULUMI_NODEJS_DRY_RUN ?? process.env.PULUMI_DRY_RUN;
+    if (flag === undefined || flag === "") {
+        return { preview: true, source: "assumed" };
+    }
+    return { preview: pulumi.runtime.isDryRun(), source: "engine" };
+}

@@ -1,0 +1,349 @@
+// Unit tests of the policy pack's decision helpers: pure functions over resource views.
+import * as assert from "assert";
+
+import { unknownCheckingProxy, UnknownValueError } from "../../policy/node_modules/@pulumi/policy";
+import { ROLE_SPECS, ROLES as PROGRAM_ROLES } from "../../components/roles";
+import { repositoriesWithoutLifecycle, tagMutabilityProblem } from "../../policy/ecr";
+import { groupListeners, listenerKind, redirectsToHttps } from "../../policy/elb";
+import { failClosed, forTypes } from "../../policy/guard";
+import { fullAdminStatements } from "../../policy/iam";
+import {
+    buildFingerprint,
+    compareBuilds,
+    digestState,
+    dockerfileRelativeToContext,
+    identifyRole,
+    parseImageName,
+    pushSetting,
+    ResourceView,
+    roleImageOf,
+    roleImagesOf,
+} from "../../policy/images";
+import { containsUnknown, isUnknown, parseJsonDocument, rawProps, UNKNOWN_SENTINELS } from "../../policy/props";
+import { ROLE_IMAGES, ROLES } from "../../policy/roles";
+import { judgeIndexerDeploymentBundle, judgeProductionRollout } from "../../policy/rollout";
+import { DEFAULT_PRODUCTION_STACKS, globToRegExp, productionReason, productionStacksFromConfig } from "../../policy/stack";
+import { UNKNOWN } from "../../ops/analyzer";
+import { builtOnPreviewImage, changingImage, firstRolloutImage, hex64, pushedImage, REGISTRY, repoUrl } from "./fixtures";
+
+const IMAGE = "docker:index/image:Image";
+
+function view(r: { type: string; name: string; urn?: string; props: Record<string, unknown>; parent?: string; propertyDependencies?: Record<string, string[]> }): ResourceView {
+    return { type: r.type, name: r.name, urn: r.urn ?? `urn:${r.name}`, props: r.props, parent: r.parent, propertyDependencies: r.propertyDependencies };
+}
+
+function images(...resources: Parameters<typeof view>[0][]) {
+    return roleImagesOf(resources.map(view));
+}
+
+describe("policy decisions", () => {
+    describe("the role table", () => {
+        it("agrees with the program's (components/roles.ts): same roles, tags and entrypoints", () => {
+            assert.deepStrictEqual([...ROLES], [...PROGRAM_ROLES]);
+            for (const role of ROLES) {
+                assert.deepStrictEqual(ROLE_IMAGES[role], { tag: ROLE_SPECS[role].tag, entrypoint: ROLE_SPECS[role].entrypoint }, role);
+            }
+        });
+    });
+
+    describe("unknown values", () => {
+        it("the engine's sentinel is one of the SDK's", () => {
+            assert.ok(UNKNOWN_SENTINELS.has(UNKNOWN));
+            assert.ok(isUnknown(UNKNOWN));
+            assert.ok(!isUnknown("latest"));
+        });
+
+        it("rawProps reads the SDK's unknown-checking proxy without throwing, where plain access throws", () => {
+            const proxied = unknownCheckingProxy({ imageName: UNKNOWN, build: { args: { ENTRYPOINT: "entrypoint.sh" }, context: UNKNOWN } });
+            assert.throws(() => proxied.imageName, UnknownValueError);
+            const raw = rawProps(proxied);
+            assert.strictEqual(raw.imageName, UNKNOWN);
+            assert.deepStrictEqual(raw.build, { args: { ENTRYPOINT: "entrypoint.sh" }, context: UNKNOWN });
+            assert.deepStrictEqual(identifyRole(raw), { role: "wsgi", identifiedBy: "entrypoint" });
+        });
+
+        it("JSON documents: known, unknown, missing, invalid", () => {
+            assert.deepStrictEqual(parseJsonDocument('{"a":1}'), { state: "known", value: { a: 1 } });
+            assert.deepStrictEqual(parseJsonDocument(UNKNOWN), { state: "unknown" });
+            assert.deepStrictEqual(parseJsonDocument(`[{"image":"${UNKNOWN}"}]`), { state: "unknown" });
+            assert.deepStrictEqual(parseJsonDocument(undefined), { state: "missing" });
+            assert.strictEqual(parseJsonDocument("{not json").state, "invalid");
+            assert.deepStrictEqual(parseJsonDocument({ Statement: [] }), { state: "known", value: { Statement: [] } });
+            assert.ok(containsUnknown({ a: [1, { b: UNKNOWN }] }));
+        });
+    });
+
+    describe("role images", () => {
+        it("splits image references into repository and tag", () => {
+            assert.deepStrictEqual(parseImageName(`${repoUrl()}:latest-indexer`), { repository: repoUrl(), tag: "latest-indexer" });
+            assert.deepStrictEqual(parseImageName("localhost:5000/cgap"), { repository: "localhost:5000/cgap", tag: "latest" });
+            assert.deepStrictEqual(parseImageName("cgap:latest@sha256:" + hex64("x")), { repository: "cgap", tag: "latest" });
+        });
+
+        it("tells a pushed digest from a local image ID, a missing and an unknown one", () => {
+            assert.strictEqual(digestState(`${repoUrl()}@sha256:${hex64("a")}`), "pushed");
+            assert.strictEqual(digestState(`sha256:${hex64("a")}`), "local");
+            assert.strictEqual(digestState(undefined), "missing");
+            assert.strictEqual(digestState(""), "missing");
+            assert.strictEqual(digestState(UNKNOWN), "unknown");
+            assert.strictEqual(digestState(`${repoUrl()}@sha256:abc`), "malformed");
+        });
+
+        it("identifies the role by the imageName tag, else by ENTRYPOINT, and nothing else", () => {
+            assert.deepStrictEqual(identifyRole({ imageName: `${repoUrl()}:latest` }), { role: "wsgi", identifiedBy: "imageName" });
+            assert.deepStrictEqual(identifyRole({ imageName: `${repoUrl()}:latest-deployment` }), { role: "deployment", identifiedBy: "imageName" });
+            // The tag decides even when ENTRYPOINT disagrees.
+            assert.strictEqual(identifyRole({ imageName: `${repoUrl()}:latest-ingester`, build: { args: { ENTRYPOINT: "entrypoint.sh" } } })?.role, "ingester");
+            assert.deepStrictEqual(identifyRole({ imageName: UNKNOWN, build: { args: { ENTRYPOINT: "entrypoint_indexer.sh" } } }), { role: "indexer", identifiedBy: "entrypoint" });
+            assert.deepStrictEqual(identifyRole({ build: { args: { ENTRYPOINT: "entrypoint_ingester.sh" } } }), { role: "ingester", identifiedBy: "entrypoint" });
+            assert.strictEqual(identifyRole({ imageName: `${REGISTRY}/sidecar:v2`, build: { args: { ENTRYPOINT: "entrypoint.sh" } } }), undefined);
+            assert.strictEqual(identifyRole({ imageName: UNKNOWN, build: { args: { ENTRYPOINT: "entrypoint_indexer" } } }), undefined);
+            assert.strictEqual(identifyRole({ imageName: UNKNOWN, build: UNKNOWN }), undefined);
+            assert.strictEqual(roleImageOf(view({ type: "aws:s3/bucket:Bucket", name: "b", props: { imageName: "x:latest" } })), undefined);
+        });
+
+        it("reads skipPush: missing pushes, true or unknown does not", () => {
+            assert.strictEqual(pushSetting({}), "push");
+            assert.strictEqual(pushSetting({ skipPush: false }), "push");
+            assert.strictEqual(pushSetting({ skipPush: true }), "skip");
+            assert.strictEqual(pushSetting({ skipPush: UNKNOWN }), "unknown");
+        });
+
+        it("fingerprints a changing image's inputs and an unchanged image's outputs alike", () => {
+            const inputs = buildFingerprint(changingImage("indexer").props);
+            const outputs = buildFingerprint(pushedImage("indexer").props);
+            const local = buildFingerprint(builtOnPreviewImage("indexer").props);
+            assert.deepStrictEqual(
+                { context: inputs.context, dockerfile: inputs.dockerfile, platform: inputs.platform, repository: inputs.repository },
+                { context: outputs.context, dockerfile: outputs.dockerfile, platform: outputs.platform, repository: outputs.repository },
+            );
+            assert.deepStrictEqual(outputs, local);
+            assert.deepStrictEqual(inputs.args, { CGAP_VERSION: "1.0.0" });
+            assert.strictEqual(inputs.target, "");
+            assert.strictEqual(outputs.args, undefined, "outputs carry no build args");
+            assert.strictEqual(buildFingerprint(firstRolloutImage("indexer").props).repository, undefined);
+        });
+
+        it("puts the Dockerfile relative to the context", () => {
+            assert.strictEqual(dockerfileRelativeToContext("images", "images/Dockerfile"), "Dockerfile");
+            assert.strictEqual(dockerfileRelativeToContext("./images/", "images/sub/Dockerfile"), "sub/Dockerfile");
+            assert.strictEqual(dockerfileRelativeToContext(".", "Dockerfile"), "Dockerfile");
+            assert.strictEqual(dockerfileRelativeToContext("images", "Dockerfile"), "../Dockerfile");
+        });
+
+        it("compares builds on every visible field but ENTRYPOINT", () => {
+            assert.deepStrictEqual(compareBuilds(images(changingImage("indexer"), changingImage("deployment"))), []);
+            assert.deepStrictEqual(compareBuilds(images(pushedImage("indexer"), changingImage("deployment"))), []);
+            const differences = compareBuilds(images(changingImage("indexer"), changingImage("deployment", { appVersion: "2", platform: "linux/arm64" })));
+            assert.deepStrictEqual(differences.map((d) => d.field), ["contextDigest", "platform", "args.CGAP_VERSION"]);
+            assert.deepStrictEqual(differences[2].values, [
+                { tag: "latest-indexer", value: "1.0.0" },
+                { tag: "latest-deployment", value: "2" },
+            ]);
+            // A field unknown on one side is not compared.
+            const unknownPlatform = changingImage("deployment", { platform: UNKNOWN, appVersion: UNKNOWN, contextDigest: hex64("context-1.0.0") });
+            assert.deepStrictEqual(compareBuilds(images(changingImage("indexer"), unknownPlatform)).map((d) => d.field), []);
+            // Cache settings and builder version are not compared.
+            const cached = changingImage("deployment");
+            (cached.props.build as Record<string, unknown>).cacheFrom = { images: ["x"] };
+            (cached.props.build as Record<string, unknown>).builderVersion = "BuilderV1";
+            assert.deepStrictEqual(compareBuilds(images(changingImage("indexer"), cached)), []);
+        });
+    });
+
+    describe("indexer-deployment-bundle", () => {
+        const preview = { preview: true };
+        it("allows no images, both changing, both unchanged, and the deployment image changing alone", () => {
+            assert.deepStrictEqual(judgeIndexerDeploymentBundle([], preview), []);
+            assert.deepStrictEqual(judgeIndexerDeploymentBundle(images(changingImage("indexer"), changingImage("deployment")), preview), []);
+            assert.deepStrictEqual(judgeIndexerDeploymentBundle(images(pushedImage("indexer"), pushedImage("deployment")), preview), []);
+            assert.deepStrictEqual(judgeIndexerDeploymentBundle(images(pushedImage("indexer"), changingImage("deployment")), preview), []);
+            assert.deepStrictEqual(judgeIndexerDeploymentBundle(images(changingImage("deployment")), preview), []);
+        });
+
+        it("refuses the indexer alone, and changing while the deployment image stays", () => {
+            assert.strictEqual(judgeIndexerDeploymentBundle(images(pushedImage("indexer")), preview).length, 1);
+            const skew = judgeIndexerDeploymentBundle(images(changingImage("indexer"), pushedImage("deployment")), preview);
+            assert.strictEqual(skew.length, 1);
+            assert.match(skew[0].message, /changes the indexer image/);
+            assert.strictEqual(skew[0].urn, changingImage("indexer").urn);
+        });
+
+        it("does no change detection outside a preview", () => {
+            assert.deepStrictEqual(judgeIndexerDeploymentBundle(images(builtOnPreviewImage("indexer"), pushedImage("deployment")), { preview: false }), []);
+            assert.strictEqual(judgeIndexerDeploymentBundle(images(pushedImage("indexer")), { preview: false }).length, 1);
+        });
+    });
+
+    describe("production-rollout-complete", () => {
+        const context = { preview: true, stackName: "production", why: "test" };
+        const all = (make: (role: (typeof ROLES)[number]) => Parameters<typeof view>[0]) => images(...ROLES.map(make));
+
+        it("passes all four changing, and all four unchanged", () => {
+            assert.deepStrictEqual(judgeProductionRollout(all((r) => changingImage(r)), context), []);
+            assert.deepStrictEqual(judgeProductionRollout(all((r) => pushedImage(r)), context), []);
+            assert.deepStrictEqual(judgeProductionRollout(all((r) => firstRolloutImage(r)), context), []);
+        });
+
+        it("refuses absent, unpushed, partly changing and mismatched images, one finding each", () => {
+            const findings = judgeProductionRollout(
+                images(changingImage("wsgi", { skipPush: true }), pushedImage("indexer"), changingImage("ingester", { appVersion: "9" })),
+                context,
+            );
+            assert.strictEqual(findings.length, 4, findings.map((f) => f.message).join("\n"));
+            assert.match(findings[0].message, /latest-deployment is absent/);
+            assert.match(findings[1].message, /latest is not pushed \(skipPush is true\)/);
+            assert.match(findings[2].message, /changes latest and latest-ingester and leaves latest-indexer unchanged/);
+            assert.match(findings[3].message, /args\.CGAP_VERSION/);
+        });
+    });
+
+    describe("production stacks", () => {
+        const stack = (stackName: string | undefined, tags: Record<string, string> = {}, environment?: string) => ({
+            stackName,
+            tags: new Map(Object.entries(tags)),
+            environment,
+        });
+
+        it("matches stack-name globs, ignoring case", () => {
+            assert.ok(globToRegExp("*-prod").test("cgap-prod"));
+            assert.ok(globToRegExp("production").test("Production"));
+            assert.ok(!globToRegExp("prod").test("prod2"));
+            assert.ok(globToRegExp("eu-?").test("eu-1"));
+            assert.ok(globToRegExp("a.b").test("a.b") && !globToRegExp("a.b").test("axb"));
+        });
+
+        it("by name, tag, or config; an unreadable name counts as production", () => {
+            assert.match(productionReason(stack("production"), DEFAULT_PRODUCTION_STACKS)!, /pattern "production"/);
+            assert.match(productionReason(stack("cgap-prod"), DEFAULT_PRODUCTION_STACKS)!, /pattern "\*-prod"/);
+            assert.match(productionReason(stack("org/cgap/prod"), DEFAULT_PRODUCTION_STACKS)!, /pattern "prod"/);
+            assert.match(productionReason(stack("eu", { environment: "Production" }), DEFAULT_PRODUCTION_STACKS)!, /stack tag/);
+            assert.match(productionReason(stack("eu", {}, "production"), DEFAULT_PRODUCTION_STACKS)!, /cgap:environment/);
+            assert.match(productionReason(stack(undefined), DEFAULT_PRODUCTION_STACKS)!, /could not be read/);
+            assert.match(productionReason(stack(" "), DEFAULT_PRODUCTION_STACKS)!, /could not be read/);
+            assert.strictEqual(productionReason(stack("mastertest", { environment: "staging" }, "development"), DEFAULT_PRODUCTION_STACKS), undefined);
+            assert.strictEqual(productionReason(stack("production"), ["live"]), undefined);
+        });
+
+        it("validates the productionStacks policy config", () => {
+            assert.deepStrictEqual(productionStacksFromConfig(undefined), DEFAULT_PRODUCTION_STACKS);
+            assert.deepStrictEqual(productionStacksFromConfig(["live"]), ["live"]);
+            assert.throws(() => productionStacksFromConfig("production"), /must be a list/);
+            assert.throws(() => productionStacksFromConfig([""]), /must be a list/);
+        });
+    });
+
+    describe("fail-closed wrappers", () => {
+        const stackArgs = { resources: [], stackTags: new Map(), getConfig: () => ({}), notApplicable: () => { throw new Error("n/a"); } };
+
+        it("turn anything a stack check throws into a violation", () => {
+            const reports: string[] = [];
+            const validate = failClosed("p", () => {
+                throw new UnknownValueError(UNKNOWN, ["imageName"]);
+            });
+            validate(stackArgs as never, (message: string) => reports.push(message));
+            assert.strictEqual(reports.length, 1);
+            assert.match(reports[0], /^p could not finish its check, so the change is refused: string value at \.imageName/);
+        });
+
+        it("resource checks skip other types, report errors, and carry the SDK's type hint", () => {
+            const reports: string[] = [];
+            const validate = forTypes(["aws:ecs/service:Service"], () => {
+                throw new Error("boom");
+            });
+            assert.strictEqual((validate as { __pulumiType?: string }).__pulumiType, "aws:ecs/service:Service");
+            const args = (type: string) => ({ type, urn: "u", name: "n", props: {} }) as never;
+            validate(args("aws:s3/bucket:Bucket"), (m: string) => reports.push(m));
+            validate(args("aws:ecs/service:Service"), (m: string) => reports.push(m));
+            assert.deepStrictEqual(reports, ['The check could not finish on aws:ecs/service:Service "n": boom.']);
+            assert.strictEqual((forTypes(["a", "b"], () => undefined) as { __pulumiType?: string }).__pulumiType, undefined);
+        });
+    });
+
+    describe("ECR", () => {
+        it("tag immutability allows IMMUTABLE and only latest* exclusions", () => {
+            assert.strictEqual(tagMutabilityProblem("IMMUTABLE", undefined, ["latest*"]), undefined);
+            assert.strictEqual(tagMutabilityProblem("IMMUTABLE_WITH_EXCLUSION", [{ filter: "latest*", filterType: "WILDCARD" }], ["latest*"]), undefined);
+            assert.match(tagMutabilityProblem("MUTABLE", undefined, ["latest*"])!, /mutable/);
+            assert.match(tagMutabilityProblem(undefined, undefined, ["latest*"])!, /MUTABLE/);
+            assert.match(tagMutabilityProblem("IMMUTABLE_WITH_EXCLUSION", [{ filter: "*", filterType: "WILDCARD" }], ["latest*"])!, /"\*"/);
+            assert.strictEqual(tagMutabilityProblem(UNKNOWN, undefined, ["latest*"]), undefined);
+            assert.strictEqual(tagMutabilityProblem("IMMUTABLE_WITH_EXCLUSION", UNKNOWN, ["latest*"]), undefined);
+        });
+
+        it("matches lifecycle policies to repositories by name, dependency, parent, or as a fallback", () => {
+            const repo = (name: string, props: Record<string, unknown>, parent?: string) =>
+                view({ type: "aws:ecr/repository:Repository", name, urn: `urn:${name}`, props, parent });
+            const lifecycle = (name: string, repository: unknown, extra: Partial<ResourceView> = {}) =>
+                view({ type: "aws:ecr/lifecyclePolicy:LifecyclePolicy", name, props: { repository, policy: "{}" }, ...extra });
+            const names = (views: ResourceView[]) => views.map((v) => v.name);
+            assert.deepStrictEqual(names(repositoriesWithoutLifecycle([repo("a", { name: "a" }), lifecycle("l", "a")])), []);
+            assert.deepStrictEqual(names(repositoriesWithoutLifecycle([repo("a", { name: "a" }), lifecycle("l", "b")])), ["a"]);
+            assert.deepStrictEqual(
+                names(repositoriesWithoutLifecycle([repo("a", { name: UNKNOWN }), repo("b", { name: UNKNOWN }), lifecycle("l", UNKNOWN, { propertyDependencies: { repository: ["urn:b"] } })])),
+                ["a"],
+            );
+            assert.deepStrictEqual(
+                names(repositoriesWithoutLifecycle([repo("a", { name: UNKNOWN }, "p1"), repo("b", { name: UNKNOWN }, "p2"), lifecycle("l", UNKNOWN, { parent: "p2" })])),
+                ["a"],
+            );
+            assert.deepStrictEqual(names(repositoriesWithoutLifecycle([repo("a", { name: UNKNOWN }), lifecycle("l", UNKNOWN)])), []);
+        });
+    });
+
+    describe("ALB listeners", () => {
+        const alb = (name: string, props: Record<string, unknown> = {}, parent?: string) =>
+            view({ type: "aws:lb/loadBalancer:LoadBalancer", name, urn: `urn:${name}`, props: { loadBalancerType: "application", ...props }, parent });
+        const listener = (name: string, props: Record<string, unknown>, extra: Partial<ResourceView> = {}) =>
+            view({ type: "aws:lb/listener:Listener", name, props, ...extra });
+        const redirect = [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }];
+
+        it("tells HTTP from HTTPS listeners and redirects from forwards", () => {
+            assert.strictEqual(listenerKind(listener("l", { protocol: "HTTP" })), "http");
+            assert.strictEqual(listenerKind(listener("l", { certificateArn: "arn" })), "https");
+            assert.strictEqual(listenerKind(listener("l", {})), "http");
+            assert.strictEqual(listenerKind(listener("l", { protocol: UNKNOWN })), "unknown");
+            assert.strictEqual(listenerKind(listener("l", { protocol: "TCP" })), "unknown");
+            assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: redirect })), true);
+            assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: [{ type: "forward" }] })), false);
+            assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: UNKNOWN })), undefined);
+            assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: [{ type: UNKNOWN }] })), undefined);
+        });
+
+        it("groups listeners by ARN, then loadBalancerArn dependency, then parent, then the only ALB", () => {
+            const groups = (resources: ResourceView[]) =>
+                Object.fromEntries([...groupListeners(resources)].map(([k, v]) => [k, v.map((l) => l.name)]));
+            assert.deepStrictEqual(groups([alb("a", { arn: "arn:a" }), alb("b", { arn: "arn:b" }), listener("l", { loadBalancerArn: "arn:b" })]), { "urn:b": ["l"] });
+            assert.deepStrictEqual(groups([alb("a"), listener("l", { loadBalancerArn: "arn:elsewhere" })]), { "arn:arn:elsewhere": ["l"] });
+            assert.deepStrictEqual(
+                groups([alb("a", { arn: UNKNOWN }), alb("b", { arn: UNKNOWN }), listener("l", { loadBalancerArn: UNKNOWN }, { propertyDependencies: { loadBalancerArn: ["urn:a"] } })]),
+                { "urn:a": ["l"] },
+            );
+            assert.deepStrictEqual(
+                groups([alb("a", { arn: UNKNOWN }, "p1"), alb("b", { arn: UNKNOWN }, "p2"), listener("l", { loadBalancerArn: UNKNOWN }, { parent: "p2" })]),
+                { "urn:b": ["l"] },
+            );
+            assert.deepStrictEqual(groups([alb("a", { arn: UNKNOWN }), listener("l", { loadBalancerArn: UNKNOWN })]), { "urn:a": ["l"] });
+            assert.deepStrictEqual(groups([alb("a"), alb("b"), listener("l", { loadBalancerArn: UNKNOWN })]), { unattributed: ["l"] });
+            assert.deepStrictEqual(groups([alb("n", { loadBalancerType: "network" }), listener("l", {})]), { unattributed: ["l"] });
+        });
+    });
+
+    describe("IAM", () => {
+        const doc = (...statements: unknown[]) => ({ Version: "2012-10-17", Statement: statements });
+        it("finds statements allowing * on *, in every shape a policy document allows", () => {
+            assert.strictEqual(fullAdminStatements(doc({ Effect: "Allow", Action: "*", Resource: "*" })).length, 1);
+            assert.strictEqual(fullAdminStatements({ Statement: { Effect: "Allow", Action: ["s3:*", "*:*"], Resource: ["arn:x", "*"] } }).length, 1);
+            assert.strictEqual(fullAdminStatements(doc({ Effect: "Deny", Action: "*", Resource: "*" })).length, 0);
+            assert.strictEqual(fullAdminStatements(doc({ Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" })).length, 0);
+            assert.strictEqual(fullAdminStatements(doc({ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b/*" })).length, 0);
+            assert.strictEqual(fullAdminStatements(doc({ Effect: "Allow", Action: UNKNOWN, Resource: "*" })).length, 0);
+            assert.strictEqual(fullAdminStatements({}).length, 0);
+        });
+    });
+
+    it("the role images of a stack ignore other resources", () => {
+        const found = images(changingImage("wsgi"), { type: IMAGE, name: "redis", props: { imageName: "redis:7" } }, { type: "aws:s3/bucket:Bucket", name: "b", props: {} });
+        assert.deepStrictEqual(found.map((i) => i.role), ["wsgi"]);
+    });
+});

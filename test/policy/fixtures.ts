@@ -1,0 +1,440 @@
+// Resources shaped as the engine sends them to the policy pack (see the provider notes in
+// policy/images.ts): the program's resources in their preview and post-update forms, plus foreign
+// resources for the "must not trip" cases and the benchmark.
+import { makeUrn, PROJECT, secret, StackResource, UNKNOWN } from "../../ops/analyzer";
+import { Role, ROLE_IMAGES, ROLES } from "../../policy/roles";
+
+export const ACCOUNT = "123456789012";
+export const REGION = "us-east-1";
+export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+
+export function repoUrl(envName = "cgap-mastertest"): string {
+    return `${REGISTRY}/${envName}`;
+}
+
+/** A deterministic 64-hex digest. */
+export function hex64(seed: string): string {
+    let h = 2166136261;
+    let out = "";
+    while (out.length < 64) {
+        for (const c of seed + out.length) {
+            h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+        }
+        out += h.toString(16).padStart(8, "0");
+    }
+    return out.slice(0, 64);
+}
+
+export interface ImageOptions {
+    stack?: string;
+    envName?: string;
+    appVersion?: string;
+    platform?: string;
+    context?: string;
+    dockerfile?: string;
+    contextDigest?: string;
+    /** Overrides merged into build.args (ENTRYPOINT stays the role's). */
+    args?: Record<string, string>;
+    skipPush?: boolean | string;
+    parent?: string;
+}
+
+const IMAGE = "docker:index/image:Image";
+
+function imageName(role: Role, o: ImageOptions): string {
+    return `${repoUrl(o.envName)}:${ROLE_IMAGES[role].tag}`;
+}
+
+function build(role: Role, o: ImageOptions): Record<string, unknown> {
+    const context = o.context ?? "images";
+    return {
+        context,
+        dockerfile: o.dockerfile ?? `${context}/Dockerfile`,
+        contextDigest: o.contextDigest ?? hex64(`context-${o.appVersion ?? "1.0.0"}`),
+        platform: o.platform ?? "linux/amd64",
+        args: { CGAP_VERSION: o.appVersion ?? "1.0.0", ...(o.args ?? {}), ENTRYPOINT: ROLE_IMAGES[role].entrypoint },
+    };
+}
+
+function imageResource(role: Role, o: ImageOptions, props: Record<string, unknown>): LocatedResource {
+    return {
+        type: IMAGE,
+        name: `cgap-${role}-image`,
+        urn: makeUrn(o.stack ?? "mastertest", PROJECT, IMAGE, `cgap-${role}-image`, o.parent),
+        parent: o.parent,
+        props,
+    };
+}
+
+/**
+ * An image this preview builds (create or update with buildOnPreview false): the checked inputs,
+ * no repoDigest.
+ */
+export function changingImage(role: Role, o: ImageOptions = {}): StackResource {
+    return imageResource(role, o, {
+        imageName: imageName(role, o),
+        build: build(role, o),
+        registry: { server: REGISTRY, username: "AWS", password: secret("ecr-token") },
+        skipPush: o.skipPush ?? false,
+        buildOnPreview: false,
+    });
+}
+
+/** An image the preview leaves alone ("same"), or any image after the update: outputs only. */
+export function pushedImage(role: Role, o: ImageOptions & { digestSeed?: string } = {}): StackResource {
+    const name = imageName(role, o);
+    const context = o.context ?? "images";
+    return imageResource(role, o, {
+        imageName: name,
+        baseImageName: name,
+        registryServer: REGISTRY,
+        repoDigest: `${repoUrl(o.envName)}@sha256:${hex64(o.digestSeed ?? `${role}-${o.appVersion ?? "1.0.0"}`)}`,
+        context,
+        dockerfile: "Dockerfile",
+        platform: o.platform ?? "linux/amd64",
+    });
+}
+
+/** An image built during the preview (buildOnPreview: true): outputs with the local image ID. */
+export function builtOnPreviewImage(role: Role, o: ImageOptions = {}): StackResource {
+    const name = imageName(role, o);
+    return imageResource(role, o, {
+        imageName: name,
+        baseImageName: name,
+        registryServer: REGISTRY,
+        repoDigest: `sha256:${hex64(`local-${role}`)}`,
+        context: o.context ?? "images",
+        dockerfile: "Dockerfile",
+        platform: o.platform ?? "linux/amd64",
+    });
+}
+
+/** The first rollout: the repository is created in the same preview, so imageName is unknown. */
+export function firstRolloutImage(role: Role, o: ImageOptions = {}): StackResource {
+    return imageResource(role, o, {
+        imageName: UNKNOWN,
+        build: build(role, o),
+        registry: { server: UNKNOWN, username: UNKNOWN, password: secret(UNKNOWN) },
+        skipPush: o.skipPush ?? false,
+        buildOnPreview: false,
+    });
+}
+
+export type ImageState = "changing" | "pushed" | "builtOnPreview" | "firstRollout" | "absent";
+
+export function image(role: Role, state: ImageState, o: ImageOptions = {}): StackResource[] {
+    switch (state) {
+        case "changing":
+            return [changingImage(role, o)];
+        case "pushed":
+            return [pushedImage(role, o)];
+        case "builtOnPreview":
+            return [builtOnPreviewImage(role, o)];
+        case "firstRollout":
+            return [firstRolloutImage(role, o)];
+        case "absent":
+            return [];
+    }
+}
+
+/** The four role images, each in the given state (default: all changing). */
+export function roleImages(states: Partial<Record<Role, ImageState>> = {}, o: ImageOptions = {}): StackResource[] {
+    return ROLES.flatMap((role) => image(role, states[role] ?? "changing", o));
+}
+
+/** A resource with its URN, as the engine names it. */
+export type LocatedResource = StackResource & { urn: string };
+
+function resource(stack: string, type: string, name: string, props: Record<string, unknown>, extra: Partial<StackResource> = {}): LocatedResource {
+    return { ...extra, type, name, urn: makeUrn(stack, PROJECT, type, name, extra.parent), props };
+}
+
+export interface InfraOptions {
+    stack?: string;
+    envName?: string;
+    /** An ACM certificate: HTTPS listener plus an HTTP->HTTPS redirect. */
+    certificateArn?: string;
+    /** A preview that creates everything: ARNs and ids unknown. */
+    creating?: boolean;
+    /** Container images as the task definitions name them; unknown while the digests are. */
+    taskImages?: Partial<Record<Role, string>>;
+}
+
+/** The rest of the rollout stack, in the shapes the program registers. */
+export function infrastructure(o: InfraOptions = {}): StackResource[] {
+    const stack = o.stack ?? "mastertest";
+    const envName = o.envName ?? "cgap-mastertest";
+    const known = (value: string) => (o.creating ? UNKNOWN : value);
+    const arn = (service: string, rest: string) => known(`arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`);
+    const out: LocatedResource[] = [];
+    const add = (type: string, name: string, props: Record<string, unknown>, extra: Partial<StackResource> = {}) => {
+        const r = resource(stack, type, name, props, extra);
+        out.push(r);
+        return r;
+    };
+
+    const root = add("pulumi:pulumi:Stack", `${PROJECT}-${stack}`, {});
+    add("pulumi:providers:aws", "default_7_48_0", { region: REGION, version: "7.48.0" });
+    add("pulumi:providers:docker", "default_5_2_0", { version: "5.2.0" });
+
+    const registry = add("cgap:registry:ImageRegistry", "cgap-registry", {}, { parent: root.urn });
+    const repository = add(
+        "aws:ecr/repository:Repository",
+        "cgap-registry-repository",
+        {
+            name: envName,
+            arn: arn("ecr", `repository/${envName}`),
+            repositoryUrl: known(repoUrl(envName)),
+            registryId: known(ACCOUNT),
+            imageScanningConfiguration: { scanOnPush: true },
+            imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+            imageTagMutabilityExclusionFilters: [{ filter: "latest*", filterType: "WILDCARD" }],
+            forceDelete: false,
+        },
+        { parent: registry.urn },
+    );
+    add(
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        "cgap-registry-lifecycle",
+        {
+            repository: envName,
+            registryId: known(ACCOUNT),
+            policy: JSON.stringify({
+                rules: [
+                    {
+                        rulePriority: 1,
+                        description: "Expire untagged images 14 days after push",
+                        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 },
+                        action: { type: "expire" },
+                    },
+                ],
+            }),
+        },
+        { parent: registry.urn, propertyDependencies: { repository: [repository.urn] }, dependencies: [repository.urn] },
+    );
+
+    add("aws:cloudwatch/logGroup:LogGroup", "cgap-logs", { name: `/ecs/${envName}`, retentionInDays: 365 });
+    add("aws:sqs/queue:Queue", "cgap-ingestion-dlq", { name: `${envName}-ingestion-queue-dlq` });
+    add("aws:sqs/queue:Queue", "cgap-ingestion-queue", {
+        name: `${envName}-ingestion-queue`,
+        visibilityTimeoutSeconds: 10800,
+        messageRetentionSeconds: 604800,
+        receiveWaitTimeSeconds: 20,
+    });
+
+    const cluster = add("aws:ecs/cluster:Cluster", "cgap-cluster", {
+        name: envName,
+        arn: arn("ecs", `cluster/${envName}`),
+        settings: [{ name: "containerInsights", value: "enabled" }],
+    });
+    add("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "cgap-capacity", {
+        clusterName: envName,
+        capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+    });
+
+    const assumeEcsTasks = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+    const executionRole = add("aws:iam/role:Role", "cgap-execution-role", {
+        name: `${envName}-execution`,
+        arn: known(`arn:aws:iam::${ACCOUNT}:role/${envName}-execution`),
+        assumeRolePolicy: assumeEcsTasks,
+    });
+    add("aws:iam/rolePolicy:RolePolicy", "cgap-execution-policy", {
+        role: `${envName}-execution`,
+        policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                // ecr:GetAuthorizationToken has no resource-level permissions: "*" is the only resource.
+                { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+                {
+                    Effect: "Allow",
+                    Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    Resource: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${envName}`,
+                },
+                {
+                    Effect: "Allow",
+                    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/${envName}:*`,
+                },
+            ],
+        }),
+    }, { dependencies: [executionRole.urn] });
+    const taskRole = add("aws:iam/role:Role", "cgap-task-role", {
+        name: `${envName}-task`,
+        assumeRolePolicy: assumeEcsTasks,
+    });
+    add("aws:iam/rolePolicy:RolePolicy", "cgap-task-policy", {
+        role: `${envName}-task`,
+        // Unknown in a preview that creates the queues it names.
+        policy: o.creating
+            ? UNKNOWN
+            : JSON.stringify({
+                  Version: "2012-10-17",
+                  Statement: [
+                      {
+                          Effect: "Allow",
+                          Action: "secretsmanager:GetSecretValue",
+                          Resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${envName}-identity-*`,
+                      },
+                      {
+                          Effect: "Allow",
+                          Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage", "sqs:GetQueueAttributes"],
+                          Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:${envName}-*`,
+                      },
+                  ],
+              }),
+    }, { dependencies: [taskRole.urn] });
+
+    const specs: Record<Role, { family: string; container: string; prefix: string; cpu: string; memory: string }> = {
+        wsgi: { family: "CGAPWSGI", container: "WSGI", prefix: "cgap-wsgi", cpu: "256", memory: "512" },
+        indexer: { family: "CGAPIndexer", container: "Indexer", prefix: "cgap-indexer", cpu: "256", memory: "512" },
+        ingester: { family: "CGAPIngester", container: "Ingester", prefix: "cgap-ingester", cpu: "512", memory: "1024" },
+        deployment: { family: "CGAPDeployment", container: "DeploymentAction", prefix: "cgap-deployment", cpu: "256", memory: "512" },
+    };
+    const taskDefinitions = {} as Record<Role, LocatedResource>;
+    for (const role of ROLES) {
+        const spec = specs[role];
+        const image = o.taskImages?.[role] ?? `${repoUrl(envName)}@sha256:${hex64(`${role}-1.0.0`)}`;
+        taskDefinitions[role] = add("aws:ecs/taskDefinition:TaskDefinition", `cgap-${role}-task`, {
+            family: spec.family,
+            arn: arn("ecs", `task-definition/${spec.family}:1`),
+            requiresCompatibilities: ["FARGATE"],
+            networkMode: "awsvpc",
+            cpu: spec.cpu,
+            memory: spec.memory,
+            executionRoleArn: known(`arn:aws:iam::${ACCOUNT}:role/${envName}-execution`),
+            taskRoleArn: known(`arn:aws:iam::${ACCOUNT}:role/${envName}-task`),
+            containerDefinitions:
+                image === UNKNOWN
+                    ? UNKNOWN
+                    : JSON.stringify([
+                          {
+                              name: spec.container,
+                              image,
+                              essential: true,
+                              portMappings: role === "wsgi" ? [{ containerPort: 8000, protocol: "tcp" }] : [],
+                              environment: [{ name: "IDENTITY", value: `${envName}-identity` }],
+                              logConfiguration: {
+                                  logDriver: "awslogs",
+                                  options: {
+                                      "awslogs-group": `/ecs/${envName}`,
+                                      "awslogs-region": REGION,
+                                      "awslogs-stream-prefix": spec.prefix,
+                                  },
+                              },
+                          },
+                      ]),
+        });
+    }
+
+    const alb = add("aws:lb/loadBalancer:LoadBalancer", "cgap-alb", {
+        name: `${envName}-alb`,
+        arn: arn("elasticloadbalancing", `loadbalancer/app/${envName}-alb/50dc6c495c0c9188`),
+        loadBalancerType: "application",
+        internal: false,
+        dropInvalidHeaderFields: true,
+        subnets: ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+    });
+    const targetGroup = add("aws:lb/targetGroup:TargetGroup", "cgap-wsgi-tg", {
+        arn: arn("elasticloadbalancing", `targetgroup/${envName}-wsgi/73e2d6bc24d8a067`),
+        port: 8000,
+        protocol: "HTTP",
+        targetType: "ip",
+        healthCheck: { path: "/health?format=json", interval: 60, timeout: 10, matcher: "200" },
+    });
+    const albArn = alb.props.arn;
+    const listenerLinks = { propertyDependencies: { loadBalancerArn: [alb.urn] }, dependencies: [alb.urn] };
+    if (o.certificateArn) {
+        add("aws:lb/listener:Listener", "cgap-https", {
+            loadBalancerArn: albArn,
+            port: 443,
+            protocol: "HTTPS",
+            certificateArn: o.certificateArn,
+            sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            defaultActions: [{ type: "forward", targetGroupArn: targetGroup.props.arn }],
+        }, listenerLinks);
+        add("aws:lb/listener:Listener", "cgap-http", {
+            loadBalancerArn: albArn,
+            port: 80,
+            protocol: "HTTP",
+            defaultActions: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+        }, listenerLinks);
+    } else {
+        add("aws:lb/listener:Listener", "cgap-http", {
+            loadBalancerArn: albArn,
+            port: 80,
+            protocol: "HTTP",
+            defaultActions: [{ type: "forward", targetGroupArn: targetGroup.props.arn }],
+        }, listenerLinks);
+    }
+
+    const counts: Record<Role, number> = { wsgi: 8, indexer: 4, ingester: 1, deployment: 0 };
+    for (const role of ROLES) {
+        if (role === "deployment") {
+            continue;
+        }
+        add("aws:ecs/service:Service", `cgap-${role}-service`, {
+            name: `${envName}-${role}`,
+            cluster: cluster.props.arn,
+            taskDefinition: taskDefinitions[role].props.arn,
+            desiredCount: counts[role],
+            capacityProviderStrategies: [{ capacityProvider: role === "ingester" ? "FARGATE" : "FARGATE_SPOT", weight: 1 }],
+            platformVersion: "LATEST",
+            networkConfiguration: {
+                subnets: ["subnet-0a1b2c3d4e5f60003", "subnet-0a1b2c3d4e5f60004"],
+                securityGroups: ["sg-0a1b2c3d4e5f60005"],
+                assignPublicIp: false,
+            },
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+            loadBalancers:
+                role === "wsgi"
+                    ? [{ targetGroupArn: targetGroup.props.arn, containerName: "WSGI", containerPort: 8000 }]
+                    : [],
+            waitForSteadyState: role === "wsgi",
+        });
+    }
+    return out;
+}
+
+/** The whole stack of a rollout: the four images in the given states plus the infrastructure. */
+export function rolloutStack(
+    states: Partial<Record<Role, ImageState>> = {},
+    o: ImageOptions & InfraOptions = {},
+): StackResource[] {
+    return [...infrastructure(o), ...roleImages(states, o)];
+}
+
+/** Resources of other kinds, including unknown-heavy and foreign docker images, for noise and load. */
+export function foreignResource(i: number, stack = "mastertest"): StackResource {
+    const kinds: (() => StackResource)[] = [
+        () => resource(stack, "aws:s3/bucket:Bucket", `bucket-${i}`, { bucket: `cgap-files-${i}`, acl: "private", tags: { n: String(i) } }),
+        () => resource(stack, "aws:sqs/queue:Queue", `queue-${i}`, { name: `q-${i}`, visibilityTimeoutSeconds: 30, arn: UNKNOWN }),
+        () =>
+            resource(stack, "docker:index/image:Image", `sidecar-${i}`, {
+                imageName: `${REGISTRY}/sidecar:v${i}`,
+                build: { context: "sidecar", args: { ENTRYPOINT: "run.sh" } },
+                repoDigest: UNKNOWN,
+            }),
+        () =>
+            resource(stack, "aws:iam/rolePolicy:RolePolicy", `policy-${i}`, {
+                role: `role-${i}`,
+                policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::cgap-files-${i}/*` }] }),
+            }),
+        () => resource(stack, "aws:ec2/securityGroupRule:SecurityGroupRule", `rule-${i}`, { type: "ingress", fromPort: 8000, toPort: 8000, protocol: "tcp", securityGroupId: UNKNOWN, cidrBlocks: ["10.0.0.0/16"] }),
+        () => resource(stack, "aws:cloudwatch/metricAlarm:MetricAlarm", `alarm-${i}`, { name: `alarm-${i}`, threshold: 80, dimensions: { ClusterName: UNKNOWN } }),
+        () => resource(stack, "random:index/randomPet:RandomPet", `pet-${i}`, { id: UNKNOWN, length: 2, keepers: UNKNOWN }),
+    ];
+    return kinds[i % kinds.length]();
+}
+
+/** A generated stack of exactly `size` resources: a full rollout plus foreign resources. */
+export function generatedStack(size: number, stack = "mastertest"): StackResource[] {
+    const base = rolloutStack({}, { stack });
+    const out = base.slice(0, size);
+    for (let i = 0; out.length < size; i++) {
+        out.push(foreignResource(i, stack));
+    }
+    return out;
+}

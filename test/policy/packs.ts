@@ -1,0 +1,51 @@
+// The policy pack processes the protocol tests talk to: one per stack identity and phase (what
+// the pack reads from its environment), started together once and shared by every test.
+import { Diagnostic, EnforcementLevel, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/analyzer";
+
+export const PACKS = {
+    mastertestPreview: { stack: "mastertest", dryRun: true },
+    productionPreview: { stack: "production", dryRun: true },
+    productionUpdate: { stack: "production", dryRun: false },
+    /** Started without PULUMI_NODEJS_STACK: the stack name cannot be read. */
+    unnamedPreview: { stack: undefined, dryRun: true },
+    /** A stack whose name says nothing, with `cgap:environment: production` in its config. */
+    configuredProductionPreview: { stack: "staging-eu", dryRun: true, config: { "cgap:environment": "production" } },
+} satisfies Record<string, StartOptions>;
+
+export type PackName = keyof typeof PACKS;
+
+const started = new Map<PackName, Promise<PolicyPackProcess>>();
+
+export function pack(name: PackName): Promise<PolicyPackProcess> {
+    let process = started.get(name);
+    if (!process) {
+        process = startPolicyPack(PACKS[name]);
+        started.set(name, process);
+    }
+    return process;
+}
+
+/** Starts every pack at once; they type-check themselves on start, which is the slow part. */
+export async function startAll(): Promise<PolicyPackProcess[]> {
+    return Promise.all((Object.keys(PACKS) as PackName[]).map(pack));
+}
+
+export async function closeAll(): Promise<void> {
+    const all = [...started.values()];
+    started.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
+}
+
+// A root-level hook: the packs are shared by every spec file and closed once, after the last test.
+// (The client also kills any pack still running when this process exits.)
+after(closeAll);
+
+/** Sorted, distinct names of the policies that reported at the given level(s). */
+export function policiesAt(diagnostics: readonly Diagnostic[], ...levels: EnforcementLevel[]): string[] {
+    return [...new Set(diagnostics.filter((d) => levels.includes(d.enforcementLevel)).map((d) => d.policyName))].sort();
+}
+
+/** Every diagnostic as one line, for assertion messages. */
+export function listDiagnostics(diagnostics: readonly Diagnostic[]): string {
+    return diagnostics.map((d) => `[${d.enforcementLevel}] ${d.policyName}: ${d.message.replace(/\n/g, " ")}`).join("\n");
+}

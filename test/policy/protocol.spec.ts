@@ -1,0 +1,483 @@
+// The policy pack judged through the analyzer protocol, started exactly as the Pulumi CLI starts
+// it (ops/analyzer.ts). Resources have the shapes the engine sends (test/policy/fixtures.ts).
+import * as assert from "assert";
+
+import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/analyzer";
+import {
+    changingImage,
+    firstRolloutImage,
+    foreignResource,
+    hex64,
+    infrastructure,
+    pushedImage,
+    REGISTRY,
+    rolloutStack,
+} from "./fixtures";
+import { listDiagnostics, pack, PackName, policiesAt, startAll } from "./packs";
+
+const BUNDLE = "indexer-deployment-bundle";
+const PRODUCTION = "production-rollout-complete";
+const ROLLOUT_POLICIES = [BUNDLE, PRODUCTION];
+
+interface Judgement {
+    diagnostics: Diagnostic[];
+    mandatory: string[];
+    advisory: string[];
+    text: string;
+}
+
+/** Judges a stack as one preview (or update) does, and checks what must hold for every judgement. */
+async function judge(name: PackName, resources: StackResource[], stackTags?: Record<string, string>): Promise<Judgement> {
+    const p = await pack(name);
+    const diagnostics = await p.judge(resources, { stackTags: stackTags ?? {} });
+    const text = listDiagnostics(diagnostics);
+    for (const d of diagnostics) {
+        assert.ok(!/can't run policy/.test(d.message), `an unknown value escaped a policy:\n${text}`);
+        if (ROLLOUT_POLICIES.includes(d.policyName)) {
+            assert.strictEqual(d.enforcementLevel, "mandatory", `a rollout policy came back ${d.enforcementLevel}:\n${text}`);
+        }
+    }
+    return { diagnostics, mandatory: policiesAt(diagnostics, "mandatory"), advisory: policiesAt(diagnostics, "advisory"), text };
+}
+
+function assertClean(j: Judgement): void {
+    assert.deepStrictEqual(j.diagnostics, [], `expected no diagnostics at all:\n${j.text}`);
+}
+
+function assertRefusedBy(j: Judgement, policies: string[], ...mentions: RegExp[]): void {
+    assert.deepStrictEqual(j.mandatory, [...policies].sort(), j.text);
+    for (const mention of mentions) {
+        assert.ok(
+            j.diagnostics.some((d) => policies.includes(d.policyName) && mention.test(d.message)),
+            `no message matches ${mention}:\n${j.text}`,
+        );
+    }
+}
+
+/** A preview's stack: infrastructure plus the given images (on the given stack). */
+function stack(stackName: string, images: StackResource[], infra: Parameters<typeof infrastructure>[0] = {}): StackResource[] {
+    return [...infrastructure({ stack: stackName, ...infra }), ...images];
+}
+
+describe("policy pack through the analyzer protocol", function () {
+    // The packs type-check themselves when they start: a few seconds each.
+    this.timeout(180_000);
+
+    before(async () => {
+        await startAll();
+    });
+
+    describe("the pack", () => {
+        let p: PolicyPackProcess;
+        before(async () => {
+            p = await pack("mastertestPreview");
+        });
+
+        it("is cgap-rollout, with the two rollout gates mandatory stack policies and every other policy advisory", async () => {
+            const info = await p.info();
+            assert.strictEqual(info.name, "cgap-rollout");
+            assert.strictEqual(info.version, "1.0.0");
+            const levels = Object.fromEntries(info.policies.map((x) => [x.name, `${x.enforcementLevel}/${x.type}`]));
+            assert.strictEqual(levels[BUNDLE], "mandatory/stack");
+            assert.strictEqual(levels[PRODUCTION], "mandatory/stack");
+            const others = info.policies.filter((x) => !ROLLOUT_POLICIES.includes(x.name));
+            assert.ok(others.length >= 14, `${others.length} compliance policies`);
+            assert.deepStrictEqual(others.filter((x) => x.enforcementLevel !== "advisory").map((x) => x.name), []);
+        });
+
+        it("names the FSBP control each compliance policy mirrors", async () => {
+            const controls = Object.fromEntries((await p.info()).policies.map((x) => [x.name, x.control]));
+            assert.deepStrictEqual(
+                Object.entries(controls).filter(([, c]) => c).sort((a, b) => a[0].localeCompare(b[0])),
+                [
+                    ["alb-drop-invalid-headers", "ELB.4"],
+                    ["alb-http-redirects-to-https", "ELB.1"],
+                    ["ecr-lifecycle-policy", "ECR.3"],
+                    ["ecr-scan-on-push", "ECR.1"],
+                    ["ecr-tag-immutability", "ECR.2"],
+                    ["ecs-cluster-container-insights", "ECS.12"],
+                    ["ecs-container-logging-configured", "ECS.9"],
+                    ["ecs-container-not-privileged", "ECS.4"],
+                    ["ecs-fargate-platform-latest", "ECS.10"],
+                    ["ecs-no-plaintext-secrets-in-environment", "ECS.8"],
+                    ["ecs-service-no-public-ip", "ECS.2"],
+                    ["ecs-task-no-host-network", "ECS.1"],
+                    ["ecs-task-no-host-pid", "ECS.3"],
+                    ["iam-no-full-admin", "IAM.1"],
+                ],
+            );
+        });
+    });
+
+    describe("on mastertest, in a preview", () => {
+        const s = "mastertest";
+
+        it("a full rollout passes every policy", async () => {
+            assertClean(await judge("mastertestPreview", rolloutStack({}, { stack: s })));
+        });
+
+        it("a preview that changes no image passes", async () => {
+            const states = { wsgi: "pushed", indexer: "pushed", ingester: "pushed", deployment: "pushed" } as const;
+            assertClean(await judge("mastertestPreview", rolloutStack(states, { stack: s })));
+        });
+
+        it("refuses the indexer changing while the deployment image stays", async () => {
+            const j = await judge("mastertestPreview", rolloutStack({ wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
+            assertRefusedBy(j, [BUNDLE], /changes the indexer image \(latest-indexer/, /"deployment" to cgap:rollout/, /drop --target/);
+        });
+
+        it("refuses the indexer without the deployment image", async () => {
+            const j = await judge("mastertestPreview", rolloutStack({ deployment: "absent" }, { stack: s }));
+            assertRefusedBy(j, [BUNDLE], /deployment image \(latest-deployment\) is not/);
+        });
+
+        it("refuses the indexer alone, the other images not declared", async () => {
+            const j = await judge("mastertestPreview", stack(s, [changingImage("indexer", { stack: s })]));
+            assertRefusedBy(j, [BUNDLE], /latest-indexer/);
+        });
+
+        it("allows the deployment image changing alone, the others unchanged", async () => {
+            const j = await judge("mastertestPreview", rolloutStack({ wsgi: "pushed", indexer: "pushed", ingester: "pushed" }, { stack: s }));
+            assertClean(j);
+        });
+
+        it("allows the deployment image alone, the others not declared", async () => {
+            assertClean(await judge("mastertestPreview", stack(s, [changingImage("deployment", { stack: s })])));
+        });
+
+        it("allows WSGI alone off production", async () => {
+            assertClean(await judge("mastertestPreview", rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s })));
+            assertClean(await judge("mastertestPreview", stack(s, [changingImage("wsgi", { stack: s })])));
+        });
+
+        it("recognises role images by ENTRYPOINT on a first rollout, when imageName is unknown", async () => {
+            const states = { wsgi: "firstRollout", indexer: "firstRollout", ingester: "firstRollout", deployment: "firstRollout" } as const;
+            assertClean(await judge("mastertestPreview", rolloutStack(states, { stack: s, creating: true, taskImages: { wsgi: UNKNOWN, indexer: UNKNOWN, ingester: UNKNOWN, deployment: UNKNOWN } })));
+            const j = await judge("mastertestPreview", stack(s, [firstRolloutImage("indexer", { stack: s })], { creating: true }));
+            assertRefusedBy(j, [BUNDLE], /latest-indexer/);
+        });
+
+        it("treats a buildOnPreview local image ID as changing", async () => {
+            const states = { wsgi: "builtOnPreview", indexer: "builtOnPreview", ingester: "builtOnPreview", deployment: "builtOnPreview" } as const;
+            assertClean(await judge("mastertestPreview", rolloutStack(states, { stack: s })));
+            const j = await judge("mastertestPreview", rolloutStack({ indexer: "builtOnPreview", deployment: "pushed" }, { stack: s }));
+            assertRefusedBy(j, [BUNDLE], /local image ID/);
+        });
+
+        it("refuses indexer and deployment images whose build inputs differ in anything but ENTRYPOINT", async () => {
+            const cases: [string, StackResource, RegExp][] = [
+                ["app version", changingImage("deployment", { stack: s, appVersion: "1.0.1" }), /args\.CGAP_VERSION: "1\.0\.0" \(latest-indexer\) vs "1\.0\.1" \(latest-deployment\)/],
+                ["platform", changingImage("deployment", { stack: s, platform: "linux/arm64" }), /platform/],
+                ["Dockerfile", changingImage("deployment", { stack: s, dockerfile: "images/Dockerfile.slim" }), /dockerfile/],
+                ["extra build arg", changingImage("deployment", { stack: s, args: { DEBUG: "1" } }), /args\.DEBUG/],
+                ["repository", changingImage("deployment", { stack: s, envName: "cgap-other" }), /repository/],
+                ["context digest", changingImage("deployment", { stack: s, contextDigest: hex64("other") }), /contextDigest/],
+            ];
+            for (const [what, deployment, mention] of cases) {
+                const images = [changingImage("indexer", { stack: s }), deployment];
+                const j = await judge("mastertestPreview", stack(s, images));
+                assertRefusedBy(j, [BUNDLE], mention);
+                assert.ok(/differ/.test(j.text), `${what}: ${j.text}`);
+            }
+        });
+
+        it("compares an unchanged image's outputs with a changing image's inputs without false alarms", async () => {
+            // Same build: outputs say dockerfile "Dockerfile" (relative to the context), inputs "images/Dockerfile".
+            const j = await judge("mastertestPreview", rolloutStack({ indexer: "pushed", deployment: "changing", wsgi: "pushed", ingester: "pushed" }, { stack: s }));
+            assertClean(j);
+            const k = await judge("mastertestPreview", stack(s, [pushedImage("indexer", { stack: s, platform: "linux/arm64" }), changingImage("deployment", { stack: s })]));
+            assertRefusedBy(k, [BUNDLE], /platform/);
+        });
+
+        it("ignores foreign images and resources full of unknowns, without crashing or tripping a rule", async () => {
+            const unknownEverything = (type: string, name: string, keys: string[]): StackResource => ({
+                type,
+                name,
+                props: Object.fromEntries(keys.map((k) => [k, UNKNOWN])),
+            });
+            const noise: StackResource[] = [
+                ...Array.from({ length: 21 }, (_, i) => foreignResource(i, s)),
+                { type: "docker:index/image:Image", name: "redis", props: { imageName: "redis:7", repoDigest: UNKNOWN } },
+                { type: "docker:index/image:Image", name: "no-props", props: {} },
+                unknownEverything("docker:index/image:Image", "all-unknown-image", ["imageName", "build", "repoDigest", "skipPush", "registry"]),
+                { type: "docker:index/image:Image", name: "unknown-args", props: { imageName: UNKNOWN, build: { context: "x", args: UNKNOWN } } },
+                unknownEverything("aws:ecs/taskDefinition:TaskDefinition", "td", ["containerDefinitions", "networkMode", "pidMode", "family"]),
+                unknownEverything("aws:ecs/service:Service", "svc", ["networkConfiguration", "deploymentCircuitBreaker", "platformVersion", "launchType", "deploymentController"]),
+                unknownEverything("aws:ecs/cluster:Cluster", "cluster", ["settings"]),
+                unknownEverything("aws:ecr/repository:Repository", "repo", ["name", "imageScanningConfiguration", "imageTagMutability", "imageTagMutabilityExclusionFilters"]),
+                unknownEverything("aws:ecr/lifecyclePolicy:LifecyclePolicy", "lc", ["repository", "policy"]),
+                unknownEverything("aws:lb/loadBalancer:LoadBalancer", "alb", ["loadBalancerType", "dropInvalidHeaderFields", "arn"]),
+                unknownEverything("aws:lb/listener:Listener", "listener", ["loadBalancerArn", "protocol", "certificateArn", "defaultActions"]),
+                unknownEverything("aws:iam/rolePolicy:RolePolicy", "rp", ["policy", "role"]),
+                unknownEverything("aws:iam/role:Role", "role", ["inlinePolicies"]),
+                { type: "aws:ecs/service:Service", name: "svc-partial", props: { networkConfiguration: { assignPublicIp: UNKNOWN }, deploymentCircuitBreaker: { enable: UNKNOWN, rollback: true } } },
+                { type: "aws:ecs/cluster:Cluster", name: "cluster-partial", props: { settings: [{ name: "containerInsights", value: UNKNOWN }] } },
+            ];
+            assertClean(await judge("mastertestPreview", [...rolloutStack({}, { stack: s }), ...noise]));
+            assertClean(await judge("mastertestPreview", noise));
+        });
+
+        it("counts production by the stack tag environment=production", async () => {
+            const j = await judge("mastertestPreview", rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }), { environment: "production" });
+            assertRefusedBy(j, [PRODUCTION], /stack tag environment=production/);
+            assertClean(await judge("mastertestPreview", rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }), { environment: "staging" }));
+        });
+
+        describe("with policy config", () => {
+            let p: PolicyPackProcess;
+            before(async () => {
+                p = await pack("mastertestPreview");
+            });
+            afterEach(async () => {
+                await p.reconfigure({});
+            });
+
+            it("counts production by the productionStacks globs", async () => {
+                await p.reconfigure({ [PRODUCTION]: { productionStacks: ["master*"] } });
+                const j = await judge("mastertestPreview", rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
+                assertRefusedBy(j, [PRODUCTION], /productionStacks pattern "master\*"/);
+            });
+
+            it("fails closed, as a mandatory violation, on a productionStacks config it cannot use", async () => {
+                await p.reconfigure({ [PRODUCTION]: { productionStacks: "mastertest" } });
+                const j = await judge("mastertestPreview", rolloutStack({}, { stack: s }));
+                assertRefusedBy(j, [PRODUCTION], /could not finish its check, so the change is refused.*productionStacks must be a list/);
+            });
+
+            it("turns a compliance policy mandatory when configured so", async () => {
+                const bad = rolloutStack({}, { stack: s }).map((r) =>
+                    r.type === "aws:ecs/service:Service"
+                        ? { ...r, props: { ...r.props, networkConfiguration: { subnets: ["subnet-1"], assignPublicIp: true } } }
+                        : r,
+                );
+                assert.deepStrictEqual((await judge("mastertestPreview", bad)).advisory, ["ecs-service-no-public-ip"]);
+                await p.reconfigure({ "ecs-service-no-public-ip": "mandatory" });
+                const j = await judge("mastertestPreview", bad);
+                assert.deepStrictEqual(j.mandatory, ["ecs-service-no-public-ip"], j.text);
+                await p.reconfigure({ all: "mandatory" });
+                assert.deepStrictEqual((await judge("mastertestPreview", bad)).mandatory, ["ecs-service-no-public-ip"]);
+            });
+        });
+    });
+
+    describe("on production, in a preview", () => {
+        const s = "production";
+
+        it("a full rollout passes every policy", async () => {
+            assertClean(await judge("productionPreview", rolloutStack({}, { stack: s, envName: "cgap-production" })));
+        });
+
+        it("a preview that changes none of the four images passes", async () => {
+            const states = { wsgi: "pushed", indexer: "pushed", ingester: "pushed", deployment: "pushed" } as const;
+            assertClean(await judge("productionPreview", rolloutStack(states, { stack: s })));
+        });
+
+        it("refuses WSGI alone, the others unchanged", async () => {
+            const j = await judge("productionPreview", rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
+            assertRefusedBy(j, [PRODUCTION], /changes latest and leaves latest-indexer, latest-ingester and latest-deployment unchanged/, /"indexer", "ingester", "deployment" to cgap:rollout/);
+        });
+
+        it("refuses WSGI alone, the others not declared", async () => {
+            const j = await judge("productionPreview", stack(s, [changingImage("wsgi", { stack: s })]));
+            assertRefusedBy(j, [PRODUCTION], /latest-indexer, latest-ingester and latest-deployment are absent/, /push all four/);
+        });
+
+        it("refuses a --target preview that changes three images and leaves one", async () => {
+            const j = await judge("productionPreview", rolloutStack({ ingester: "pushed" }, { stack: s }));
+            assertRefusedBy(j, [PRODUCTION], /leaves latest-ingester unchanged/, /drop --target/);
+        });
+
+        it("refuses a --target preview that leaves the deployment image, under both rules", async () => {
+            const j = await judge("productionPreview", rolloutStack({ deployment: "pushed" }, { stack: s }));
+            assertRefusedBy(j, [BUNDLE, PRODUCTION]);
+        });
+
+        it("refuses a role image set not to push, and one whose skipPush is unknown", async () => {
+            const off = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: true })]);
+            assertRefusedBy(off, [PRODUCTION], /latest-ingester is not pushed \(skipPush is true\)/);
+            const unknown = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: UNKNOWN })]);
+            assertRefusedBy(unknown, [PRODUCTION], /skipPush is not known/);
+        });
+
+        it("refuses four images whose build inputs differ in anything but ENTRYPOINT", async () => {
+            const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, appVersion: "2.0.0" })]);
+            assertRefusedBy(j, [PRODUCTION], /args\.CGAP_VERSION/);
+        });
+
+        it("passes a first rollout, everything the cloud computes unknown", async () => {
+            const states = { wsgi: "firstRollout", indexer: "firstRollout", ingester: "firstRollout", deployment: "firstRollout" } as const;
+            assertClean(await judge("productionPreview", rolloutStack(states, { stack: s, creating: true, taskImages: { wsgi: UNKNOWN, indexer: UNKNOWN, ingester: UNKNOWN, deployment: UNKNOWN } })));
+        });
+
+        it("treats buildOnPreview local image IDs as changing", async () => {
+            const all = { wsgi: "builtOnPreview", indexer: "builtOnPreview", ingester: "builtOnPreview", deployment: "builtOnPreview" } as const;
+            assertClean(await judge("productionPreview", rolloutStack(all, { stack: s })));
+            const j = await judge("productionPreview", rolloutStack({ ...all, wsgi: "pushed" }, { stack: s }));
+            assertRefusedBy(j, [PRODUCTION], /leaves latest unchanged/);
+        });
+
+        it("refuses, mandatory, when every property of the role images is unknown", async () => {
+            const unknownImages: StackResource[] = ["entrypoint.sh", "entrypoint_indexer.sh", "entrypoint_ingester.sh", "entrypoint_deployment.sh"].map((entrypoint, i) => ({
+                type: "docker:index/image:Image",
+                name: `image-${i}`,
+                props: { imageName: UNKNOWN, repoDigest: UNKNOWN, skipPush: UNKNOWN, registry: UNKNOWN, build: { context: UNKNOWN, dockerfile: UNKNOWN, args: { ENTRYPOINT: entrypoint, CGAP_VERSION: UNKNOWN } } },
+            }));
+            const j = await judge("productionPreview", [...infrastructure({ stack: s, creating: true }), ...unknownImages]);
+            assertRefusedBy(j, [PRODUCTION], /skipPush is not known/);
+        });
+    });
+
+    describe("on production, in the update (dry run off)", () => {
+        const s = "production";
+        const pushed = { wsgi: "pushed", indexer: "pushed", ingester: "pushed", deployment: "pushed" } as const;
+
+        it("passes four pushed images", async () => {
+            assertClean(await judge("productionUpdate", rolloutStack(pushed, { stack: s })));
+        });
+
+        it("does no change detection: the indexer without a pushed digest is not a bundle skew, only not pushed", async () => {
+            const j = await judge("productionUpdate", rolloutStack({ ...pushed, indexer: "builtOnPreview" }, { stack: s }));
+            assertRefusedBy(j, [PRODUCTION], /latest-indexer is not pushed \(no pushed digest after the update\)/);
+            assert.ok(!/this preview changes/.test(j.text), j.text);
+        });
+
+        it("passes digests of different pushes, which only a preview could tell apart", async () => {
+            const resources = rolloutStack({ ...pushed, ingester: "absent" }, { stack: s });
+            resources.push(pushedImage("ingester", { stack: s, digestSeed: "an older push" }));
+            assertClean(await judge("productionUpdate", resources));
+        });
+
+        it("still refuses an absent deployment image, under both rules", async () => {
+            const j = await judge("productionUpdate", rolloutStack({ ...pushed, deployment: "absent" }, { stack: s }));
+            assertRefusedBy(j, [BUNDLE, PRODUCTION], /absent/);
+        });
+
+        it("refuses an image without a pushed digest after the update", async () => {
+            const j = await judge("productionUpdate", rolloutStack({ ...pushed, wsgi: "builtOnPreview" }, { stack: s }));
+            assertRefusedBy(j, [PRODUCTION], /latest is not pushed \(no pushed digest after the update\)/);
+        });
+    });
+
+    describe("production recognised without its name", () => {
+        const wsgiAlone = (s: string) => rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s });
+
+        it("by stack config cgap:environment", async () => {
+            const j = await judge("configuredProductionPreview", wsgiAlone("staging-eu"));
+            assertRefusedBy(j, [PRODUCTION], /"staging-eu" \(its config sets cgap:environment to production\)/);
+            assertClean(await judge("configuredProductionPreview", rolloutStack({}, { stack: "staging-eu" })));
+        });
+
+        it("when the engine did not say which stack this is (pulumi.getStack() would answer \"stack\")", async () => {
+            const j = await judge("unnamedPreview", wsgiAlone("stack"));
+            assertRefusedBy(j, [PRODUCTION], /its name could not be read/);
+            assertClean(await judge("unnamedPreview", rolloutStack({}, { stack: "stack" })));
+        });
+    });
+
+    describe("compliance policies", () => {
+        const s = "mastertest";
+
+        it("each reports a violating resource, advisory by default", async () => {
+            const broken = rolloutStack({}, { stack: s }).map((r): StackResource => {
+                const props = { ...r.props };
+                switch (r.type) {
+                    case "aws:ecs/taskDefinition:TaskDefinition":
+                        return {
+                            ...r,
+                            props: {
+                                ...props,
+                                networkMode: "host",
+                                pidMode: "host",
+                                containerDefinitions: JSON.stringify([
+                                    {
+                                        name: "app",
+                                        image: `${REGISTRY}/cgap:latest`,
+                                        privileged: true,
+                                        environment: [{ name: "DB_PASSWORD", value: "hunter2" }],
+                                    },
+                                ]),
+                            },
+                        };
+                    case "aws:ecs/service:Service":
+                        return { ...r, props: { ...props, platformVersion: "1.3.0", networkConfiguration: { assignPublicIp: true }, deploymentCircuitBreaker: { enable: true, rollback: false } } };
+                    case "aws:ecs/cluster:Cluster":
+                        return { ...r, props: { ...props, settings: [{ name: "containerInsights", value: "disabled" }] } };
+                    case "aws:ecr/repository:Repository":
+                        return { ...r, props: { ...props, imageScanningConfiguration: { scanOnPush: false }, imageTagMutability: "MUTABLE" } };
+                    case "aws:lb/loadBalancer:LoadBalancer":
+                        return { ...r, props: { ...props, dropInvalidHeaderFields: false } };
+                    case "aws:iam/rolePolicy:RolePolicy":
+                        return { ...r, props: { ...props, policy: JSON.stringify({ Statement: { Effect: "Allow", Action: "*", Resource: "*" } }) } };
+                    default:
+                        return r;
+                }
+            }).filter((r) => r.type !== "aws:ecr/lifecyclePolicy:LifecyclePolicy");
+            // An HTTPS listener on the ALB, with the HTTP listener still forwarding.
+            const alb = broken.find((r) => r.type === "aws:lb/loadBalancer:LoadBalancer")!;
+            broken.push({
+                type: "aws:lb/listener:Listener",
+                name: "cgap-https",
+                props: { loadBalancerArn: alb.props.arn, port: 443, protocol: "HTTPS", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc", defaultActions: [{ type: "forward" }] },
+            });
+            const j = await judge("mastertestPreview", broken);
+            assert.deepStrictEqual(j.mandatory, [], j.text);
+            assert.deepStrictEqual(
+                j.advisory,
+                [
+                    "alb-drop-invalid-headers",
+                    "alb-http-redirects-to-https",
+                    "ecr-lifecycle-policy",
+                    "ecr-scan-on-push",
+                    "ecr-tag-immutability",
+                    "ecs-cluster-container-insights",
+                    "ecs-container-logging-configured",
+                    "ecs-container-not-privileged",
+                    "ecs-fargate-platform-latest",
+                    "ecs-no-plaintext-secrets-in-environment",
+                    "ecs-service-circuit-breaker-rollback",
+                    "ecs-service-no-public-ip",
+                    "ecs-task-image-pinned-by-digest",
+                    "ecs-task-no-host-network",
+                    "ecs-task-no-host-pid",
+                    "iam-no-full-admin",
+                ],
+                j.text,
+            );
+            const urns = new Set(broken.map((r) => r.urn));
+            for (const d of j.diagnostics) {
+                assert.ok(d.urn && urns.has(d.urn), `${d.policyName} names no resource of the stack: ${d.urn}`);
+            }
+        });
+
+        it("with a certificate, passes an HTTPS listener plus an HTTP redirect, also while the ALB's ARN is unknown", async () => {
+            const cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+            assertClean(await judge("mastertestPreview", rolloutStack({}, { stack: s, certificateArn: cert })));
+            assertClean(await judge("mastertestPreview", rolloutStack({}, { stack: s, certificateArn: cert, creating: true })));
+        });
+
+        it("ELB.1 attributes listeners by their loadBalancerArn dependency when ARNs are unknown", async () => {
+            const cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+            const alb = (name: string): StackResource => ({ type: "aws:lb/loadBalancer:LoadBalancer", name, urn: `urn:pulumi:${s}::cgap::aws:lb/loadBalancer:LoadBalancer::${name}`, props: { loadBalancerType: "application", dropInvalidHeaderFields: true, arn: UNKNOWN } });
+            const listener = (name: string, lb: StackResource, props: Record<string, unknown>): StackResource => ({
+                type: "aws:lb/listener:Listener",
+                name,
+                props: { loadBalancerArn: UNKNOWN, ...props },
+                propertyDependencies: { loadBalancerArn: [lb.urn!] },
+            });
+            const secure = alb("secure");
+            const plain = alb("plain");
+            const resources = [
+                secure,
+                plain,
+                listener("secure-https", secure, { port: 443, protocol: "HTTPS", certificateArn: cert, defaultActions: [{ type: "forward" }] }),
+                listener("secure-http", secure, { port: 80, protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }] }),
+                listener("plain-http", plain, { port: 80, protocol: "HTTP", defaultActions: [{ type: "forward" }] }),
+            ];
+            assertClean(await judge("mastertestPreview", resources));
+            resources[3] = listener("secure-http", secure, { port: 80, protocol: "HTTP", defaultActions: [{ type: "forward" }] });
+            const j = await judge("mastertestPreview", resources);
+            assert.deepStrictEqual(j.advisory, ["alb-http-redirects-to-https"], j.text);
+            assert.deepStrictEqual(j.diagnostics.map((d) => d.urn?.split("::").pop()), ["secure-http"]);
+        });
+    });
+});
