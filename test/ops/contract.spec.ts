@@ -1,0 +1,31 @@
+// The operator commands read what the program really exports: a rename on either side fails here.
+import * as assert from "assert";
+import { readDeploymentTaskInputs } from "../../ops/deploymentTask";
+import { readInfoInputs } from "../../ops/info";
+import { runProgram } from "../../ops/program";
+import { StackOutputs } from "../../ops/stackOutputs";
+
+describe("the program's outputs, read by the operator commands", () => {
+    for (const stack of ["mastertest", "production"]) {
+        it(`deployment-task and info find everything they need in ${stack}'s outputs`, async () => {
+            const { outputs, resources } = await runProgram({ stack, preview: false });
+            const stackOutputs = new StackOutputs(stack, JSON.parse(JSON.stringify(outputs)));
+
+            const task = readDeploymentTaskInputs(stackOutputs);
+            const services = resources.filter((r) => r.type === "aws:ecs/service:Service");
+            assert.deepStrictEqual(
+                Object.values(task.serviceNames).sort(),
+                services.map((s) => s.plainInputs.name).sort(),
+            );
+            const deploymentTd = resources.find((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition" && r.name === "cgap-deployment")!;
+            assert.strictEqual(task.task.taskDefinitionArn, deploymentTd.outputs.arn);
+            const wsgi = services.find((s) => s.name === "cgap-wsgi")!.plainInputs as Record<string, any>;
+            assert.deepStrictEqual(task.task.subnets, wsgi.networkConfiguration.subnets, "the deployment task runs where the services run");
+            assert.deepStrictEqual(task.task.securityGroups, wsgi.networkConfiguration.securityGroups);
+
+            const info = readInfoInputs(stackOutputs);
+            assert.deepStrictEqual(info.tags, { wsgi: "latest", indexer: "latest-indexer", ingester: "latest-ingester", deployment: "latest-deployment" });
+            assert.strictEqual(info.clusterName, task.clusterName);
+        });
+    }
+});
