@@ -39,6 +39,8 @@ const portal = new PortalServices("cgap", {
     listeners: loadBalancer.listeners,
     repositoryArn: registry.repositoryArn,
     queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
+    dataBuckets: config.dataBuckets,
+    searchDomainArn: config.searchDomainArn,
 });
 
 export const portalUrl = loadBalancer.url;

@@ -43,6 +43,10 @@ export interface StackConfig {
     /** Import an existing ECR repository named envName instead of creating it. */
     adoptRepository: boolean;
     indexerIntervalSeconds: number;
+    /** S3 buckets the app reads and writes (files, blobs, system). */
+    dataBuckets: string[];
+    /** The Elasticsearch/OpenSearch domain the app indexes into. */
+    searchDomainArn?: string;
 }
 
 /** Every key the stack reads, for the unknown-key check and the README. */
@@ -61,6 +65,8 @@ export const CONFIG_KEYS = [
     "certificateArn",
     "adoptRepository",
     "indexerIntervalSeconds",
+    "dataBuckets",
+    "searchDomainArn",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -106,6 +112,8 @@ const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const GIT_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const SEARCH_DOMAIN_ARN = /^arn:aws[a-z-]*:es:[a-z0-9-]+:\d{12}:domain\/[a-z][a-z0-9-]{2,27}$/;
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const SIZING_FIELDS = ["count", "cpu", "memory", "capacity"] as const;
 const CAPACITIES: readonly Capacity[] = ["spot", "on-demand"];
@@ -155,6 +163,12 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         adoptRepository: reader.optional("adoptRepository", parseBoolean) ?? false,
         indexerIntervalSeconds:
             reader.optional("indexerIntervalSeconds", (v) => integerIn(JSON.parse(v), 1, 3600)) ?? 3,
+        dataBuckets: reader.optional("dataBuckets", bucketList) ?? [],
+        searchDomainArn: reader.optional("searchDomainArn", (v) =>
+            SEARCH_DOMAIN_ARN.test(v)
+                ? v
+                : fail("must be an OpenSearch/Elasticsearch domain ARN, arn:aws:es:<region>:<account>:domain/<name>"),
+        ),
     });
 }
 
@@ -296,6 +310,15 @@ function subnetList(value: string, atLeast: number): string[] {
         return fail(`needs at least ${atLeast} subnet${atLeast === 1 ? "" : "s"} (in different availability zones)`);
     }
     return ids;
+}
+
+function bucketList(value: string): string[] {
+    const names = listOf(value);
+    const malformed = names.filter((n) => !BUCKET_NAME.test(n));
+    if (malformed.length > 0) {
+        return fail(`has ${malformed.map((n) => `"${n}"`).join(", ")}; S3 bucket names are 3-63 lower-case letters, digits, dots and hyphens`);
+    }
+    return names;
 }
 
 /** A list given as YAML/JSON list or as comma-separated text (`pulumi config set cgap:rollout wsgi,indexer`). */

@@ -20,6 +20,8 @@ export interface PortalServicesArgs {
     listeners: pulumi.Resource[];
     repositoryArn: pulumi.Input<string>;
     queueArns: pulumi.Input<string>[];
+    dataBuckets: string[];
+    searchDomainArn?: string;
 }
 
 /** Log retention, as the ECS stack ran it. */
@@ -66,6 +68,8 @@ export class PortalServices extends pulumi.ComponentResource {
                 repositoryArn: args.repositoryArn,
                 logGroupArn: this.logGroup.arn,
                 queueArns: args.queueArns,
+                dataBuckets: args.dataBuckets,
+                searchDomainArn: args.searchDomainArn,
             },
             { parent: this },
         );

@@ -9,6 +9,10 @@ export interface TaskRolesArgs {
     logGroupArn: pulumi.Input<string>;
     /** ARNs of the queues the stack owns (ingestion queue and its dead-letter queue). */
     queueArns: pulumi.Input<string>[];
+    /** S3 buckets the app reads and writes. */
+    dataBuckets: string[];
+    /** The search domain the app indexes into. */
+    searchDomainArn?: string;
 }
 
 interface Statement {
@@ -26,6 +30,37 @@ const SQS_CONSUME = [
     "sqs:DeleteMessage",
     "sqs:SendMessage",
 ];
+
+/** The app's own data: the buckets and search domain the stack config names, and nothing else. */
+function dataStatements(args: TaskRolesArgs, partition: pulumi.Output<string>): Statement[] {
+    const bucket = (name: string, objects = "") => pulumi.interpolate`arn:${partition}:s3:::${name}${objects}`;
+    const statements: Statement[] = [];
+    if (args.dataBuckets.length > 0) {
+        statements.push(
+            {
+                Sid: "ListDataBuckets",
+                Effect: "Allow",
+                Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+                Resource: args.dataBuckets.map((b) => bucket(b)),
+            },
+            {
+                Sid: "ReadWriteDataObjects",
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
+                Resource: args.dataBuckets.map((b) => bucket(b, "/*")),
+            },
+        );
+    }
+    if (args.searchDomainArn) {
+        statements.push({
+            Sid: "SearchDomain",
+            Effect: "Allow",
+            Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete", "es:ESHttpPatch"],
+            Resource: `${args.searchDomainArn}/*`,
+        });
+    }
+    return statements;
+}
 
 /**
  * Two roles where production had one: the execution role lets ECS pull the image and write logs;
@@ -79,6 +114,7 @@ export class TaskRoles extends pulumi.ComponentResource {
                 Resource: arn("sqs", `${args.envName}-*indexer-queue*`),
             },
             { Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: logStreams },
+            ...dataStatements(args, partition.partition),
         ]);
 
         this.executionRoleArn = execution.arn;

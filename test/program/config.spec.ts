@@ -35,6 +35,8 @@ describe("stack config", () => {
         assert.strictEqual(config.network, undefined);
         assert.strictEqual(config.adoptRepository, false);
         assert.strictEqual(config.indexerIntervalSeconds, 3);
+        assert.deepStrictEqual(config.dataBuckets, []);
+        assert.strictEqual(config.searchDomainArn, undefined);
     });
 
     it("keeps the role table's defaults apart from each parse", () => {
@@ -180,6 +182,14 @@ describe("stack config", () => {
 
         it("malformed JSON", () => {
             assert.match(problemWith({ sizing: "{wsgi:" }), /^cgap:sizing is not valid JSON\/YAML/);
+        });
+
+        it("a bucket name S3 would refuse, a search domain that is not an ARN", () => {
+            assert.strictEqual(
+                problemWith({ dataBuckets: "cgap-files,Bad_Bucket" }),
+                'cgap:dataBuckets is "cgap-files,Bad_Bucket"; it has "Bad_Bucket"; S3 bucket names are 3-63 lower-case letters, digits, dots and hyphens.',
+            );
+            assert.match(problemWith({ searchDomainArn: "cgap-es" }), /^cgap:searchDomainArn is "cgap-es"; it must be an OpenSearch\/Elasticsearch domain ARN/);
         });
 
         it("a certificate that is not an ACM ARN, a platform and a boolean it does not know", () => {

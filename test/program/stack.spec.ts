@@ -334,6 +334,21 @@ describe("the program with Pulumi.production.yaml (pulumi up)", () => {
         assert.match(String(run.outputs.portalUrl), /^https:\/\//);
     });
 
+    it("lets the task role use the data buckets and search domain the config names, and only those", () => {
+        const byName = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
+        const buckets = [
+            "cgap-production-application-files",
+            "cgap-production-application-wfoutput",
+            "cgap-production-application-blobs",
+            "cgap-production-application-system",
+            "cgap-production-application-metadata-bundles",
+        ];
+        assert.deepStrictEqual(byName.ListDataBuckets.Resource, buckets.map((b) => `arn:aws:s3:::${b}`));
+        assert.deepStrictEqual(byName.ReadWriteDataObjects.Resource, buckets.map((b) => `arn:aws:s3:::${b}/*`));
+        assert.strictEqual(byName.SearchDomain.Resource, "arn:aws:es:us-east-1:123456789012:domain/cgap-production-es/*");
+        assert.ok(byName.SearchDomain.Action.every((a) => a.startsWith("es:ESHttp")));
+    });
+
     it("protects the ALB from deletion and tells the containers they are in production", () => {
         assert.strictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).enableDeletionProtection, true);
         const container = containerDefinition(one(run.resources, T.taskDefinition, "cgap-deployment"));
