@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ROLE_SPECS, ROLES } from "./roles";
 
 export interface ImageRegistryArgs {
     /** Repository name: the environment's name, as the Makefile's ECR repo was. */
@@ -68,11 +67,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
         this.repositoryName = this.repository.name;
         this.repositoryUrl = this.repository.repositoryUrl;
         this.repositoryArn = this.repository.arn;
-        this.registerOutputs({
-            repositoryName: this.repositoryName,
-            repositoryUrl: this.repositoryUrl,
-            roleTags: ROLES.map((r) => ROLE_SPECS[r].tag),
-        });
+        this.registerOutputs({ repositoryName: this.repositoryName, repositoryUrl: this.repositoryUrl });
     }
 }
 

@@ -8,13 +8,13 @@ import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-
-export const PROJECT = "cgap";
-export const PROJECT_DIR = path.resolve(__dirname, "..");
-export const PLACEHOLDER_ACCOUNT = "123456789012";
+import { PROJECT } from "./analyzer";
 
 /** How the engine writes a value not known until the update. */
 export { UNKNOWN } from "./analyzer";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+export const PLACEHOLDER_ACCOUNT = "123456789012";
 
 export interface RunOptions {
     /** Stack name; its config comes from `Pulumi.<stack>.yaml`. */
