@@ -174,14 +174,17 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
 
 /** Reads the `cgap:` namespace of the running stack's config. */
 export function loadStackConfig(): StackConfig {
+    return parseStackConfig(ownKeys(pulumi.runtime.allConfig()));
+}
+
+/** The `cgap:` keys of a full config map (`namespace:key` to value), without the namespace. */
+export function ownKeys(all: Readonly<Record<string, string>>): Record<string, string> {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const raw: Record<string, string> = {};
-    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-        if (key.startsWith(prefix)) {
-            raw[key.slice(prefix.length)] = value;
-        }
-    }
-    return parseStackConfig(raw);
+    return Object.fromEntries(
+        Object.entries(all)
+            .filter(([key]) => key.startsWith(prefix))
+            .map(([key, value]) => [key.slice(prefix.length), value]),
+    );
 }
 
 const NETWORK_KEYS = ["vpcId", "publicSubnetIds", "privateSubnetIds"] as const;

@@ -4,12 +4,12 @@
 // the rollout plan, and judges it with the real policy pack through its analyzer protocol. Needs no
 // cloud credentials and no Pulumi CLI. Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
 import { parseArgs } from "node:util";
-import { parseStackConfig, CONFIG_NAMESPACE } from "../components/config";
+import { CONFIG_NAMESPACE, ownKeys, parseStackConfig } from "../components/config";
 import { isRole, Role, ROLES } from "../components/roles";
 import { Diagnostic, startPolicyPack } from "./analyzer";
 import { oneLine } from "./cli";
 import { analyzerResources, formatPlan, rolloutPlan } from "./plan";
-import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, readStackConfig, runProgram, StackFileError } from "./program";
+import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, runProgram, StackFileError } from "./program";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
@@ -72,10 +72,9 @@ export interface CheckReport {
 
 export async function check(args: CheckArgs): Promise<CheckReport> {
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
-    const config = { ...readStackConfig(args.stack), ...overrides };
     const registry = placeholderRegistry();
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
-    const settings = parseStackConfig(stripNamespace(config));
+    const settings = parseStackConfig(ownKeys(result.config));
 
     const outside = args.targets.filter((t) => !settings.rollout.includes(t));
     if (outside.length > 0) {
@@ -84,7 +83,7 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
     const untouched = args.targets.length > 0 ? settings.rollout.filter((r) => !args.targets.includes(r)) : [];
     const resources = analyzerResources(result, { untouched, registry });
 
-    const pack = await startPolicyPack({ stack: args.stack, dryRun: !args.update, config });
+    const pack = await startPolicyPack({ stack: args.stack, dryRun: !args.update, config: result.config });
     let diagnostics: Diagnostic[];
     let packName: string;
     try {
@@ -115,15 +114,6 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     return { text: lines.join("\n"), exitCode: mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused };
-}
-
-function stripNamespace(config: Record<string, string>): Record<string, string> {
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    return Object.fromEntries(
-        Object.entries(config)
-            .filter(([k]) => k.startsWith(prefix))
-            .map(([k, v]) => [k.slice(prefix.length), v]),
-    );
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -53,6 +53,8 @@ export interface RegisteredResource {
 }
 
 export interface ProgramResult {
+    /** The config the program ran with: the stack file's, with the run's overrides laid over it. */
+    config: Record<string, string>;
     resources: RegisteredResource[];
     /** Stack outputs; unknown ones are undefined. */
     outputs: Record<string, unknown>;
@@ -129,7 +131,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramResult> {
             return outputs;
         };
         const outputs = await Promise.race([run(), failed]);
-        return { resources: collect(records, cloud), outputs: (outputs ?? {}) as Record<string, unknown> };
+        return { config, resources: collect(records, cloud), outputs: (outputs ?? {}) as Record<string, unknown> };
     } catch (err) {
         throw new ProgramError(err, collect(records, cloud));
     } finally {
