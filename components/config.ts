@@ -115,7 +115,7 @@ const GIT_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SEARCH_DOMAIN_ARN = /^arn:aws[a-z-]*:es:[a-z0-9-]+:\d{12}:domain\/[a-z][a-z0-9-]{2,27}$/;
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
-const SIZING_FIELDS = ["count", "cpu", "memory", "capacity"] as const;
+const SIZING_FIELDS = ["count", "min", "max", "cpu", "memory", "capacity"] as const;
 const CAPACITIES: readonly Capacity[] = ["spot", "on-demand"];
 
 /**
@@ -221,11 +221,13 @@ function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizin
     const overrides = reader.optional("sizing", (v) => {
         const parsed: unknown = JSON.parse(v);
         if (!isPlainObject(parsed)) {
-            return fail(`must be a map of role to { count, cpu, memory, capacity }, e.g. { wsgi: { count: 8 } }`);
+            return fail(`must be a map of role to { count, min, max, cpu, memory, capacity }, e.g. { wsgi: { count: 8 } }`);
         }
         return parsed;
     });
-    const sizing = Object.fromEntries(ROLES.map((r) => [r, { ...ROLE_SPECS[r].defaults }])) as Record<Role, RoleSizing>;
+    const sizing = Object.fromEntries(
+        ROLES.map((r) => [r, { ...ROLE_SPECS[r].defaults, min: NaN, max: NaN }]),
+    ) as Record<Role, RoleSizing>;
     for (const [role, given] of Object.entries(overrides ?? {})) {
         const at = `${key("sizing")}.${role}`;
         if (!isRole(role)) {
@@ -241,6 +243,12 @@ function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizin
             if (problem) {
                 problems.push(`${at}.${field} ${problem}`);
             }
+        }
+    }
+    for (const role of ROLES) {
+        const problem = settleBounds(sizing[role]);
+        if (problem) {
+            problems.push(`${key("sizing")}.${role}: ${problem}`);
         }
     }
     for (const role of ROLES) {
@@ -260,17 +268,43 @@ function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizin
     return sizing;
 }
 
+/**
+ * Gives `min` and `max` the count where the config left them out (no autoscaling), then checks
+ * 0 <= min <= count <= max. Returns the problem, or undefined.
+ */
+function settleBounds(target: RoleSizing): string | undefined {
+    if (Number.isNaN(target.min)) {
+        target.min = Math.min(target.count, Number.isNaN(target.max) ? target.count : target.max);
+    }
+    if (Number.isNaN(target.max)) {
+        target.max = Math.max(target.count, target.min);
+    }
+    const { min, count, max } = target;
+    if (min > max) {
+        return `min ${min} is more than max ${max}; give 0 <= min <= count <= max.`;
+    }
+    if (count < min || count > max) {
+        return (
+            `count ${count} is outside min ${min} .. max ${max}; count is the number of tasks a new service ` +
+            "starts with and must lie within the bounds the autoscaler keeps."
+        );
+    }
+    return undefined;
+}
+
 /** Returns a problem (the part after the key), or undefined when the field was applied. */
 function applySizingField(role: Role, target: RoleSizing, field: string, value: unknown): string | undefined {
     switch (field) {
         case "count":
+        case "min":
+        case "max":
             if (!ROLE_SPECS[role].hasService) {
                 return "is not used: the deployment role has no service and runs one task on demand.";
             }
             if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
                 return `is ${JSON.stringify(value)}; it must be a whole number of tasks, 0 or more.`;
             }
-            target.count = value;
+            target[field] = value;
             return undefined;
         case "cpu":
         case "memory":

@@ -11,10 +11,19 @@ export type Capacity = "spot" | "on-demand";
 export interface RoleSizing {
     /** Desired task count of the role's service; the deployment role has no service and runs one task on demand. */
     count: number;
+    /**
+     * Bounds Application Auto Scaling keeps the service's task count within; `count` is where it
+     * starts. Both default to `count`: a service scales only when the stack config opens a range.
+     */
+    min: number;
+    max: number;
     cpu: number;
     memory: number;
     capacity: Capacity;
 }
+
+/** What the role table states; `min` and `max` follow the stack's `count` unless set. */
+export type SizingDefaults = Omit<RoleSizing, "min" | "max">;
 
 export interface RoleSpec {
     /** ECR tag the role's image is pushed to. */
@@ -28,7 +37,7 @@ export interface RoleSpec {
     /** Whether the role runs as a long-lived ECS service (the deployment role is a one-shot task). */
     hasService: boolean;
     /** Sizing as it ran in production (cgap-production.md). */
-    defaults: RoleSizing;
+    defaults: SizingDefaults;
 }
 
 export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
@@ -71,6 +80,11 @@ export const CONTAINER_PORT = 8000;
 
 export function isRole(value: string): value is Role {
     return (ROLES as readonly string[]).includes(value);
+}
+
+/** Whether Application Auto Scaling manages the role's service: its sizing leaves room to move. */
+export function isAutoscaled(role: Role, sizing: RoleSizing): boolean {
+    return ROLE_SPECS[role].hasService && sizing.max > sizing.min;
 }
 
 /** ECS capacity provider name for a capacity choice. */

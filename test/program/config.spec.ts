@@ -25,10 +25,10 @@ describe("stack config", () => {
     it("defaults reproduce the production table and roll out all four roles", () => {
         const config = parseStackConfig(MINIMAL);
         assert.deepStrictEqual(config.sizing, {
-            wsgi: { count: 8, cpu: 256, memory: 512, capacity: "spot" },
-            indexer: { count: 4, cpu: 256, memory: 512, capacity: "spot" },
-            ingester: { count: 1, cpu: 512, memory: 1024, capacity: "on-demand" },
-            deployment: { count: 1, cpu: 256, memory: 512, capacity: "spot" },
+            wsgi: { count: 8, min: 8, max: 8, cpu: 256, memory: 512, capacity: "spot" },
+            indexer: { count: 4, min: 4, max: 4, cpu: 256, memory: 512, capacity: "spot" },
+            ingester: { count: 1, min: 1, max: 1, cpu: 512, memory: 1024, capacity: "on-demand" },
+            deployment: { count: 1, min: 1, max: 1, cpu: 256, memory: 512, capacity: "spot" },
         });
         assert.deepStrictEqual(config.rollout, [...ROLES]);
         assert.deepStrictEqual(config.image, { appVersion: "v15.6.0", platform: "linux/amd64", buildOnPreview: false });
@@ -54,8 +54,18 @@ describe("stack config", () => {
             ...MINIMAL,
             sizing: JSON.stringify({ wsgi: { count: 2, cpu: 512, memory: 2048 }, ingester: { capacity: "spot" } }),
         });
-        assert.deepStrictEqual(config.sizing.wsgi, { count: 2, cpu: 512, memory: 2048, capacity: "spot" });
-        assert.deepStrictEqual(config.sizing.ingester, { count: 1, cpu: 512, memory: 1024, capacity: "spot" });
+        assert.deepStrictEqual(config.sizing.wsgi, { count: 2, min: 2, max: 2, cpu: 512, memory: 2048, capacity: "spot" });
+        assert.deepStrictEqual(config.sizing.ingester, { count: 1, min: 1, max: 1, cpu: 512, memory: 1024, capacity: "spot" });
+    });
+
+    it("opens an autoscaling range from count: a missing bound stays at count", () => {
+        const config = parseStackConfig({
+            ...MINIMAL,
+            sizing: JSON.stringify({ ingester: { max: 4 }, indexer: { min: 0 }, wsgi: { count: 4, min: 2, max: 16 } }),
+        });
+        assert.deepStrictEqual([config.sizing.ingester.min, config.sizing.ingester.count, config.sizing.ingester.max], [1, 1, 4]);
+        assert.deepStrictEqual([config.sizing.indexer.min, config.sizing.indexer.count, config.sizing.indexer.max], [0, 4, 4]);
+        assert.deepStrictEqual([config.sizing.wsgi.min, config.sizing.wsgi.count, config.sizing.wsgi.max], [2, 4, 16]);
     });
 
     it("takes an existing network when all three keys are given", () => {
@@ -114,6 +124,34 @@ describe("stack config", () => {
 
         it("a count for the deployment role, which has no service", () => {
             assert.match(problemWith({ sizing: JSON.stringify({ deployment: { count: 2 } }) }), /deployment role has no service/);
+        });
+
+        it("min above max, naming both and the rule", () => {
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ ingester: { min: 3, max: 2 } }) }),
+                "cgap:sizing.ingester: min 3 is more than max 2; give 0 <= min <= count <= max.",
+            );
+        });
+
+        it("a count outside min .. max", () => {
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ wsgi: { max: 4 } }) }),
+                "cgap:sizing.wsgi: count 8 is outside min 4 .. max 4; count is the number of tasks a new service " +
+                    "starts with and must lie within the bounds the autoscaler keeps.",
+            );
+            assert.match(problemWith({ sizing: JSON.stringify({ indexer: { min: 6 } }) }), /^cgap:sizing\.indexer: count 4 is outside min 6 \.\. max 6;/);
+        });
+
+        it("a negative or fractional bound, and bounds on the deployment role", () => {
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ ingester: { min: -1 } }) }),
+                "cgap:sizing.ingester.min is -1; it must be a whole number of tasks, 0 or more.",
+            );
+            assert.strictEqual(
+                problemWith({ sizing: JSON.stringify({ ingester: { max: 1.5 } }) }),
+                "cgap:sizing.ingester.max is 1.5; it must be a whole number of tasks, 0 or more.",
+            );
+            assert.match(problemWith({ sizing: JSON.stringify({ deployment: { max: 3 } }) }), /^cgap:sizing\.deployment\.max is not used/);
         });
 
         it("an unknown capacity, sizing field or role", () => {
