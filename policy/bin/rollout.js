@@ -1,0 +1,142 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.judgeIndexerDeploymentBundle = judgeIndexerDeploymentBundle;
+exports.judgeProductionRollout = judgeProductionRollout;
+// The two rollout rules as pure decisions over the stack's role images: no Pulumi, no I/O, so the
+// tests can drive them directly and the policies stay thin.
+const images_1 = require("./images");
+const roles_1 = require("./roles");
+const ALL_TAGS = (0, roles_1.listTags)(roles_1.ROLES);
+function byRole(images) {
+    const map = new Map();
+    for (const image of images) {
+        map.set(image.role, [...(map.get(image.role) ?? []), image]);
+    }
+    return map;
+}
+/** A role is changing when any of its images is; unchanged when all of them carry pushed digests. */
+function roleChanging(images) {
+    return images.some(images_1.isChanging);
+}
+function digestNote(image) {
+    switch (image.digest) {
+        case "missing":
+            return "no digest yet: it will be built";
+        case "unknown":
+            return "its digest is not known yet: it will be built";
+        case "local":
+            return "its digest is a local image ID: it is being rebuilt";
+        case "malformed":
+            return "its digest is not a pushed <repository>@sha256:<digest>";
+        default:
+            return "pushed digest unchanged";
+    }
+}
+/**
+ * indexer-deployment-bundle: the indexer never runs a build the deployment task has not run.
+ * Refuses an indexer image without a deployment image; in a preview, an indexer image that changes
+ * while the deployment image does not; and indexer and deployment images whose visible build
+ * inputs differ in anything but ENTRYPOINT. A deployment image changing alone is fine.
+ */
+function judgeIndexerDeploymentBundle(images, context) {
+    const roles = byRole(images);
+    const indexer = roles.get("indexer") ?? [];
+    const deployment = roles.get("deployment") ?? [];
+    const findings = [];
+    if (indexer.length === 0) {
+        return findings;
+    }
+    const indexerTag = (0, roles_1.tagOf)("indexer");
+    const deploymentTag = (0, roles_1.tagOf)("deployment");
+    if (deployment.length === 0) {
+        findings.push({
+            urn: indexer[0].urn,
+            message: `The indexer image (${indexerTag}) is in this stack but the deployment image (${deploymentTag}) is not: ` +
+                `the indexer would run a build whose mappings the deployment task never created. ` +
+                `Fix: add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four), ` +
+                `and drop --target so that both images are built and pushed together.`,
+        });
+    }
+    else if (context.preview && roleChanging(indexer) && !roleChanging(deployment)) {
+        findings.push({
+            urn: indexer[0].urn,
+            message: `This preview changes the indexer image (${indexerTag}: ${digestNote(indexer.find(images_1.isChanging))}) ` +
+                `but not the deployment image (${deploymentTag}: ${digestNote(deployment[0])}): the new indexer would ` +
+                `run against data the matching deployment task never loaded. ` +
+                `Fix: add "deployment" to cgap:rollout next to "indexer", and drop --target so that ` +
+                `${deploymentTag} is rebuilt and pushed with ${indexerTag}.`,
+        });
+    }
+    if (deployment.length > 0) {
+        const differences = (0, images_1.compareBuilds)([...indexer, ...deployment]);
+        if (differences.length > 0) {
+            findings.push({
+                urn: indexer[0].urn,
+                message: `The indexer image (${indexerTag}) and the deployment image (${deploymentTag}) must be one build ` +
+                    `that differs only in ENTRYPOINT, but their build inputs differ: ${(0, images_1.describeDifferences)(differences)}. ` +
+                    `Fix: build both from the same context, Dockerfile, platform, app version and repository ` +
+                    `(the program's image settings apply to all four roles), and roll them out together.`,
+            });
+        }
+    }
+    return findings;
+}
+/**
+ * production-rollout-complete: a production stack rolls out all four role images together.
+ * Refuses an absent role image or one set not to push; in a preview, some role images changing
+ * while others do not; and role images whose visible build inputs differ in anything but
+ * ENTRYPOINT. A preview that changes none of them passes.
+ */
+function judgeProductionRollout(images, context) {
+    const roles = byRole(images);
+    const findings = [];
+    const stack = `The production stack "${context.stackName}" (${context.why})`;
+    const absent = roles_1.ROLES.filter((role) => !roles.has(role));
+    if (absent.length > 0) {
+        findings.push({
+            message: `${stack} must carry all four role images (${ALL_TAGS}), but ${(0, roles_1.listTags)(absent)} ` +
+                `${absent.length === 1 ? "is" : "are"} absent. ` +
+                `Fix: set cgap:rollout to all four roles (or unset it: the default is all four), ` +
+                `drop --target, and push all four tags.`,
+        });
+    }
+    const notPushed = images.filter((image) => image.push !== "push" || (!context.preview && image.digest !== "pushed"));
+    if (notPushed.length > 0) {
+        const roleList = [...new Set(notPushed.map((image) => image.role))];
+        const why = notPushed.some((image) => image.push === "unknown")
+            ? "skipPush is not known, which counts as not pushed"
+            : notPushed.some((image) => image.push === "skip")
+                ? "skipPush is true"
+                : "no pushed digest after the update";
+        findings.push({
+            urn: notPushed[0].urn,
+            message: `${stack} must push every role image, but ${(0, roles_1.listTags)(roleList)} ` +
+                `${roleList.length === 1 ? "is" : "are"} not pushed (${why}). ` +
+                `Fix: leave skipPush unset or false so that all four tags (${ALL_TAGS}) are pushed to the registry.`,
+        });
+    }
+    if (context.preview) {
+        const present = roles_1.ROLES.filter((role) => roles.has(role));
+        const changing = present.filter((role) => roleChanging(roles.get(role)));
+        const unchanged = present.filter((role) => !changing.includes(role));
+        if (changing.length > 0 && unchanged.length > 0) {
+            findings.push({
+                urn: roles.get(unchanged[0])[0].urn,
+                message: `${stack} must roll out all four role images together, but this preview changes ` +
+                    `${(0, roles_1.listTags)(changing)} and leaves ${(0, roles_1.listTags)(unchanged)} unchanged. ` +
+                    `Fix: add ${unchanged.map((role) => `"${role}"`).join(", ")} to cgap:rollout (or unset it: the ` +
+                    `default is all four), drop --target, and push all four tags.`,
+            });
+        }
+    }
+    const differences = (0, images_1.compareBuilds)(images);
+    if (differences.length > 0) {
+        findings.push({
+            message: `${stack} must run one build of the portal in all four roles, differing only in ENTRYPOINT, ` +
+                `but the role images' build inputs differ: ${(0, images_1.describeDifferences)(differences)}. ` +
+                `Fix: build all four tags from the same context, Dockerfile, platform, app version and repository, ` +
+                `and push all four together.`,
+        });
+    }
+    return findings;
+}
