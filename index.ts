@@ -1,9 +1,10 @@
 // The CGAP portal on ECS: four images of one build, rolled out together.
+import { ServiceAutoscaling } from "./components/autoscaling";
 import { loadStackConfig } from "./components/config";
 import { ImageBundle } from "./components/imageBundle";
 import { PortalLoadBalancer } from "./components/loadBalancer";
 import { Network } from "./components/network";
-import { IngestionQueues } from "./components/queues";
+import { indexerQueueNames, IngestionQueues } from "./components/queues";
 import { ImageRegistry } from "./components/registry";
 import { capacityProvider, ROLE_SPECS, ROLES } from "./components/roles";
 import { PortalServices } from "./components/services";
@@ -41,6 +42,16 @@ const portal = new PortalServices("cgap", {
     queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
     dataBuckets: config.dataBuckets,
     searchDomainArn: config.searchDomainArn,
+});
+const indexerQueues = indexerQueueNames(config.envName);
+new ServiceAutoscaling("cgap", {
+    envName: config.envName,
+    clusterName: portal.cluster.name,
+    serviceNames: portal.serviceNames,
+    sizing: config.sizing,
+    queues: { ingestion: queues.queue.name, indexerPrimary: indexerQueues.primary, indexerSecondary: indexerQueues.secondary },
+    wsgiRequestCountLabel: loadBalancer.requestCountLabel,
+    services: Object.values(portal.services),
 });
 
 export const portalUrl = loadBalancer.url;

@@ -28,6 +28,10 @@ export class PortalLoadBalancer extends pulumi.ComponentResource {
     /** Security group for every task: port 8000 from the ALB only. */
     readonly containerSecurityGroupId: pulumi.Output<string>;
     readonly url: pulumi.Output<string>;
+    /** `app/<alb>/<id>`: the LoadBalancer dimension of the ALB's CloudWatch metrics. */
+    readonly metricsId: pulumi.Output<string>;
+    /** `app/<alb>/<id>/targetgroup/<tg>/<id>`: ALBRequestCountPerTarget's resource label. */
+    readonly requestCountLabel: pulumi.Output<string>;
 
     constructor(name: string, args: PortalLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cgap:network:PortalLoadBalancer", name, {}, opts);
@@ -157,6 +161,8 @@ export class PortalLoadBalancer extends pulumi.ComponentResource {
         }
 
         this.containerSecurityGroupId = containerSg.id;
+        this.metricsId = alb.arnSuffix;
+        this.requestCountLabel = pulumi.interpolate`${alb.arnSuffix}/${this.targetGroup.arnSuffix}`;
         this.url = pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}`;
         this.registerOutputs({ url: this.url, targetGroupArn: this.targetGroup.arn });
     }

@@ -7,6 +7,19 @@ export interface IngestionQueuesArgs {
     maxReceiveCount?: number;
 }
 
+/**
+ * The indexer queues the app creates at start-up, named from the environment (snovault,
+ * src/snovault/elasticsearch/indexer_queue.py, QueueManager: `<env>-indexer-queue`,
+ * `<env>-secondary-indexer-queue`, `<env>-indexer-queue-dlq`).
+ */
+export function indexerQueueNames(envName: string): { primary: string; secondary: string; deadLetter: string } {
+    return {
+        primary: `${envName}-indexer-queue`,
+        secondary: `${envName}-secondary-indexer-queue`,
+        deadLetter: `${envName}-indexer-queue-dlq`,
+    };
+}
+
 /** The SQS queue the ingester polls for submissions, and its dead-letter queue. */
 export class IngestionQueues extends pulumi.ComponentResource {
     readonly queue: aws.sqs.Queue;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment, Platform, PLATFORMS } from "./config";
-import { capacityProvider, CONTAINER_PORT, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
+import { capacityProvider, CONTAINER_PORT, isAutoscaled, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
 import { TaskRoles } from "./taskRoles";
 
 export interface PortalServicesArgs {
@@ -151,7 +151,12 @@ export class PortalServices extends pulumi.ComponentResource {
                     // `pulumi up` returns once the new WSGI tasks serve: the moment the deployment task may run.
                     waitForSteadyState: isWsgi,
                 },
-                { parent: this, dependsOn: [capacityProviders, ...(isWsgi ? args.listeners : [])] },
+                {
+                    parent: this,
+                    dependsOn: [capacityProviders, ...(isWsgi ? args.listeners : [])],
+                    // Under autoscaling, count only seeds a new service; `pulumi up` must not undo the autoscaler.
+                    ignoreChanges: isAutoscaled(role, sizing) ? ["desiredCount"] : [],
+                },
             );
             this.serviceNames[role] = this.services[role].name;
         }

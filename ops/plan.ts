@@ -7,6 +7,7 @@ import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../compon
 const IMAGE = "docker:index/image:Image";
 const SERVICE = "aws:ecs/service:Service";
 const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+const SCALABLE_TARGET = "aws:appautoscaling/target:Target";
 
 export interface PlanRow {
     role: Role;
@@ -16,6 +17,9 @@ export interface PlanRow {
     /** ECS service name, or undefined for the one-shot deployment task. */
     service?: string;
     count?: number;
+    /** The autoscaler's bounds; equal to count for a service of fixed size. */
+    min?: number;
+    max?: number;
     capacity: string;
     cpu: string;
     memory: string;
@@ -46,13 +50,17 @@ export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizi
         const image = result.resources.find((r) => r.type === IMAGE && roleOfImage(r) === role);
         const service = find(result, SERVICE, role)?.plainInputs;
         const taskDefinition = find(result, TASK_DEFINITION, role)?.plainInputs ?? {};
+        const scaling = find(result, SCALABLE_TARGET, role)?.plainInputs;
+        const count = service ? Number(service.desiredCount) : undefined;
         const strategy = (service?.capacityProviderStrategies as { capacityProvider: string }[] | undefined)?.[0];
         return {
             role,
             tag: ROLE_SPECS[role].tag,
             changing: image !== undefined && !untouched.includes(role),
             service: service ? String(service.name) : undefined,
-            count: service ? Number(service.desiredCount) : undefined,
+            count,
+            min: scaling ? Number(scaling.minCapacity) : count,
+            max: scaling ? Number(scaling.maxCapacity) : count,
             capacity: strategy?.capacityProvider ?? capacityProvider(sizing[role].capacity),
             cpu: String(taskDefinition.cpu),
             memory: String(taskDefinition.memory),
@@ -90,13 +98,13 @@ export function analyzerResources(result: ProgramResult, view: AnalyzerView): St
 
 /** The plan as a fixed-width table. */
 export function formatPlan(rows: PlanRow[]): string {
-    const header = ["role", "tag", "changing", "service", "count", "capacity", "cpu/memory"];
+    const header = ["role", "tag", "changing", "service", "min/count/max", "capacity", "cpu/memory"];
     const lines = rows.map((r) => [
         r.role,
         r.tag,
         r.changing ? "yes: built and pushed" : "no: keeps its ECR digest",
         r.service ?? "(one-shot task)",
-        r.count === undefined ? "-" : String(r.count),
+        r.count === undefined ? "-" : `${r.min}/${r.count}/${r.max}${r.max !== r.min ? " autoscaled" : ""}`,
         r.capacity,
         `${r.cpu}/${r.memory}`,
     ]);

@@ -44,6 +44,8 @@ export interface RegisteredResource {
     custom: boolean;
     /** The existing cloud id given as `import`, if any. */
     importId?: string;
+    /** Properties the engine is told to leave alone on update (`ignoreChanges`). */
+    ignoreChanges: string[];
     /** Inputs as the engine receives them: unknowns as UNKNOWN, secrets wrapped. */
     inputs: Record<string, unknown>;
     /** Inputs as plain values (unknowns and secrets unwrapped), for assertions. */
@@ -187,6 +189,7 @@ function recordRegistrations(records: Map<string, Partial<RegisteredResource>>):
                     dependencies: req.getDependenciesList(),
                     custom: req.getCustom(),
                     importId: req.getImportid() || undefined,
+                    ignoreChanges: req.getIgnorechangesList(),
                     inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
                 });
             }
@@ -202,6 +205,7 @@ interface RegisterRequest {
     getCustom(): boolean;
     getImportid(): string;
     getDependenciesList(): string[];
+    getIgnorechangesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
 }
 
@@ -311,7 +315,13 @@ class PlaceholderCloud implements pulumi.runtime.Mocks {
             case "aws:lb/loadBalancer:LoadBalancer":
                 return {
                     arn: this.arn("elasticloadbalancing", `loadbalancer/app/${id}`),
+                    arnSuffix: `app/${id}`,
                     dnsName: `${id}.${this.region}.elb.amazonaws.com`,
+                };
+            case "aws:lb/targetGroup:TargetGroup":
+                return {
+                    arn: this.arn("elasticloadbalancing", `targetgroup/${id}`),
+                    arnSuffix: `targetgroup/${id}`,
                 };
             case "aws:iam/role:Role":
                 return { name: id, arn: `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:role/${id}` };

@@ -31,9 +31,9 @@ describe("npm run check", function () {
         const { status, stdout } = npmCheck("--stack", "mastertest");
         assert.strictEqual(status, 0, stdout);
         assert.deepStrictEqual(planRows(stdout), {
-            wsgi: ["wsgi", "latest", "yes: built and pushed", "cgap-mastertest-wsgi", "8", "FARGATE_SPOT", "256/512"],
-            indexer: ["indexer", "latest-indexer", "yes: built and pushed", "cgap-mastertest-indexer", "4", "FARGATE_SPOT", "256/512"],
-            ingester: ["ingester", "latest-ingester", "yes: built and pushed", "cgap-mastertest-ingester", "1", "FARGATE", "512/1024"],
+            wsgi: ["wsgi", "latest", "yes: built and pushed", "cgap-mastertest-wsgi", "8/8/8", "FARGATE_SPOT", "256/512"],
+            indexer: ["indexer", "latest-indexer", "yes: built and pushed", "cgap-mastertest-indexer", "4/4/4", "FARGATE_SPOT", "256/512"],
+            ingester: ["ingester", "latest-ingester", "yes: built and pushed", "cgap-mastertest-ingester", "1/1/1", "FARGATE", "512/1024"],
             deployment: ["deployment", "latest-deployment", "yes: built and pushed", "(one-shot task)", "-", "FARGATE_SPOT", "256/512"],
         });
         assert.match(stdout, /placeholders/);
