@@ -21,6 +21,7 @@ const bundle = new ImageBundle("cgap", {
 });
 const queues = new IngestionQueues("cgap", { envName: config.envName });
 const loadBalancer = new PortalLoadBalancer("cgap", {
+    envName: config.envName,
     vpcId: network.vpcId,
     publicSubnetIds: network.publicSubnetIds,
     certificateArn: config.certificateArn,
@@ -38,6 +39,7 @@ const portal = new PortalServices("cgap", {
     containerSecurityGroupId: loadBalancer.containerSecurityGroupId,
     wsgiTargetGroupArn: loadBalancer.targetGroup.arn,
     listeners: loadBalancer.listeners,
+    wsgiDeploymentAlarmNames: loadBalancer.deploymentAlarms.map((a) => a.name),
     repositoryArn: registry.repositoryArn,
     queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
     dataBuckets: config.dataBuckets,

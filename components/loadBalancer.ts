@@ -3,6 +3,8 @@ import * as aws from "@pulumi/aws";
 import { CONTAINER_PORT } from "./roles";
 
 export interface PortalLoadBalancerArgs {
+    /** Names the CloudWatch alarms (`<envName>-wsgi-...`). */
+    envName: string;
     vpcId: pulumi.Input<string>;
     publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** ACM certificate for HTTPS; with it, HTTP only redirects to HTTPS. */
@@ -13,6 +15,47 @@ export interface PortalLoadBalancerArgs {
 
 /** The WSGI health check, as the ECS stack ran it. */
 export const HEALTH_CHECK = { path: "/health?format=json", interval: 60, timeout: 10, matcher: "200" } as const;
+
+/**
+ * When a WSGI deployment is judged bad: 5xx answers from the targets, or targets failing the health
+ * check, for three minutes running. The circuit breaker catches tasks that never start; these catch
+ * tasks that start and then serve errors. The 5xx metric is absent in a minute without any, which
+ * is the good case: missing data is not breaching.
+ */
+export const DEPLOYMENT_ALARMS = {
+    "target-5xx": { metricName: "HTTPCode_Target_5XX_Count", statistic: "Sum", threshold: 10 },
+    "unhealthy-hosts": { metricName: "UnHealthyHostCount", statistic: "Maximum", threshold: 0 },
+} as const;
+export const DEPLOYMENT_ALARM_MINUTES = 3;
+
+function deploymentAlarms(
+    name: string,
+    envName: string,
+    loadBalancer: pulumi.Output<string>,
+    targetGroup: pulumi.Output<string>,
+    parent: pulumi.Resource,
+): aws.cloudwatch.MetricAlarm[] {
+    return Object.entries(DEPLOYMENT_ALARMS).map(
+        ([key, alarm]) =>
+            new aws.cloudwatch.MetricAlarm(
+                `${name}-wsgi-${key}`,
+                {
+                    name: `${envName}-wsgi-${key}`,
+                    alarmDescription: `WSGI ${alarm.metricName} above ${alarm.threshold} for ${DEPLOYMENT_ALARM_MINUTES} minutes: rolls a WSGI deployment back`,
+                    namespace: "AWS/ApplicationELB",
+                    metricName: alarm.metricName,
+                    dimensions: { LoadBalancer: loadBalancer, TargetGroup: targetGroup },
+                    statistic: alarm.statistic,
+                    period: 60,
+                    evaluationPeriods: DEPLOYMENT_ALARM_MINUTES,
+                    threshold: alarm.threshold,
+                    comparisonOperator: "GreaterThanThreshold",
+                    treatMissingData: "notBreaching",
+                },
+                { parent },
+            ),
+    );
+}
 
 /** Current TLS 1.3 policy with TLS 1.2 fallback. */
 const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -32,6 +75,8 @@ export class PortalLoadBalancer extends pulumi.ComponentResource {
     readonly metricsId: pulumi.Output<string>;
     /** `app/<alb>/<id>/targetgroup/<tg>/<id>`: ALBRequestCountPerTarget's resource label. */
     readonly requestCountLabel: pulumi.Output<string>;
+    /** Alarms on the WSGI target group that roll a WSGI deployment back (the service's `alarms`). */
+    readonly deploymentAlarms: aws.cloudwatch.MetricAlarm[];
 
     constructor(name: string, args: PortalLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cgap:network:PortalLoadBalancer", name, {}, opts);
@@ -159,6 +204,8 @@ export class PortalLoadBalancer extends pulumi.ComponentResource {
                 ),
             );
         }
+
+        this.deploymentAlarms = deploymentAlarms(name, args.envName, alb.arnSuffix, this.targetGroup.arnSuffix, this);
 
         this.containerSecurityGroupId = containerSg.id;
         this.metricsId = alb.arnSuffix;

@@ -18,6 +18,8 @@ export interface PortalServicesArgs {
     /** Where WSGI registers its tasks, and the listeners that must exist first. */
     wsgiTargetGroupArn: pulumi.Input<string>;
     listeners: pulumi.Resource[];
+    /** CloudWatch alarms that roll a WSGI deployment back. */
+    wsgiDeploymentAlarmNames: pulumi.Input<string>[];
     repositoryArn: pulumi.Input<string>;
     queueArns: pulumi.Input<string>[];
     dataBuckets: string[];
@@ -146,6 +148,9 @@ export class PortalServices extends pulumi.ComponentResource {
                                   },
                               ],
                               healthCheckGracePeriodSeconds: 120,
+                              // On top of the circuit breaker: a deployment whose new tasks start but
+                              // serve errors or fail health checks rolls back too.
+                              alarms: { alarmNames: args.wsgiDeploymentAlarmNames, enable: true, rollback: true },
                           }
                         : {}),
                     // `pulumi up` returns once the new WSGI tasks serve: the moment the deployment task may run.

@@ -1,5 +1,5 @@
-// Application Auto Scaling under mocks: what the engine receives for each role, in a stack whose
-// sizing opens ranges (production) and one whose sizing is fixed (mastertest).
+// Autoscaling and deployment alarms under mocks: what the engine receives for each role, in a stack
+// whose sizing opens ranges (production) and one whose sizing is fixed (mastertest).
 import * as assert from "assert";
 import { QUEUE_ALARM_PERIOD_SECONDS, WSGI_REQUESTS_PER_TARGET } from "../../components/autoscaling";
 import { formatPlan, rolloutPlan } from "../../ops/plan";
@@ -155,5 +155,46 @@ describe("autoscaling, Pulumi.mastertest.yaml (fixed sizes) and a scale-to-zero 
         assert.strictEqual(scaleIn.stepScalingPolicyConfiguration.stepAdjustments[0].scalingAdjustment, 0);
         assert.deepStrictEqual(one(run.resources, T.service, "cgap-ingester").ignoreChanges, ["desiredCount"]);
         assert.deepStrictEqual(one(run.resources, T.service, "cgap-wsgi").ignoreChanges, []);
+    });
+});
+
+describe("WSGI deployment alarms (rollback on top of the circuit breaker)", () => {
+    let run: ProgramResult;
+    before(async () => {
+        run = await runProgram({ stack: "mastertest", preview: false });
+    });
+
+    it("alarms on the WSGI target group's 5xx answers and unhealthy hosts", () => {
+        const alb = one(run.resources, T.loadBalancer, "cgap-alb");
+        const tg = one(run.resources, T.targetGroup, "cgap-wsgi");
+        const fivexx = inputs(one(run.resources, ALARM, "cgap-wsgi-target-5xx"));
+        const unhealthy = inputs(one(run.resources, ALARM, "cgap-wsgi-unhealthy-hosts"));
+        for (const alarm of [fivexx, unhealthy]) {
+            assert.strictEqual(alarm.namespace, "AWS/ApplicationELB");
+            assert.deepStrictEqual(alarm.dimensions, { LoadBalancer: alb.outputs.arnSuffix, TargetGroup: tg.outputs.arnSuffix });
+            assert.strictEqual(alarm.comparisonOperator, "GreaterThanThreshold");
+            assert.strictEqual(alarm.treatMissingData, "notBreaching");
+        }
+        assert.deepStrictEqual([fivexx.name, fivexx.metricName, fivexx.statistic], ["cgap-mastertest-wsgi-target-5xx", "HTTPCode_Target_5XX_Count", "Sum"]);
+        assert.deepStrictEqual(
+            [unhealthy.name, unhealthy.metricName, unhealthy.statistic, unhealthy.threshold],
+            ["cgap-mastertest-wsgi-unhealthy-hosts", "UnHealthyHostCount", "Maximum", 0],
+        );
+    });
+
+    it("wires both alarms into the WSGI service with rollback, keeping the circuit breaker; other services get none", () => {
+        const wsgi = one(run.resources, T.service, "cgap-wsgi");
+        assert.deepStrictEqual(inputs(wsgi).alarms, {
+            alarmNames: ["cgap-mastertest-wsgi-target-5xx", "cgap-mastertest-wsgi-unhealthy-hosts"],
+            enable: true,
+            rollback: true,
+        });
+        assert.deepStrictEqual(inputs(wsgi).deploymentCircuitBreaker, { enable: true, rollback: true });
+        for (const name of ["cgap-wsgi-target-5xx", "cgap-wsgi-unhealthy-hosts"]) {
+            assert.ok(wsgi.dependencies.includes(one(run.resources, ALARM, name).urn), `the service waits for ${name}`);
+        }
+        for (const role of ["indexer", "ingester"]) {
+            assert.strictEqual(inputs(one(run.resources, T.service, `cgap-${role}`)).alarms, undefined, role);
+        }
     });
 });
