@@ -32,6 +32,7 @@
 // the engine's sentinel string (`UNKNOWN`), a secret is `secret(value)`. A pack that is not closed
 // is killed when this process exits or is ended by SIGINT, SIGTERM or SIGHUP.
 import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 
 import * as grpc from "@grpc/grpc-js";
@@ -634,14 +635,33 @@ export function packEnvironment(options: StartOptions, base: NodeJS.ProcessEnv =
     return env;
 }
 
+/**
+ * The pack's own packages are missing: `npm ci --ignore-scripts` skips the postinstall that installs
+ * them, and a fresh clone has none until `npm ci`.
+ */
+export class PackNotInstalledError extends Error {
+    constructor(readonly packDir: string) {
+        const dir = path.relative(process.cwd(), packDir) || ".";
+        super(
+            `The policy pack in ${dir} has no packages installed (${path.join(dir, "node_modules")} has no @pulumi/pulumi). ` +
+                `Install them with \`npm ci --prefix ${dir}\` (the project's \`npm ci\` does this unless run with --ignore-scripts).`,
+        );
+        this.name = "PackNotInstalledError";
+    }
+}
+
 /** Starts the pack as the CLI does and configures it; the caller must `close()` it. */
 export async function startPolicyPack(options: StartOptions): Promise<PolicyPackProcess> {
     installExitHook();
     const packDir = options.packDir ?? POLICY_PACK_DIR;
+    const runner = path.join("node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
+    if (!fs.existsSync(path.join(packDir, runner))) {
+        throw new PackNotInstalledError(packDir);
+    }
     const started = Date.now();
     const child = spawn(
         process.execPath,
-        [path.join("node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack"), "127.0.0.1:0", "."],
+        [runner, "127.0.0.1:0", "."],
         { cwd: packDir, env: packEnvironment(options), stdio: ["ignore", "pipe", "pipe"] },
     );
     livePacks.add(child);

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { CONFIG_NAMESPACE, ownKeys, parseStackConfig } from "../components/config";
 import { isRole, Role, ROLES } from "../components/roles";
-import { Diagnostic, startPolicyPack } from "./analyzer";
+import { Diagnostic, PackNotInstalledError, startPolicyPack } from "./analyzer";
 import { oneLine } from "./cli";
 import { analyzerResources, formatPlan, rolloutPlan } from "./plan";
 import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, runProgram, StackFileError } from "./program";
@@ -127,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(report.text);
         return report.exitCode;
     } catch (err) {
-        if (err instanceof BadInput || err instanceof StackFileError || err instanceof ProgramError) {
+        if (err instanceof BadInput || err instanceof StackFileError || err instanceof ProgramError || err instanceof PackNotInstalledError) {
             console.error(`check: error: ${oneLine(err.message)}`);
             return CHECK_EXIT.badInput;
         }

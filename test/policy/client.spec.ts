@@ -15,6 +15,7 @@ import {
     makeUrn,
     packEnvironment,
     PackInfo,
+    PackNotInstalledError,
     POLICY_PACK_DIR,
     reconcilePolicyConfig,
     secret,
@@ -185,9 +186,27 @@ describe("analyzer client", () => {
             assert.ok(!isAlive(pid), `pack ${pid} still runs after close()`);
         });
 
-        it("a pack that cannot start rejects with its error and leaves no process", async () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "not-a-pack-"));
+        it("a pack whose packages are not installed is refused with the command that installs them", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "not-installed-"));
             try {
+                await assert.rejects(
+                    startPolicyPack({ stack: "mastertest", dryRun: true, packDir: dir }),
+                    (err: Error) =>
+                        err instanceof PackNotInstalledError &&
+                        err.message.includes("has no packages installed") &&
+                        err.message.includes(`npm ci --prefix ${path.relative(process.cwd(), dir)}`),
+                );
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("a pack that cannot start rejects with its error and leaves no process", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "broken-pack-"));
+            try {
+                // Installed (the real pack's packages), but its entry point does not exist.
+                fs.symlinkSync(path.join(POLICY_PACK_DIR, "node_modules"), path.join(dir, "node_modules"));
+                fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "broken", main: "missing.js" }));
                 await assert.rejects(startPolicyPack({ stack: "mastertest", dryRun: true, packDir: dir }), /exited \(code \d+\) before printing its port[\s\S]*Cannot find module/);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
