@@ -22,6 +22,7 @@ interface Job {
     environment?: string;
     permissions?: Record<string, string>;
     env?: Record<string, unknown>;
+    strategy?: { matrix?: Record<string, unknown[]> };
     steps: Step[];
 }
 interface Workflow {
@@ -59,11 +60,26 @@ function runs(command: string): (s: Step) => boolean {
     return (s) => (s.run ?? "").split("\n").some((line) => line.trim() === command);
 }
 
-/** Asserts the setup every job shares: checkout, Node 20, `npm ci` before anything else runs. */
+/**
+ * Node lines the workflows run: the maintained LTS lines (Node 20 reached its end of life in April
+ * 2026) that every locked package supports (package.json "engines").
+ */
+const MAINTAINED_NODE = ["22", "24"];
+
+/** The Node versions a job runs on: its setup-node version, or each value of the matrix it names. */
+function nodeVersions(job: Job): string[] {
+    const setup = job.steps.find((s) => action(s) === "actions/setup-node");
+    const version = String(setup?.with?.["node-version"]);
+    const fromMatrix = /^\$\{\{ matrix\.([\w-]+) \}\}$/.exec(version)?.[1];
+    return fromMatrix ? (job.strategy?.matrix?.[fromMatrix] ?? []).map(String) : [version];
+}
+
+/** Asserts the setup every job shares: checkout, a maintained Node LTS, `npm ci` before anything else runs. */
 function assertNodeSetup(job: Job): void {
     const checkout = stepIndex(job, (s) => action(s) === "actions/checkout", "actions/checkout");
     const node = stepIndex(job, (s) => action(s) === "actions/setup-node", "actions/setup-node");
-    assert.equal(String(job.steps[node].with?.["node-version"]), "20");
+    const versions = nodeVersions(job);
+    assert.ok(versions.length > 0 && versions.every((v) => MAINTAINED_NODE.includes(v)), `runs Node ${versions.join(", ")}`);
     const ci = stepIndex(job, runs("npm ci"), "npm ci");
     assert.ok(checkout < node && node < ci);
 }
@@ -127,9 +143,10 @@ describe("CI/CD workflows", () => {
             assert.ok(!("push" in wf.on));
         });
 
-        it("test job: npm ci, npm test, then the offline check of every stack file", () => {
+        it("test job: on every maintained Node LTS line, npm ci, npm test, then the offline check of every stack file", () => {
             const job = wf.jobs.test;
             assertNodeSetup(job);
+            assert.deepEqual(nodeVersions(job), MAINTAINED_NODE);
             const ci = stepIndex(job, runs("npm ci"), "npm ci");
             const test = stepIndex(job, runs("npm test"), "npm test");
             const check = stepIndex(job, (s) => (s.run ?? "").includes('npm run check -- --stack "${stack}"'), "check loop");
