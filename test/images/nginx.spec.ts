@@ -2,9 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { IMAGES, killStarted, requireProgram, Running, sleep, start } from "./support";
+import { tempDir } from "../tempDirs";
 
 // Debian's nginx with images/nginx.conf, unchanged, on loopback: it listens on 8000 (the
 // container port) in front of a stand-in app server on 127.0.0.1:6543, and runs unprivileged
@@ -102,7 +102,7 @@ describe("images/nginx.conf in front of the app", function () {
         });
 
         // The conf is copied unchanged into the prefix so that an unprivileged nginx can read it.
-        prefix = fs.mkdtempSync(path.join(os.tmpdir(), "cgap-nginx-"));
+        prefix = tempDir("nginx");
         const conf = path.join(prefix, "nginx.conf");
         fs.copyFileSync(path.join(IMAGES, "nginx.conf"), conf);
         const asRoot = process.getuid?.() === 0;

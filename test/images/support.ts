@@ -4,8 +4,8 @@
 
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { tempDir } from "../tempDirs";
 
 export const IMAGES = path.resolve(__dirname, "..", "..", "images");
 
@@ -201,7 +201,7 @@ export class Sandbox {
     readonly secretFile: string;
 
     constructor() {
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "cgap-images-"));
+        this.dir = tempDir("images");
         this.bin = path.join(this.dir, "bin");
         this.app = path.join(this.dir, "app");
         this.calls = path.join(this.dir, "calls");

@@ -3,17 +3,16 @@
 
 import * as assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { EXIT } from "../../ops/cli";
 import { PROJECT_DIR } from "../../ops/stackOutputs";
 import { envWithoutAwsCredentials, sampleOutputs, without, writeOutputsFile } from "./fixtures";
+import { tempDir } from "../tempDirs";
 
 const TIMEOUT_MS = 30_000;
 
 function environment(): NodeJS.ProcessEnv {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), "cgap-home-"));
+    const home = tempDir("home");
     return { ...envWithoutAwsCredentials(home), npm_config_update_notifier: "false" };
 }
 

@@ -2,10 +2,10 @@
 // and the ECS/ECR shapes the commands read, for the operator command tests.
 
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Service } from "@aws-sdk/client-ecs";
 import { quietSdkNodeWarning } from "../../ops/cli";
+import { tempDir } from "../tempDirs";
 
 // The commands silence the SDK's Node 22 notice the same way.
 quietSdkNodeWarning();
@@ -88,7 +88,7 @@ export function without(outputs: Record<string, unknown>, dotted: string): Recor
 
 /** Writes outputs JSON to a fresh temporary file and returns its path. */
 export function writeOutputsFile(outputs: Record<string, unknown>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cgap-outputs-"));
+    const dir = tempDir("outputs");
     const file = path.join(dir, "outputs.json");
     fs.writeFileSync(file, JSON.stringify(outputs, null, 2));
     return file;

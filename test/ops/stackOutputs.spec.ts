@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { EXIT, describeError, parseCommandArgs } from "../../ops/cli";
 import {
@@ -13,6 +12,7 @@ import {
     resolveRegion,
 } from "../../ops/stackOutputs";
 import { sampleOutputs, writeOutputsFile } from "./fixtures";
+import { tempDir } from "../tempDirs";
 
 async function failure(p: Promise<unknown>): Promise<{ message: string; exitCode: number }> {
     try {
@@ -28,7 +28,7 @@ async function failure(p: Promise<unknown>): Promise<{ message: string; exitCode
  * outputs, and logs each call with its working directory.
  */
 function fakePulumiCli(outputs: Record<string, unknown>): { dir: string; log: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+    const dir = tempDir("fake-pulumi");
     const log = path.join(dir, "calls.log");
     fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(outputs));
     const script = `#!/bin/sh
@@ -85,7 +85,7 @@ describe("stack outputs", () => {
         assert.equal(missing.exitCode, EXIT.usage);
         assert.match(missing.message, /^cannot read outputs file \/nonexistent\/outputs.json: ENOENT/);
 
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cgap-bad-"));
+        const dir = tempDir("bad-outputs");
         fs.writeFileSync(path.join(dir, "bad.json"), "{ not json");
         const bad = await failure(loadStackOutputs({ stack: "s", outputsFile: path.join(dir, "bad.json") }));
         assert.equal(bad.exitCode, EXIT.usage);
@@ -138,7 +138,7 @@ describe("stack outputs", () => {
     });
 
     it("finds only an executable pulumi on PATH", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "path-"));
+        const dir = tempDir("path");
         fs.writeFileSync(path.join(dir, "pulumi"), "#!/bin/sh\n", { mode: 0o644 });
         assert.equal(pulumiOnPath({ PATH: dir }), false);
         fs.chmodSync(path.join(dir, "pulumi"), 0o755);

@@ -4,10 +4,10 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { PROJECT_DIR } from "../../ops/stackOutputs";
+import { tempDir } from "../tempDirs";
 
 interface Step {
     name?: string;
@@ -216,7 +216,7 @@ describe("CI/CD workflows", () => {
         }
         const job = load("pull-request.yml").jobs.test;
         const script = job.steps.find((s) => (s.run ?? "").includes("npm run check"))!.run!;
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-loop-"));
+        const dir = tempDir("stack-loop");
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         const log = path.join(dir, "npm.log");
@@ -226,8 +226,10 @@ describe("CI/CD workflows", () => {
             `#!/bin/sh\necho "$*" >> "${log}"\ncase "$*" in *"--stack broken"*) exit 1;; esac\nexit 0\n`,
             { mode: 0o755 },
         );
+        let repos = 0;
         const run = (files: string[]) => {
-            const work = fs.mkdtempSync(path.join(dir, "repo-"));
+            const work = path.join(dir, `repo-${repos++}`);
+            fs.mkdirSync(work);
             for (const f of files) {
                 fs.writeFileSync(path.join(work, f), "config: {}\n");
             }

@@ -2,7 +2,6 @@
 // would send, its config handling must be the CLI's, and its processes must not outlive it.
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
@@ -25,6 +24,7 @@ import {
 import { policies } from "../../policy/policies";
 import { LocatedResource, rolloutStack } from "./fixtures";
 import { pack } from "./packs";
+import { tempDir } from "../tempDirs";
 
 function slowStackRequest(resources: LocatedResource[]): analyzerproto.AnalyzeStackRequest {
     const request = new analyzerproto.AnalyzeStackRequest();
@@ -187,7 +187,7 @@ describe("analyzer client", () => {
         });
 
         it("a pack whose packages are not installed is refused with the command that installs them", async () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "not-installed-"));
+            const dir = tempDir("not-installed");
             try {
                 await assert.rejects(
                     startPolicyPack({ stack: "mastertest", dryRun: true, packDir: dir }),
@@ -202,7 +202,7 @@ describe("analyzer client", () => {
         });
 
         it("a pack that cannot start rejects with its error and leaves no process", async () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "broken-pack-"));
+            const dir = tempDir("broken-pack");
             try {
                 // Installed (the real pack's packages), but its entry point does not exist.
                 fs.symlinkSync(path.join(POLICY_PACK_DIR, "node_modules"), path.join(dir, "node_modules"));

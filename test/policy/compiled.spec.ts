@@ -2,11 +2,11 @@
 // type-checks every .ts file a pack loads, starts it at once; an edited pack never runs stale code.
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 import { POLICY_PACK_DIR } from "../../ops/analyzer";
 import { pack } from "./packs";
+import { tempDir } from "../tempDirs";
 
 // Plain JavaScript beside the pack (policy/entry.js); typed here for the test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,7 +18,7 @@ const { compiledEntry, stampBuild } = require(path.join(POLICY_PACK_DIR, "entry.
 describe("the policy pack ships compiled", () => {
     let dir: string;
     beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "pack-entry-"));
+        dir = tempDir("pack-entry");
         fs.mkdirSync(path.join(dir, "bin"));
         fs.writeFileSync(path.join(dir, "index.ts"), "");
         fs.writeFileSync(path.join(dir, "rules.ts"), "");
