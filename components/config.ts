@@ -162,7 +162,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         ),
         adoptRepository: reader.optional("adoptRepository", parseBoolean) ?? false,
         indexerIntervalSeconds:
-            reader.optional("indexerIntervalSeconds", (v) => integerIn(JSON.parse(v), 1, 3600)) ?? 3,
+            reader.optional("indexerIntervalSeconds", (v) => wholeNumberIn(v, 1, 3600, "seconds")) ?? 3,
         dataBuckets: reader.optional("dataBuckets", bucketList) ?? [],
         searchDomainArn: reader.optional("searchDomainArn", (v) =>
             SEARCH_DOMAIN_ARN.test(v)
@@ -174,7 +174,32 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
 
 /** Reads the `cgap:` namespace of the running stack's config. */
 export function loadStackConfig(): StackConfig {
-    return parseStackConfig(ownKeys(pulumi.runtime.allConfig()));
+    const all = pulumi.runtime.allConfig();
+    for (const warning of unreadConfigWarnings(all)) {
+        pulumi.log.warn(warning);
+    }
+    return parseStackConfig(ownKeys(all));
+}
+
+/** Config namespaces something in this stack reads: the program's own and its providers'. */
+export const READ_NAMESPACES = [CONFIG_NAMESPACE, "aws", "awsx", "docker", "pulumi"] as const;
+
+/**
+ * One warning per config key in a namespace nothing in the stack reads. Pulumi passes such keys
+ * through without a word, so a typo (`cgpa:envName`) would otherwise be silently ignored.
+ */
+export function unreadConfigWarnings(all: Readonly<Record<string, string>>): string[] {
+    return Object.keys(all)
+        .filter((name) => !(READ_NAMESPACES as readonly string[]).includes(name.split(":")[0]))
+        .sort()
+        .map((name) => {
+            const [namespace, ...rest] = name.split(":");
+            const suggestion = (CONFIG_KEYS as readonly string[]).includes(rest.join(":")) ? ` Did you mean ${key(rest.join(":"))}?` : "";
+            return (
+                `Config key ${name} is ignored: nothing in this stack reads the namespace "${namespace}" ` +
+                `(read: ${READ_NAMESPACES.join(", ")}).${suggestion}`
+            );
+        });
 }
 
 /** The `cgap:` keys of a full config map (`namespace:key` to value), without the namespace. */
@@ -218,13 +243,9 @@ function parseNetwork(reader: Reader, problems: string[]): ExistingNetwork | und
 }
 
 function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizing> {
-    const overrides = reader.optional("sizing", (v) => {
-        const parsed: unknown = JSON.parse(v);
-        if (!isPlainObject(parsed)) {
-            return fail(`must be a map of role to { count, min, max, cpu, memory, capacity }, e.g. { wsgi: { count: 8 } }`);
-        }
-        return parsed;
-    });
+    const overrides = reader.optional("sizing", (v) =>
+        mapOf(v, "role to { count, min, max, cpu, memory, capacity }, e.g. { wsgi: { count: 8 } }"),
+    );
     const sizing = Object.fromEntries(
         ROLES.map((r) => [r, { ...ROLE_SPECS[r].defaults, min: NaN, max: NaN }]),
     ) as Record<Role, RoleSizing>;
@@ -358,17 +379,56 @@ function bucketList(value: string): string[] {
     return names;
 }
 
-/** A list given as YAML/JSON list or as comma-separated text (`pulumi config set cgap:rollout wsgi,indexer`). */
+/**
+ * A list, in any of the forms it reaches the program in: a YAML list in the stack file (JSON text by
+ * then), the flow list `pulumi config set cgap:rollout '[wsgi, indexer]'` stores as plain text, or
+ * comma-separated text (`pulumi config set cgap:rollout wsgi,indexer`).
+ */
 function listOf(value: string): string[] {
     const trimmed = value.trim();
-    if (trimmed.startsWith("[")) {
-        const parsed: unknown = JSON.parse(trimmed);
-        if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "string")) {
-            return fail("must be a list of strings");
-        }
-        return parsed.map((v) => v.trim());
+    if (!trimmed.startsWith("[")) {
+        return commaSeparated(trimmed);
     }
-    return trimmed === "" ? [] : trimmed.split(",").map((v) => v.trim());
+    if (!trimmed.endsWith("]")) {
+        return fail("opens a list with [ but does not close it with ]");
+    }
+    const parsed = parseJson(trimmed);
+    if (parsed === undefined) {
+        // A YAML flow list of plain words, kept as text by `pulumi config set`.
+        return commaSeparated(trimmed.slice(1, -1)).map((item) => item.replace(/^(["'])(.*)\1$/, "$2"));
+    }
+    if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "string")) {
+        return fail("must be a list of strings");
+    }
+    return parsed.map((v) => v.trim());
+}
+
+function commaSeparated(text: string): string[] {
+    return text.trim() === "" ? [] : text.split(",").map((v) => v.trim());
+}
+
+/** The value JSON text stands for, or undefined when the text is not JSON. */
+function parseJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
+/** A structured value (a YAML map in the stack file reaches the program as JSON text). */
+function mapOf(value: string, shape: string): Record<string, unknown> {
+    const parsed = parseJson(value);
+    return isPlainObject(parsed) ? parsed : fail(`must be a map, ${shape}`);
+}
+
+/** A whole number written as a plain number: `3`, not `3s` or `"3"`. */
+function wholeNumberIn(value: string, min: number, max: number, unit: string): number {
+    const n = Number(value.trim());
+    if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+        return fail(`must be a whole number of ${unit} from ${min} to ${max}, written without a unit (e.g. ${min === 1 ? 3 : min})`);
+    }
+    return n;
 }
 
 function parseBoolean(value: string): boolean {
@@ -380,13 +440,6 @@ function parseBoolean(value: string): boolean {
 
 function oneOf<T extends string>(value: string, allowed: readonly T[]): T {
     return (allowed as readonly string[]).includes(value) ? (value as T) : fail(`allowed: ${allowed.join(", ")}`);
-}
-
-function integerIn(value: unknown, min: number, max: number): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-        return fail(`must be a whole number from ${min} to ${max}`);
-    }
-    return value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -419,6 +472,13 @@ class Reader {
         if (value === undefined) {
             return undefined;
         }
+        if (isEncrypted(value)) {
+            this.problems.push(
+                `${key(name)} is encrypted (secure:), and no setting of this stack is a secret: the identity is only ` +
+                    `the name of one. Store it in plain text with \`pulumi config set ${key(name)} <value>\` (without --secret).`,
+            );
+            return undefined;
+        }
         try {
             return parse(value);
         } catch (err) {
@@ -440,6 +500,15 @@ class Reader {
         }
         return this.optional(name, parse) as T;
     }
+}
+
+/**
+ * An encrypted stack-file value (`key: { secure: v1:... }`). `pulumi up` decrypts it before the
+ * program runs; the offline check reads the file itself and cannot.
+ */
+function isEncrypted(value: string): boolean {
+    const parsed = parseJson(value);
+    return isPlainObject(parsed) && Object.keys(parsed).length === 1 && typeof parsed.secure === "string";
 }
 
 /** "allowed: a, b" reads "it must be one of a, b"; other reasons already read as a predicate. */

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ConfigError, parseStackConfig } from "../../components/config";
+import { ConfigError, parseStackConfig, unreadConfigWarnings } from "../../components/config";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 
 const MINIMAL = {
@@ -47,6 +47,19 @@ describe("stack config", () => {
     it("reads rollout as a YAML list or as comma-separated text", () => {
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, rollout: '["wsgi","indexer"]' }).rollout, ["wsgi", "indexer"]);
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, rollout: "indexer, deployment" }).rollout, ["indexer", "deployment"]);
+    });
+
+    it("reads the flow list `pulumi config set cgap:rollout '[wsgi, indexer]'` stores as plain text", () => {
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, rollout: "[wsgi, indexer]" }).rollout, ["wsgi", "indexer"]);
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, rollout: "['wsgi', \"ingester\"]" }).rollout, ["wsgi", "ingester"]);
+        assert.deepStrictEqual(
+            parseStackConfig({ ...MINIMAL, dataBuckets: "[cgap-files, cgap-blobs]" }).dataBuckets,
+            ["cgap-files", "cgap-blobs"],
+        );
+        assert.strictEqual(
+            problemWith({ rollout: "[wsgi, indexer" }),
+            'cgap:rollout is "[wsgi, indexer"; it opens a list with [ but does not close it with ].',
+        );
     });
 
     it("merges sizing overrides field by field", () => {
@@ -218,8 +231,29 @@ describe("stack config", () => {
             assert.match(problemWith({ envname: "x" }), /^cgap:envname is not a setting of this stack; known keys: envName, /);
         });
 
-        it("malformed JSON", () => {
-            assert.match(problemWith({ sizing: "{wsgi:" }), /^cgap:sizing is not valid JSON\/YAML/);
+        it("a sizing that is not a map, in words instead of parser text", () => {
+            const expected = "it must be a map, role to { count, min, max, cpu, memory, capacity }, e.g. { wsgi: { count: 8 } }.";
+            assert.strictEqual(problemWith({ sizing: "big" }), `cgap:sizing is "big"; ${expected}`);
+            assert.strictEqual(problemWith({ sizing: "{wsgi:" }), `cgap:sizing is "{wsgi:"; ${expected}`);
+            assert.strictEqual(problemWith({ sizing: "[1]" }), `cgap:sizing is "[1]"; ${expected}`);
+        });
+
+        it("a number with a unit or out of range, saying what is allowed", () => {
+            const expected = "it must be a whole number of seconds from 1 to 3600, written without a unit (e.g. 3).";
+            for (const value of ["3s", "0", "1.5", "", "three", "3601"]) {
+                assert.strictEqual(problemWith({ indexerIntervalSeconds: value }), `cgap:indexerIntervalSeconds is ${JSON.stringify(value)}; ${expected}`);
+            }
+            assert.strictEqual(parseStackConfig({ ...MINIMAL, indexerIntervalSeconds: " 10 " }).indexerIntervalSeconds, 10);
+        });
+
+        it("an encrypted (secure:) value, saying to store it in plain text, for any key", () => {
+            const encrypted = JSON.stringify({ secure: "v1:AAABAK8t0a2QLn==" });
+            assert.strictEqual(
+                problemWith({ identity: encrypted }),
+                "cgap:identity is encrypted (secure:), and no setting of this stack is a secret: the identity is only the " +
+                    "name of one. Store it in plain text with `pulumi config set cgap:identity <value>` (without --secret).",
+            );
+            assert.match(problemWith({ rollout: encrypted }), /^cgap:rollout is encrypted \(secure:\)/);
         });
 
         it("a bucket name S3 would refuse, a search domain that is not an ARN", () => {
@@ -235,6 +269,24 @@ describe("stack config", () => {
             assert.strictEqual(problemWith({ platform: "linux/386" }), 'cgap:platform is "linux/386"; it must be one of linux/amd64, linux/arm64.');
             assert.strictEqual(problemWith({ buildOnPreview: "yes" }), 'cgap:buildOnPreview is "yes"; it must be true or false.');
         });
+    });
+
+    it("warns about config in a namespace nothing reads, suggesting the cgap: key a typo meant", () => {
+        assert.deepStrictEqual(
+            unreadConfigWarnings({
+                "cgap:envName": "cgap-mastertest",
+                "aws:region": "us-east-1",
+                "docker:host": "unix:///var/run/docker.sock",
+                "cgpa:envName": "cgap-mastertest",
+                "mycompany:owner": "team",
+            }),
+            [
+                'Config key cgpa:envName is ignored: nothing in this stack reads the namespace "cgpa" ' +
+                    "(read: cgap, aws, awsx, docker, pulumi). Did you mean cgap:envName?",
+                'Config key mycompany:owner is ignored: nothing in this stack reads the namespace "mycompany" ' +
+                    "(read: cgap, aws, awsx, docker, pulumi).",
+            ],
+        );
     });
 
     it("lists every problem at once, in one message", () => {
