@@ -3,11 +3,10 @@
 // The offline rollout check: runs the real program under mocks with the stack's config file, prints
 // the rollout plan, and judges it with the real policy pack through its analyzer protocol. Needs no
 // cloud credentials and no Pulumi CLI. Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
-import { parseArgs } from "node:util";
-import { CONFIG_NAMESPACE, ownKeys, parseStackConfig } from "../components/config";
+import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, unreadConfigWarnings } from "../components/config";
 import { isRole, Role, ROLES } from "../components/roles";
 import { Diagnostic, PackNotInstalledError, startPolicyPack } from "./analyzer";
-import { oneLine } from "./cli";
+import { CliError, parseStrict, terminalWidth, wrap } from "./cli";
 import { analyzerResources, formatPlan, rolloutPlan } from "./plan";
 import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, runProgram, StackFileError } from "./program";
 
@@ -34,23 +33,13 @@ export interface CheckArgs {
 }
 
 export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
-    let values;
-    try {
-        ({ values } = parseArgs({
-            args: argv,
-            strict: true,
-            allowPositionals: false,
-            options: {
-                stack: { type: "string" },
-                rollout: { type: "string" },
-                target: { type: "string", multiple: true },
-                update: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        }));
-    } catch (err) {
-        throw new BadInput(`${oneLine((err as Error).message)} (see --help)`);
-    }
+    const values = parseStrict(argv, {
+        stack: { type: "string" },
+        rollout: { type: "string" },
+        target: { type: "string", multiple: true },
+        update: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+    }) as { stack?: string; rollout?: string; target?: string[]; update?: boolean; help?: boolean };
     if (values.help) {
         return "help";
     }
@@ -96,9 +85,11 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
 
     const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
     const phase = args.update ? "update" : "preview";
+    const warnings = unreadConfigWarnings(result.config).map((w) => wrap(`warning: ${w}`));
     const lines = [
         `Rollout plan for stack ${args.stack} (${phase}${args.targets.length > 0 ? `, --target ${args.targets.join(" ")}` : ""})`,
         "",
+        ...(warnings.length > 0 ? [...warnings, ""] : []),
         formatPlan(rolloutPlan(result, settings.sizing, untouched)),
         "",
         `Offline run: the program ran under mocks. Account ${PLACEHOLDER_ACCOUNT}, ARNs, subnet ids of a created VPC`,
@@ -107,7 +98,7 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
         `Policy pack ${packName} judged ${resources.length} resources:`,
         ...(diagnostics.length === 0
             ? ["  no violations"]
-            : diagnostics.map((d) => `  [${d.enforcementLevel}] ${d.policyName}: ${oneLine(d.message)}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`)),
+            : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`))),
         "",
         mandatory.length === 0
             ? "PASS: no mandatory policy is violated."
@@ -127,8 +118,14 @@ async function main(argv: string[]): Promise<number> {
         console.log(report.text);
         return report.exitCode;
     } catch (err) {
-        if (err instanceof BadInput || err instanceof StackFileError || err instanceof ProgramError || err instanceof PackNotInstalledError) {
-            console.error(`check: error: ${oneLine(err.message)}`);
+        if (
+            err instanceof BadInput ||
+            err instanceof CliError ||
+            err instanceof StackFileError ||
+            err instanceof ProgramError ||
+            err instanceof PackNotInstalledError
+        ) {
+            console.error(wrap(`check: error: ${err.message}`, terminalWidth(process.stderr)));
             return CHECK_EXIT.badInput;
         }
         throw err;
@@ -139,7 +136,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err) => {
-            console.error(`check: error: ${oneLine(String(err instanceof Error ? err.message : err))}`);
+            console.error(wrap(`check: error: ${String(err instanceof Error ? err.message : err)}`, terminalWidth(process.stderr)));
             process.exit(CHECK_EXIT.badInput);
         },
     );

@@ -54,6 +54,65 @@ export function oneLine(text: string): string {
     return text.replace(/\s+/g, " ").trim();
 }
 
+/** The width output is wrapped to: the terminal's, or 100 columns when not a terminal. */
+export function terminalWidth(stream: { columns?: number } = process.stdout): number {
+    return Math.max(60, Math.min(stream.columns ?? 100, 160));
+}
+
+/**
+ * Wraps each line of `text` at spaces to `width` columns. A continued line keeps its line's
+ * indentation plus four spaces, so a list of problems stays one problem per (wrapped) line.
+ */
+export function wrap(text: string, width = terminalWidth()): string {
+    return text
+        .split("\n")
+        .flatMap((line) => {
+            const indent = /^ */.exec(line)![0];
+            const words = line.slice(indent.length).split(/ +/);
+            const lines: string[] = [];
+            let current = indent;
+            for (const word of words) {
+                const candidate = current.trim() === "" ? current + word : `${current} ${word}`;
+                if (candidate.length > width && current.trim() !== "") {
+                    lines.push(current);
+                    current = `${indent}    ${word}`;
+                } else {
+                    current = candidate;
+                }
+            }
+            lines.push(current);
+            return lines;
+        })
+        .join("\n");
+}
+
+type OptionSpecs = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+
+/**
+ * node:util parseArgs, strict, where an option that takes one value and is given twice is refused:
+ * parseArgs itself keeps the last one without a word (`--stack a --stack b` would act on b).
+ */
+export function parseStrict(argv: string[], options: OptionSpecs): Record<string, unknown> {
+    let parsed;
+    try {
+        parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true });
+    } catch (err) {
+        throw new UsageError(`${oneLine((err as Error).message)} (see --help)`);
+    }
+    const seen = new Map<string, string[]>();
+    for (const token of parsed.tokens ?? []) {
+        if (token.kind === "option" && !options[token.name]?.multiple) {
+            seen.set(token.name, [...(seen.get(token.name) ?? []), token.value ?? "(no value)"]);
+        }
+    }
+    const repeated = [...seen].filter(([, values]) => values.length > 1);
+    if (repeated.length > 0) {
+        const [name, values] = repeated[0];
+        throw new UsageError(`--${name} is given ${values.length} times (${values.join(", ")}); give it once (see --help)`);
+    }
+    return parsed.values;
+}
+
 const CREDENTIAL_ERROR_NAMES = new Set(["CredentialsProviderError", "TokenProviderError"]);
 const REJECTED_CREDENTIAL_NAMES = new Set([
     "ExpiredToken",
@@ -171,15 +230,7 @@ export function parseCommandArgs(argv: string[], spec: CommandSpec): ParsedArgs 
     for (const [k, o] of Object.entries(spec.options ?? {})) {
         options[k] = { type: o.type };
     }
-    let values: Record<string, string | boolean | undefined>;
-    try {
-        values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
-            string,
-            string | boolean | undefined
-        >;
-    } catch (err) {
-        throw new UsageError(`${oneLine((err as Error).message)} (see --help)`);
-    }
+    const values = parseStrict(argv, options) as Record<string, string | boolean | undefined>;
     if (values.help === true) {
         return { stack: "", extra: {}, help: true };
     }

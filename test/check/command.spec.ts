@@ -47,8 +47,25 @@ describe("npm run check", function () {
         const rows = planRows(stdout);
         assert.strictEqual(rows.indexer[2], "yes: built and pushed");
         assert.strictEqual(rows.deployment[2], "no: keeps its ECR digest");
-        assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: .*cgap:rollout/m);
+        assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: [^[]*cgap:rollout/m);
         assert.match(stdout, /^REFUSED: 1 mandatory violation; pulumi preview would stop here\.$/m);
+    });
+
+    it("wraps policy messages to 100 columns, and warns about config in a namespace nothing reads", () => {
+        const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+        const stack = `check-typo-${process.pid}`;
+        const typo = path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
+        fs.writeFileSync(typo, `${file}  cgpa:rollout: [indexer]\n`);
+        try {
+            const { status, stdout } = npmCheck("--stack", stack, "--rollout", "indexer");
+            assert.strictEqual(status, 1, stdout);
+            assert.match(stdout, /^warning: Config key cgpa:rollout is ignored: nothing in this stack reads the namespace "cgpa"[^]*Did you mean cgap:rollout\?$/m);
+            const diagnostics = stdout.slice(stdout.indexOf("Policy pack"), stdout.indexOf("REFUSED"));
+            assert.ok(diagnostics.split("\n").every((line) => line.length <= 100), diagnostics);
+            assert.match(diagnostics, /\n {6}\S/, "a long message continues on indented lines");
+        } finally {
+            fs.rmSync(typo, { force: true });
+        }
     });
 
     it("refuses a production --target that leaves the deployment image behind, exit 1", () => {
@@ -59,7 +76,7 @@ describe("npm run check", function () {
         assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: /m);
     });
 
-    describe("bad input is one line on stderr and exit 2", () => {
+    describe("bad input is on stderr, one problem per line wrapped to 100 columns, and exit 2", () => {
         const checkTs = path.join(PROJECT_DIR, "ops", "check.ts");
         const tsNode = path.join(PROJECT_DIR, "node_modules", ".bin", "ts-node");
         const direct = (...args: string[]): Outcome => {
@@ -71,8 +88,8 @@ describe("npm run check", function () {
         after(() => fs.rmSync(brokenFile, { force: true }));
 
         const cases: [string, () => Outcome, RegExp][] = [
-            ["an unknown stack", () => direct("--stack", "nosuch"), /^check: error: No stack "nosuch": there is no Pulumi\.nosuch\.yaml \(stacks here: .*mastertest, production/],
-            ["an unknown role in --rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi,web"), /^check: error: Invalid stack config \(1 problem\): - cgap:rollout is "wsgi,web"; it names "web"/],
+            ["an unknown stack", () => direct("--stack", "nosuch"), /^check: error: No stack "nosuch": there is no Pulumi\.nosuch\.yaml \(stacks here: [^)]*mastertest,\s+production/],
+            ["an unknown role in --rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi,web"), /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is "wsgi,web"; it names "web"/],
             ["an unknown role in --target", () => direct("--stack", "mastertest", "--target", "web"), /^check: error: --target web: not a role/],
             ["a target outside the rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi", "--target", "indexer"), /^check: error: --target indexer: not in cgap:rollout/],
             ["an unknown flag", () => direct("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],
@@ -83,7 +100,17 @@ describe("npm run check", function () {
                     fs.writeFileSync(brokenFile, `${file}  cgap:sizing:\n    wsgi:\n      memory: 4096\n`);
                     return direct("--stack", brokenStack);
                 },
-                /^check: error: Invalid stack config \(1 problem\): - cgap:sizing\.wsgi: Fargate does not offer 4096 MiB with 256 CPU units/,
+                /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:sizing\.wsgi: Fargate does not offer 4096 MiB with 256 CPU units/,
+            ],
+            ["--stack given twice", () => direct("--stack", "mastertest", "--stack", "production"), /^check: error: --stack is given 2 times \(mastertest, production\); give it once/],
+            [
+                "several problems, each on its own line (a long one wrapped, indented under it)",
+                () => {
+                    const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                    fs.writeFileSync(brokenFile, `${file}  cgap:indexerIntervalSeconds: 3s\n  cgap:sizing:\n    wsgi:\n      memory: 4096\n`);
+                    return direct("--stack", brokenStack);
+                },
+                /^check: error: Invalid stack config \(2 problems\):\n {2}- cgap:sizing\.wsgi: [^\n]*\n( {6}[^\n]*\n)* {2}- cgap:indexerIntervalSeconds is "3s"/,
             ],
             [
                 "a stack file that is not YAML",
@@ -99,8 +126,10 @@ describe("npm run check", function () {
                 const { status, stdout, stderr } = run();
                 assert.strictEqual(status, 2, stderr);
                 assert.strictEqual(stdout, "");
-                assert.strictEqual(stderr.trimEnd().split("\n").length, 1, stderr);
                 assert.match(stderr, message);
+                const lines = stderr.trimEnd().split("\n");
+                assert.ok(lines.every((line) => line.length <= 100), `a line is wider than 100 columns:\n${stderr}`);
+                assert.ok(!/\n\s+at /.test(stderr), `a stack trace:\n${stderr}`);
             });
         }
     });

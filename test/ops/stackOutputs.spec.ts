@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EXIT, describeError, parseCommandArgs } from "../../ops/cli";
+import { EXIT, describeError, parseCommandArgs, wrap } from "../../ops/cli";
 import {
     PROJECT_DIR,
     StackOutputs,
@@ -192,6 +192,20 @@ describe("command arguments", () => {
         }
     });
 
+    it("refuses an option that takes one value given twice, naming both values, instead of keeping the last", () => {
+        assert.throws(
+            () => parseCommandArgs(["--stack", "mastertest", "--stack=production"], spec),
+            (err: unknown) => {
+                assert.deepEqual(describeError(err), {
+                    message: "--stack is given 2 times (mastertest, production); give it once (see --help)",
+                    exitCode: EXIT.usage,
+                });
+                return true;
+            },
+        );
+        assert.throws(() => parseCommandArgs(["--stack", "s", "--json", "--json"], spec), /--json is given 2 times/);
+    });
+
     it("maps a missing region to exit 2 with what to set", () => {
         assert.deepEqual(describeError(new Error("Region is missing")), {
             message: "no AWS region: set AWS_REGION or pass --region <region>",
@@ -208,5 +222,28 @@ describe("command arguments", () => {
             message: "AWS rejected the credentials: ExpiredTokenException: The security token included in the request is expired",
             exitCode: EXIT.aws,
         });
+    });
+});
+
+describe("wrapped output", () => {
+    it("wraps each line at spaces, continuing under its own indentation", () => {
+        const text = "Invalid stack config (2 problems):\n  - cgap:a is wrong; it must be one of these many words here\n  - cgap:b";
+        assert.equal(
+            wrap(text, 30),
+            [
+                "Invalid stack config (2",
+                "    problems):",
+                "  - cgap:a is wrong; it must",
+                "      be one of these many",
+                "      words here",
+                "  - cgap:b",
+            ].join("\n"),
+        );
+    });
+
+    it("never breaks a word longer than the width, and leaves short lines alone", () => {
+        const long = "x".repeat(40);
+        assert.equal(wrap(`a ${long} b`, 20), `a\n    ${long}\n    b`);
+        assert.equal(wrap("short\n\n  line", 20), "short\n\n  line");
     });
 });
