@@ -15,7 +15,7 @@ function testSources(dir: string): string[] {
 }
 
 describe("temporary folders", () => {
-    it("tempDir() folders are removed, contents and all, by the run's final hook", () => {
+    it("tempDir() folders are removed, contents and all, by the root hook after each spec file", () => {
         const dir = tempDir("self-check");
         fs.mkdirSync(path.join(dir, "nested"));
         fs.writeFileSync(path.join(dir, "nested", "file"), "x");

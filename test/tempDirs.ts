@@ -1,5 +1,6 @@
-// Temporary folders for tests. Each is made under the system's temp directory and removed after
-// the last test of the run, whether its test passed or not, so a run leaves nothing behind.
+// Temporary folders for tests. Each is made under the system's temp directory and removed by the
+// root hook (test/hooks.ts) after its spec file, whether its tests passed or not, so a run leaves
+// nothing behind.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -19,6 +20,3 @@ export function removeTempDirs(): void {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
-
-// A root-level hook: it runs once, after every spec file's tests.
-after(removeTempDirs);

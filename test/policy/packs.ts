@@ -1,5 +1,6 @@
 // The policy pack processes the protocol tests talk to: one per stack identity and phase (what
-// the pack reads from its environment), started together once and shared by every test.
+// the pack reads from its environment), started together once and shared by every test of a spec
+// file; test/hooks.ts closes them after the file.
 import { Diagnostic, EnforcementLevel, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/analyzer";
 
 export const PACKS = {
@@ -35,10 +36,6 @@ export async function closeAll(): Promise<void> {
     started.clear();
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
 }
-
-// A root-level hook: the packs are shared by every spec file and closed once, after the last test.
-// (The client also kills any pack still running when this process exits.)
-after(closeAll);
 
 /** Sorted, distinct names of the policies that reported at the given level(s). */
 export function policiesAt(diagnostics: readonly Diagnostic[], ...levels: EnforcementLevel[]): string[] {
