@@ -3,12 +3,13 @@
 // judges with the policy pack. No cloud account and no Pulumi CLI are involved, so every
 // cloud-side value (account, ARNs, digests in ECR) is a placeholder made here.
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { PROJECT } from "./analyzer";
+import { readStackConfig } from "./stackFiles";
+
+export { readStackConfig, StackFileError } from "./stackFiles";
 
 /** How the engine writes a value not known until the update. */
 export { UNKNOWN } from "./analyzer";
@@ -62,37 +63,6 @@ export interface ProgramResult {
     outputs: Record<string, unknown>;
 }
 
-/** A stack config file that is missing or malformed. */
-export class StackFileError extends Error {}
-
-/** Reads `Pulumi.<stack>.yaml` into the flat map Pulumi hands a program (structured values as JSON). */
-export function readStackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
-    const file = path.join(dir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) {
-        const known = fs
-            .readdirSync(dir)
-            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-            .filter((s): s is string => s !== undefined);
-        throw new StackFileError(`No stack "${stack}": there is no Pulumi.${stack}.yaml (stacks here: ${known.join(", ")}).`);
-    }
-    let parsed: unknown;
-    try {
-        parsed = YAML.parse(fs.readFileSync(file, "utf8"));
-    } catch (err) {
-        throw new StackFileError(`Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
-    }
-    const config = (parsed as { config?: unknown } | null)?.config ?? {};
-    if (typeof config !== "object" || Array.isArray(config)) {
-        throw new StackFileError(`Pulumi.${stack}.yaml: "config" must be a map of keys to values.`);
-    }
-    return Object.fromEntries(
-        Object.entries(config as Record<string, unknown>).map(([k, v]) => [
-            k.includes(":") ? k : `${PROJECT}:${k}`,
-            typeof v === "object" && v !== null ? JSON.stringify(v) : String(v),
-        ]),
-    );
-}
-
 /** The digest a mocked push reports: a hash of what was built, so equal builds get equal digests. */
 export function mockDigest(seed: unknown): string {
     return `sha256:${crypto.createHash("sha256").update(JSON.stringify(seed)).digest("hex")}`;
@@ -112,11 +82,42 @@ export async function runProgram(options: RunOptions): Promise<ProgramResult> {
     const config = { ...readStackConfig(options.stack), ...options.config };
     const region = config["aws:region"] ?? "us-east-1";
     const cloud = new PlaceholderCloud(region, options, options.registry ?? placeholderRegistry());
+    const run = await runUnderMocks(
+        { file: path.join(PROJECT_DIR, "index.ts"), project: PROJECT, stack: options.stack, config, preview: options.preview },
+        cloud,
+    );
+    return { config, ...run };
+}
+
+/** A Pulumi program of this repository to run under mocks. */
+export interface MockedProgram {
+    /** The program's entry file. */
+    file: string;
+    project: string;
+    stack: string;
+    /** The full config map (`namespace:key` to value, structured values as JSON). */
+    config: Record<string, string>;
+    preview: boolean;
+}
+
+/** Mocks that remember what they were asked to create, keyed `<type>::<name>`. */
+export interface RecordingMocks extends pulumi.runtime.Mocks {
+    readonly registered: Map<string, Pick<RegisteredResource, "id" | "plainInputs" | "outputs">>;
+}
+
+/**
+ * Runs a program once under the given mocks and records every resource it registers. Runs are
+ * sequential: the Pulumi runtime is one per process. A program error rejects with a ProgramError.
+ */
+export async function runUnderMocks(
+    program: MockedProgram,
+    mocks: RecordingMocks,
+): Promise<Pick<ProgramResult, "resources" | "outputs">> {
     const records = new Map<string, Partial<RegisteredResource>>();
 
-    await pulumi.runtime.setMocks(cloud, PROJECT, options.stack, options.preview);
+    await pulumi.runtime.setMocks(mocks, program.project, program.stack, program.preview);
     recordRegistrations(records);
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(program.config);
 
     // A program error thrown inside an apply surfaces only as an unhandled rejection (the CLI's
     // runner reports those and exits); the run it belongs to would otherwise wait forever.
@@ -127,15 +128,15 @@ export async function runProgram(options: RunOptions): Promise<ProgramResult> {
         forgetProgramModules();
         const run = async () => {
             const outputs = await pulumi.runtime.runInPulumiStack(async () => ({
-                ...(await import(path.join(PROJECT_DIR, "index.ts"))),
+                ...(await import(program.file)),
             }));
             await waitForRPCs();
             return outputs;
         };
         const outputs = await Promise.race([run(), failed]);
-        return { config, resources: collect(records, cloud), outputs: (outputs ?? {}) as Record<string, unknown> };
+        return { resources: collect(records, mocks), outputs: (outputs ?? {}) as Record<string, unknown> };
     } catch (err) {
-        throw new ProgramError(err, collect(records, cloud));
+        throw new ProgramError(err, collect(records, mocks));
     } finally {
         // Let stray rejections of a failed run land here rather than in the next run.
         await new Promise((resolve) => setImmediate(resolve));
@@ -154,8 +155,8 @@ export class ProgramError extends Error {
     }
 }
 
-function collect(records: Map<string, Partial<RegisteredResource>>, cloud: PlaceholderCloud): RegisteredResource[] {
-    return [...records.values()].map((r) => ({ ...r, ...cloud.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource);
+function collect(records: Map<string, Partial<RegisteredResource>>, mocks: RecordingMocks): RegisteredResource[] {
+    return [...records.values()].map((r) => ({ ...r, ...mocks.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource);
 }
 
 /** Resources the outputs do not reach may still be registering; wait for every RPC (internal in the SDK's typings). */
@@ -215,7 +216,7 @@ type State = Record<string, unknown>;
  * Mocked providers: each resource gets the outputs its real provider would compute, made from its
  * name, so runs are repeatable. A docker.Image in a preview gets none (it builds nothing it pushes).
  */
-class PlaceholderCloud implements pulumi.runtime.Mocks {
+class PlaceholderCloud implements RecordingMocks {
     readonly registered = new Map<string, Pick<RegisteredResource, "id" | "plainInputs" | "outputs">>();
 
     constructor(

@@ -1,0 +1,46 @@
+// The portal's stack files, read as the Pulumi CLI reads them: the offline check, the program
+// under mocks and the platform project (which declares Deployments for every portal stack) share
+// this one reader.
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { PROJECT } from "./analyzer";
+
+/** The repository root: the portal's Pulumi project. */
+const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** The stacks that have a `Pulumi.<stack>.yaml` in the project directory, sorted. */
+export function stackNames(dir = PROJECT_DIR): string[] {
+    return fs
+        .readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+/** A stack config file that is missing or malformed. */
+export class StackFileError extends Error {}
+
+/** Reads `Pulumi.<stack>.yaml` into the flat map Pulumi hands a program (structured values as JSON). */
+export function readStackConfig(stack: string, dir = PROJECT_DIR, project = PROJECT): Record<string, string> {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        throw new StackFileError(`No stack "${stack}": there is no Pulumi.${stack}.yaml (stacks here: ${stackNames(dir).join(", ")}).`);
+    }
+    let parsed: unknown;
+    try {
+        parsed = YAML.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new StackFileError(`Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const config = (parsed as { config?: unknown } | null)?.config ?? {};
+    if (typeof config !== "object" || Array.isArray(config)) {
+        throw new StackFileError(`Pulumi.${stack}.yaml: "config" must be a map of keys to values.`);
+    }
+    return Object.fromEntries(
+        Object.entries(config as Record<string, unknown>).map(([k, v]) => [
+            k.includes(":") ? k : `${project}:${k}`,
+            typeof v === "object" && v !== null ? JSON.stringify(v) : String(v),
+        ]),
+    );
+}
