@@ -202,9 +202,9 @@ export function unreadConfigWarnings(all: Readonly<Record<string, string>>): str
         });
 }
 
-/** The `cgap:` keys of a full config map (`namespace:key` to value), without the namespace. */
-export function ownKeys(all: Readonly<Record<string, string>>): Record<string, string> {
-    const prefix = `${CONFIG_NAMESPACE}:`;
+/** One namespace's keys (`cgap:` by default) of a full config map (`namespace:key` to value), without the namespace. */
+export function ownKeys(all: Readonly<Record<string, string>>, namespace = CONFIG_NAMESPACE): Record<string, string> {
+    const prefix = `${namespace}:`;
     return Object.fromEntries(
         Object.entries(all)
             .filter(([key]) => key.startsWith(prefix))
@@ -442,7 +442,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[]): T {
     return (allowed as readonly string[]).includes(value) ? (value as T) : fail(`allowed: ${allowed.join(", ")}`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

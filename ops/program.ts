@@ -47,6 +47,8 @@ export interface RegisteredResource {
     importId?: string;
     /** Properties the engine is told to leave alone on update (`ignoreChanges`). */
     ignoreChanges: string[];
+    /** The `retainOnDelete` resource option. */
+    retainOnDelete: boolean;
     /** Inputs as the engine receives them: unknowns as UNKNOWN, secrets wrapped. */
     inputs: Record<string, unknown>;
     /** Inputs as plain values (unknowns and secrets unwrapped), for assertions. */
@@ -191,6 +193,7 @@ function recordRegistrations(records: Map<string, Partial<RegisteredResource>>):
                     custom: req.getCustom(),
                     importId: req.getImportid() || undefined,
                     ignoreChanges: req.getIgnorechangesList(),
+                    retainOnDelete: req.getRetainondelete() === true,
                     inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
                 });
             }
@@ -205,6 +208,7 @@ interface RegisterRequest {
     getParent(): string;
     getCustom(): boolean;
     getImportid(): string;
+    getRetainondelete(): boolean | undefined;
     getDependenciesList(): string[];
     getIgnorechangesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;

@@ -18,6 +18,15 @@ export function stackNames(dir = PROJECT_DIR): string[] {
         .sort();
 }
 
+/** The project's name, from its Pulumi.yaml. */
+export function projectName(dir = PROJECT_DIR): string {
+    const name = (YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name?: unknown } | null)?.name;
+    if (typeof name !== "string" || name === "") {
+        throw new StackFileError(`${path.join(dir, "Pulumi.yaml")} has no project name.`);
+    }
+    return name;
+}
+
 /** A stack config file that is missing or malformed. */
 export class StackFileError extends Error {}
 
