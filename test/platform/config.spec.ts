@@ -1,6 +1,5 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { POLICY_PACK_DIR } from "../../ops/analyzer";
 import { PROJECT_DIR } from "../../ops/program";
@@ -17,6 +16,7 @@ import {
 import { packManifest, packSourceHash, packVersionTag } from "../../platform/components/packVersion";
 import { ownKeys } from "../../components/config";
 import { PLATFORM_DIR, PLATFORM_STACK } from "./run";
+import { tempDir } from "../tempDirs";
 
 const PORTAL: Record<string, PortalStack> = { mastertest: { environment: "development" }, production: { environment: "production" } };
 const MASTERTEST_ROLE = "arn:aws:iam::123456789012:role/cgap-mastertest-pulumi-deployments";
@@ -220,10 +220,9 @@ describe("the pack the platform publishes", () => {
     describe("version tag", () => {
         let scratch: string;
         beforeEach(() => {
-            scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cgap-pack-"));
+            scratch = tempDir("pack-version");
             fs.cpSync(POLICY_PACK_DIR, scratch, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
         });
-        afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
         it("is package.json's version and the source hash, a tag Pulumi Cloud and semver accept", () => {
             const tag = packVersionTag(POLICY_PACK_DIR);
@@ -249,6 +248,16 @@ describe("the pack the platform publishes", () => {
             assert.notStrictEqual(added, edited);
             fs.chmodSync(path.join(scratch, "notes.txt"), 0o755);
             assert.notStrictEqual(packVersionTag(scratch), added);
+        });
+
+        it("stays the same when the pack is rebuilt from unchanged sources (npm ci, npm pack)", () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { stampBuild } = require(path.join(scratch, "entry.js")) as { stampBuild(dir: string): void };
+            fs.mkdirSync(path.join(scratch, "bin"), { recursive: true });
+            stampBuild(scratch);
+            const built = packVersionTag(scratch);
+            stampBuild(scratch);
+            assert.strictEqual(packVersionTag(scratch), built);
         });
 
         it("refuses a package.json without an x.y.z version", () => {

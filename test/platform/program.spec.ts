@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { POLICY_PACK_DIR } from "../../ops/analyzer";
 import { ProgramError, ProgramResult, PROJECT_DIR, RegisteredResource } from "../../ops/program";
@@ -11,6 +10,7 @@ import { packVersionTag } from "../../platform/components/packVersion";
 import { deploymentPaths } from "../../platform/components/stackDeployments";
 import { inputs, ofType, one } from "../program/helpers";
 import { PT, runPlatform } from "./run";
+import { tempDir } from "../tempDirs";
 
 const ROLES: Record<string, string> = {
     mastertest: "arn:aws:iam::123456789012:role/cgap-mastertest-pulumi-deployments",
@@ -162,7 +162,7 @@ describe("the platform project (pulumi up of platform/ with Pulumi.platform.yaml
         let log: string;
         before(() => {
             // Stand-ins for npm and pulumi that log their arguments; PREVIEW_EXIT is pulumi's exit code.
-            bin = fs.mkdtempSync(path.join(os.tmpdir(), "cgap-prerun-"));
+            bin = tempDir("pre-run");
             log = path.join(bin, "calls.log");
             for (const tool of ["npm", "pulumi"]) {
                 fs.writeFileSync(
@@ -172,7 +172,6 @@ describe("the platform project (pulumi up of platform/ with Pulumi.platform.yaml
                 );
             }
         });
-        after(() => fs.rmSync(bin, { recursive: true, force: true }));
 
         /** Runs the stack's pre-run commands as Deployments does: each line in its own bash, stopping at the first failure. */
         function preRun(stack: string, env: Record<string, string>): { status: number; calls: string[] } {
