@@ -44,6 +44,9 @@ const portal = new PortalServices("cgap", {
     queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
     dataBuckets: config.dataBuckets,
     searchDomainArn: config.searchDomainArn,
+    globalEnvBucket: config.globalEnvBucket,
+    s3KmsKeyArn: config.s3KmsKeyArn,
+    portalUrl: loadBalancer.url,
 });
 const indexerQueues = indexerQueueNames(config.envName);
 new ServiceAutoscaling("cgap", {

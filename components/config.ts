@@ -46,8 +46,21 @@ export interface StackConfig {
     /** S3 buckets the app reads and writes (files, blobs, system). */
     dataBuckets: string[];
     /** The Elasticsearch/OpenSearch domain the app indexes into. */
-    searchDomainArn?: string;
+    searchDomainArn: string;
+    /** 4dn-cloud-infra's `<foursight prefix>envs` bucket, read by dcicutils EnvUtils at every start. */
+    globalEnvBucket: string;
+    /** The datastore's S3 KMS key (4dn-cloud-infra `<env>S3EncryptKey`), when its buckets are encrypted with it. */
+    s3KmsKeyArn?: string;
 }
+
+/**
+ * The only region the app works in. dcicutils 8.16.1 (common.py `REGION = 'us-east-1'`, used by
+ * secrets_utils.py for Secrets Manager and es_utils.py) and dcicsnovault 11.19.0
+ * (elasticsearch/indexer_queue.py and ingestion/queue_utils.py for SQS, storage.py for blobs,
+ * commands/load_access_keys.py) hard-code it, so a stack elsewhere would run tasks that look for
+ * their secret, queues and search domain in us-east-1.
+ */
+export const APP_REGION = "us-east-1";
 
 /** Every key the stack reads, for the unknown-key check and the README. */
 export const CONFIG_KEYS = [
@@ -67,6 +80,8 @@ export const CONFIG_KEYS = [
     "indexerIntervalSeconds",
     "dataBuckets",
     "searchDomainArn",
+    "globalEnvBucket",
+    "s3KmsKeyArn",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -114,17 +129,28 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const GIT_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SEARCH_DOMAIN_ARN = /^arn:aws[a-z-]*:es:[a-z0-9-]+:\d{12}:domain\/[a-z][a-z0-9-]{2,27}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const SIZING_FIELDS = ["count", "min", "max", "cpu", "memory", "capacity"] as const;
 const CAPACITIES: readonly Capacity[] = ["spot", "on-demand"];
 
 /**
  * Parses the `cgap:` namespace of the stack config. `raw` maps keys without the namespace to the
- * strings Pulumi hands the program (structured values arrive as JSON text).
+ * strings Pulumi hands the program (structured values arrive as JSON text). `region` is the region
+ * the AWS provider will use (`aws:region`, else AWS_REGION/AWS_DEFAULT_REGION); when known it must
+ * be the app's.
  */
-export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>): StackConfig {
+export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>, region?: string): StackConfig {
     const problems: string[] = [];
     const reader = new Reader(raw, problems);
+
+    if (region !== undefined && region !== APP_REGION) {
+        problems.push(
+            `aws:region is ${JSON.stringify(region)}; the portal only works in ${APP_REGION}: dcicutils 8.16.1 and ` +
+                `dcicsnovault 11.19.0 hard-code ${APP_REGION} for Secrets Manager, SQS, S3 blobs and Elasticsearch. ` +
+                `Set \`pulumi config set aws:region ${APP_REGION}\`.`,
+        );
+    }
 
     for (const name of Object.keys(raw)) {
         if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
@@ -163,11 +189,20 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         adoptRepository: reader.optional("adoptRepository", parseBoolean) ?? false,
         indexerIntervalSeconds:
             reader.optional("indexerIntervalSeconds", (v) => wholeNumberIn(v, 1, 3600, "seconds")) ?? 3,
-        dataBuckets: reader.optional("dataBuckets", bucketList) ?? [],
-        searchDomainArn: reader.optional("searchDomainArn", (v) =>
+        dataBuckets: reader.required("dataBuckets", (v) => {
+            const names = bucketList(v);
+            return names.length > 0 ? names : fail("must name at least one bucket (the app's blobs and system buckets)");
+        }),
+        searchDomainArn: reader.required("searchDomainArn", (v) =>
             SEARCH_DOMAIN_ARN.test(v)
                 ? v
                 : fail("must be an OpenSearch/Elasticsearch domain ARN, arn:aws:es:<region>:<account>:domain/<name>"),
+        ),
+        globalEnvBucket: reader.required("globalEnvBucket", (v) =>
+            BUCKET_NAME.test(v) ? v : fail("must be an S3 bucket name (4dn-cloud-infra's <foursight prefix>envs bucket)"),
+        ),
+        s3KmsKeyArn: reader.optional("s3KmsKeyArn", (v) =>
+            KMS_KEY_ARN.test(v) ? v : fail("must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>"),
         ),
     });
 }
@@ -178,7 +213,12 @@ export function loadStackConfig(): StackConfig {
     for (const warning of unreadConfigWarnings(all)) {
         pulumi.log.warn(warning);
     }
-    return parseStackConfig(ownKeys(all));
+    return parseStackConfig(ownKeys(all), providerRegion(all));
+}
+
+/** The region the AWS provider uses: `aws:region`, else the environment, as pulumi-aws resolves it. */
+export function providerRegion(all: Readonly<Record<string, string>>): string | undefined {
+    return all["aws:region"] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
 }
 
 /** Config namespaces something in this stack reads: the program's own and its providers'. */

@@ -36,7 +36,7 @@ export interface RoleSpec {
     logStreamPrefix: string;
     /** Whether the role runs as a long-lived ECS service (the deployment role is a one-shot task). */
     hasService: boolean;
-    /** Sizing as it ran in production (cgap-production.md). */
+    /** Default sizing: see the comment on each role and the README's sizing table. */
     defaults: SizingDefaults;
 }
 
@@ -47,7 +47,13 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "WSGI",
         logStreamPrefix: "cgap-wsgi",
         hasService: true,
-        defaults: { count: 8, cpu: 256, memory: 512, capacity: "spot" },
+        // Five pserve workers under supervisord, as cgap-portal v15.6.0 runs them
+        // (deploy/docker/production/supervisord.conf; its nginx.conf "assumes 4 vCPU"). Each worker
+        // kills itself past 450 MB RSS (base.ini [filter:memlimit] rss_limit, encoded/memlimit.py),
+        // so 5 x 450 MB plus nginx and supervisord need well over 2 GiB: 4 vCPU / 8 GiB is
+        // 4dn-cloud-infra's ecs_portal_task default, and its 2 tasks (ecs_portal_service) serve
+        // with the same 8 busy workers the old 8 single-process 256/512 tasks had.
+        defaults: { count: 2, cpu: 4096, memory: 8192, capacity: "spot" },
     },
     indexer: {
         tag: "latest-indexer",
@@ -71,7 +77,9 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "DeploymentAction",
         logStreamPrefix: "cgap-deployment",
         hasService: false,
-        defaults: { count: 1, cpu: 256, memory: 512, capacity: "spot" },
+        // Loads the whole app and the inserts in one process (load-data, create-mapping-on-deploy):
+        // 4dn-cloud-infra ecs.py DEFAULT_DEPLOYMENT_CPU/MEMORY are 1024 / 2048.
+        defaults: { count: 1, cpu: 1024, memory: 2048, capacity: "spot" },
     },
 };
 

@@ -23,7 +23,11 @@ export interface PortalServicesArgs {
     repositoryArn: pulumi.Input<string>;
     queueArns: pulumi.Input<string>[];
     dataBuckets: string[];
-    searchDomainArn?: string;
+    searchDomainArn: string;
+    globalEnvBucket: string;
+    s3KmsKeyArn?: string;
+    /** The portal's public URL: load-access-keys writes it into the access keys it makes. */
+    portalUrl: pulumi.Input<string>;
 }
 
 /** Log retention, as the ECS stack ran it. */
@@ -72,6 +76,8 @@ export class PortalServices extends pulumi.ComponentResource {
                 queueArns: args.queueArns,
                 dataBuckets: args.dataBuckets,
                 searchDomainArn: args.searchDomainArn,
+                globalEnvBucket: args.globalEnvBucket,
+                s3KmsKeyArn: args.s3KmsKeyArn,
             },
             { parent: this },
         );
@@ -174,14 +180,25 @@ export class PortalServices extends pulumi.ComponentResource {
     }
 }
 
-/** Settings reach the app through its identity secret; the environment names only the secret and the role's knobs. */
-function containerEnvironment(role: Role, args: PortalServicesArgs): { name: string; value: string }[] {
-    const environment = [
+/**
+ * Settings reach the app through its identity secret; the environment names only the secret, what
+ * the stack knows better than the secret, and the role's knobs. CGAP_ENV_NAME is the stack's
+ * envName, and CGAP_GLOBAL_ENV_BUCKET its globalEnvBucket, which the IAM grants are written for:
+ * assume_identity refuses a secret whose ENV_NAME (which names the queues and the env file the app
+ * reads) or GLOBAL_ENV_BUCKET differs.
+ */
+function containerEnvironment(role: Role, args: PortalServicesArgs): { name: string; value: pulumi.Input<string> }[] {
+    const environment: { name: string; value: pulumi.Input<string> }[] = [
         { name: "IDENTITY", value: args.identity },
         { name: "CGAP_ENVIRONMENT", value: args.environment },
+        { name: "CGAP_ENV_NAME", value: args.envName },
+        { name: "CGAP_GLOBAL_ENV_BUCKET", value: args.globalEnvBucket },
     ];
     if (role === "indexer") {
         environment.push({ name: "INDEXER_INTERVAL_SECONDS", value: String(args.indexerIntervalSeconds) });
+    }
+    if (role === "deployment") {
+        environment.push({ name: "CGAP_PORTAL_URL", value: args.portalUrl });
     }
     return environment;
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { KMS_S3_ACTIONS } from "./appContract";
 
 export interface TaskRolesArgs {
     envName: string;
@@ -12,7 +13,11 @@ export interface TaskRolesArgs {
     /** S3 buckets the app reads and writes. */
     dataBuckets: string[];
     /** The search domain the app indexes into. */
-    searchDomainArn?: string;
+    searchDomainArn: string;
+    /** 4dn-cloud-infra's global env bucket, read at every start. */
+    globalEnvBucket: string;
+    /** The datastore's S3 KMS key, when the buckets are encrypted with it. */
+    s3KmsKeyArn?: string;
 }
 
 interface Statement {
@@ -20,6 +25,7 @@ interface Statement {
     Effect: "Allow";
     Action: string[];
     Resource: pulumi.Input<string> | pulumi.Input<string>[];
+    Condition?: Record<string, Record<string, pulumi.Input<string>>>;
 }
 
 const SQS_CONSUME = [
@@ -31,32 +37,53 @@ const SQS_CONSUME = [
     "sqs:SendMessage",
 ];
 
-/** The app's own data: the buckets and search domain the stack config names, and nothing else. */
-function dataStatements(args: TaskRolesArgs, partition: pulumi.Output<string>): Statement[] {
+/**
+ * What the app itself does with the estate's data, and nothing more (README, "What the app needs
+ * from AWS", has the table of calls and their sources).
+ */
+function dataStatements(args: TaskRolesArgs, partition: pulumi.Input<string>, region: pulumi.Input<string>): Statement[] {
     const bucket = (name: string, objects = "") => pulumi.interpolate`arn:${partition}:s3:::${name}${objects}`;
-    const statements: Statement[] = [];
-    if (args.dataBuckets.length > 0) {
-        statements.push(
-            {
-                Sid: "ListDataBuckets",
-                Effect: "Allow",
-                Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-                Resource: args.dataBuckets.map((b) => bucket(b)),
-            },
-            {
-                Sid: "ReadWriteDataObjects",
-                Effect: "Allow",
-                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
-                Resource: args.dataBuckets.map((b) => bucket(b, "/*")),
-            },
-        );
-    }
-    if (args.searchDomainArn) {
-        statements.push({
+    const statements: Statement[] = [
+        {
+            // dcicutils 8.16.1 env_utils.py EnvUtils._get_config_ecosystem_from_s3: s3.get_object of
+            // <GLOBAL_ENV_BUCKET>/<ENV_NAME>, then of each "<ecosystem>.ecosystem" it points at
+            // (4dn-cloud-infra assure_global_env_bucket.py writes "main.ecosystem"). Every role
+            // does this at start, through encoded.main -> get_mirror_env_from_context -> EnvUtils.init.
+            Sid: "ReadGlobalEnv",
+            Effect: "Allow",
+            Action: ["s3:GetObject"],
+            Resource: [bucket(args.globalEnvBucket, `/${args.envName}`), bucket(args.globalEnvBucket, "/*.ecosystem")],
+        },
+        {
+            // Objects only: blobs (snovault 11.19.0 storage.py S3BlobStorage put_object/get_object and
+            // presigned GETs), metadata bundles (snovault ingestion_listener.py get_object,
+            // upload_fileobj), access keys (cgap-portal v15.6.0 commands/load_access_keys.py put_object).
+            // Listing, deleting and tagging are not called with the task role's credentials (deletes
+            // in types/file.py go through the secret's S3 user, make_s3_client).
+            Sid: "ReadWriteDataObjects",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject"],
+            Resource: args.dataBuckets.map((b) => bucket(b, "/*")),
+        },
+        {
+            // elasticsearch-py through AWS4Auth (dcicutils es_utils.py): searches, index and mapping
+            // calls (create-mapping deletes and recreates indices).
             Sid: "SearchDomain",
             Effect: "Allow",
-            Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete", "es:ESHttpPatch"],
+            Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
             Resource: `${args.searchDomainArn}/*`,
+        },
+    ];
+    if (args.s3KmsKeyArn) {
+        statements.push({
+            // 4dn-cloud-infra datastore.py encrypts every bucket but the system bucket (and the env
+            // files) with its S3EncryptKey. Only through S3: the app never calls KMS itself. The key
+            // policy must name this role too (it does not delegate to IAM): `npm run preflight`.
+            Sid: "DatastoreKeyThroughS3",
+            Effect: "Allow",
+            Action: KMS_S3_ACTIONS,
+            Resource: args.s3KmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`s3.${region}.amazonaws.com` } },
         });
     }
     return statements;
@@ -113,8 +140,8 @@ export class TaskRoles extends pulumi.ComponentResource {
                 Action: [...SQS_CONSUME, "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:PurgeQueue"],
                 Resource: arn("sqs", `${args.envName}-*indexer-queue*`),
             },
-            { Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: logStreams },
-            ...dataStatements(args, partition.partition),
+            // No logs:* here: the awslogs driver writes with the execution role; the app only prints.
+            ...dataStatements(args, partition.partition, region.region),
         ]);
 
         this.executionRoleArn = execution.arn;

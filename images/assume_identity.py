@@ -3,7 +3,10 @@
 Reads the identity secret (the SecretString of the Secrets Manager secret named by IDENTITY) on
 stdin and:
 
-1. checks it is a JSON object whose keys can be environment variable names;
+1. checks it is a JSON object whose keys can be environment variable names, that it has every
+   setting the app reads at run time (REQUIRED, CONDITIONAL) and that it is for this stack
+   (ENV_NAME and GLOBAL_ENV_BUCKET equal what the task definition passes as CGAP_ENV_NAME and
+   CGAP_GLOBAL_ENV_BUCKET, the names the IAM grants are written for);
 2. renders production.ini from the ini template the secret's ENV_NAME picks;
 3. writes the session secret file the ini names (from SESSION_SECRET if the secret has it);
 4. prints `export NAME='value'` lines for the caller to eval.
@@ -32,8 +35,34 @@ REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 OPTIONAL_LINE = re.compile(r"^\s*[^=#;\s][^=]*=\s*\$\{([A-Za-z_][A-Za-z0-9_]*):-\}\s*$")
 # Set by the task definition or the image: the secret may not override them. CGAP_ENVIRONMENT
 # above all: it decides whether the deployment role may wipe the database.
-PROTECTED = ("IDENTITY", "CGAP_ENVIRONMENT", "INDEXER_INTERVAL_SECONDS", "APP_HOME", "IMAGE_DIR",
+# ENCODED_PROFILING_GROUP too: cgap-portal v15.6.0 encoded/__init__.py starts the CodeGuru
+# profiler when it is in the environment ("intentionally an env variable (so it is a TASK level
+# setting)"), and the task role has no CodeGuru grant: it stays off unless a task definition sets it.
+PROTECTED = ("IDENTITY", "CGAP_ENVIRONMENT", "CGAP_ENV_NAME", "CGAP_GLOBAL_ENV_BUCKET", "CGAP_PORTAL_URL",
+             "INITIAL_DEPLOYMENT", "INDEXER_INTERVAL_SECONDS", "ENCODED_PROFILING_GROUP", "APP_HOME", "IMAGE_DIR",
              "APP_VERSION", "PATH", "HOME", "VIRTUAL_ENV")
+# Settings the app reads from the secret (through the environment) at run time, whatever the ini
+# template says, each with where it is read (cgap-portal v15.6.0, dcicutils 8.16.1, dcicsnovault
+# 11.19.0). Missing, each fails later and far less clearly: at start, at the first upload or
+# download, or at the deployment task's last step.
+REQUIRED = (
+    # env_utils.py EnvUtils._load_declared_data: the env file's name; picks the ini template.
+    ("ENV_NAME", "names the environment (the env file, the queues, the ini template)"),
+    # env_base.py EnvBase.global_env_bucket_name, read by EnvUtils.init when every role starts.
+    ("GLOBAL_ENV_BUCKET", "the bucket dcicutils reads the env and ecosystem files from at start"),
+    # types/file.py external_creds (upload credentials, STS GetFederationToken) and snovault
+    # util.py make_s3_client (presigned downloads, deletes): the S3 user, not the task role.
+    ("S3_AWS_ACCESS_KEY_ID", "the S3 user's key, for upload credentials and presigned downloads"),
+    ("S3_AWS_SECRET_ACCESS_KEY", "the S3 user's secret key"),
+    # commands/load_access_keys.py: SSE-C key of the access keys in the system bucket; raises
+    # "must define S3_ENCRYPT_KEY in env or in GAC" without it.
+    ("S3_ENCRYPT_KEY", "encrypts the access keys load-access-keys writes to the system bucket"),
+)
+# (key, required when this key is set, why): types/file.py external_creds builds the KMS key ARN
+# from identity["ACCOUNT_NUMBER"] when ENCODED_S3_ENCRYPT_KEY_ID is set.
+CONDITIONAL = (
+    ("ACCOUNT_NUMBER", "ENCODED_S3_ENCRYPT_KEY_ID", "upload credentials name the KMS key by account"),
+)
 TEMPLATE_PREFIXES = ("cgap-", "fourfront-")
 
 
@@ -72,6 +101,34 @@ def parse_secret(text, secret_name):
             item = json.dumps(item)
         settings[key] = item
     return settings
+
+
+def missing_settings(settings):
+    """Every REQUIRED and CONDITIONAL key the secret lacks, as one problem (empty list when none)."""
+    missing = ["%s (%s)" % (key, why) for key, why in REQUIRED if not settings.get(key)]
+    missing += ["%s (%s; needed because %s is set)" % (key, why, when)
+                for key, when, why in CONDITIONAL if settings.get(when) and not settings.get(key)]
+    return ["it lacks %s" % ", ".join(missing)] if missing else []
+
+
+def check_stack(settings, secret_name):
+    """The secret must be for the stack whose task definition runs it."""
+    expected = os.environ.get("CGAP_ENV_NAME", "")
+    if not expected:
+        raise Failure("CGAP_ENV_NAME is not set; the task definition passes the stack's cgap:envName in it")
+    env_name = settings.get("ENV_NAME", "")
+    if env_name and not ENV_NAME.match(env_name):
+        raise Failure("secret %r has ENV_NAME %r, which is not an environment name" % (secret_name, env_name))
+    if env_name and env_name != expected:
+        # The app names its queues and reads its env file after ENV_NAME; the IAM grants are for envName.
+        raise Failure("secret %r has ENV_NAME %r but this stack's cgap:envName is %r: the app would use the "
+                      "queues and env file of %r, which the task role may not touch; point cgap:identity at "
+                      "%r's secret, or fix ENV_NAME in the secret" % (secret_name, env_name, expected, env_name, expected))
+    bucket = settings.get("GLOBAL_ENV_BUCKET", "")
+    expected_bucket = os.environ.get("CGAP_GLOBAL_ENV_BUCKET", "")
+    if bucket and expected_bucket and bucket != expected_bucket:
+        raise Failure("secret %r has GLOBAL_ENV_BUCKET %r but this stack's cgap:globalEnvBucket is %r, the only "
+                      "env bucket the task role may read; make the two agree" % (secret_name, bucket, expected_bucket))
 
 
 def pick_template(template_dir, env_name):
@@ -116,10 +173,7 @@ def render(template_text, values, template_name):
     if bad:
         raise Failure("ini template %s: these settings hold a line break, which an ini value cannot: %s"
                       % (template_name, ", ".join(bad)))
-    if missing:
-        raise Failure("ini template %s needs settings that neither the secret nor the environment defines: %s"
-                      % (template_name, ", ".join(missing)))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", missing
 
 
 def write_private(path, text):
@@ -151,18 +205,25 @@ def main(argv):
                 % (key, args.secret_name))
             del settings[key]
 
+    check_stack(settings, args.secret_name)
     env_name = settings.get("ENV_NAME", "")
-    if not env_name:
-        raise Failure("secret %r has no ENV_NAME; it names the environment and picks the ini template"
-                      % args.secret_name)
-    if not ENV_NAME.match(env_name):
-        raise Failure("secret %r has ENV_NAME %r, which is not an environment name" % (args.secret_name, env_name))
-
-    template = pick_template(args.templates, env_name)
+    # Without ENV_NAME, any.ini still says which of its settings are missing too.
+    template = pick_template(args.templates, env_name or "any")
     values = dict(os.environ)
     values.update(settings)
+    # dcicutils 8.16.1 deployment_utils.py build_ini_file_from_template: the search namespace is
+    # ENCODED_ES_NAMESPACE, the env name when that is not set.
+    values["ENCODED_ES_NAMESPACE"] = settings.get("ENCODED_ES_NAMESPACE") or env_name
     with open(template) as stream:
-        text = render(stream.read(), values, os.path.basename(template))
+        text, missing = render(stream.read(), values, os.path.basename(template))
+    problems = missing_settings(settings)
+    # A required key the template names too is reported once.
+    missing = [m for m in missing if not any(m.startswith(key + " ") and not settings.get(key) for key, _ in REQUIRED)]
+    if missing:
+        problems.append("ini template %s needs settings that neither the secret nor the environment defines: %s"
+                        % (os.path.basename(template), ", ".join(missing)))
+    if problems:
+        raise Failure("secret %r is not complete: %s" % (args.secret_name, "; ".join(problems)))
     write_private(args.output, text)
     log("rendered %s from ini template %s for ENV_NAME %s"
         % (args.output, os.path.basename(template), env_name))

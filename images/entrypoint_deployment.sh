@@ -1,52 +1,107 @@
 #!/bin/sh
 # shellcheck source-path=SCRIPTDIR
 # Deployment role (image tag `latest-deployment`): one-shot, run on demand after a rollout.
-# assume_identity, then the deployment steps in order:
-#   clear-db-es-contents      development only: wipes the database and the search index
-#   create-mapping-on-deploy
-#   load-data --prod
-#   load-access-keys
+#
+# The steps of cgap-portal v15.6.0's own deploy/docker/production/entrypoint_deployment.sh
+# (components/appContract.ts DEPLOYMENT_STEPS pins them; a test runs this script against it):
+#
+#   initial deployment (INITIAL_DEPLOYMENT set: `npm run deployment-task -- --initial`):
+#     clear-db-es-contents --only-if-env <ENV_NAME>     development only, see below
+#     create-mapping-on-deploy --staggered
+#     load-data --prod                                  every insert
+#     load-access-keys --secret-name <IDENTITY>
+#   routine deployment (every other run):
+#     create-mapping-on-deploy --staggered
+#     load-data-by-type --prod --overwrite --indir master-inserts --itype higlass_view_config
+#     load-data-by-type --prod --overwrite --indir master-inserts --itype user
+#     load-access-keys --secret-name <IDENTITY>
+#
 # The first step that fails stops the script, which exits with that step's status.
 #
-# The wipe runs only when CGAP_ENVIRONMENT is exactly `development`. On staging and production
-# it is skipped, and so it is when CGAP_ENVIRONMENT is unset or unknown: a missing setting must
-# never be read as permission to delete data.
+# The wipe runs only on an initial deployment and only when CGAP_ENVIRONMENT is exactly
+# `development`; anything else (staging, production, unset, unknown) skips it, and says so: a
+# missing setting must never be read as permission to delete data. clear-db-es-contents itself
+# exits 0 when it refuses (its run_clear_db_es logs "Skipping the attempt to clear DB." and
+# returns, clear_db_es_contents.py v15.6.0), for example when the ecosystem file calls this
+# environment staging or production. That refusal stops the script with status 1 before anything
+# is loaded into a database that was not emptied.
 set -eu
 
 IMAGE_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 APP_HOME=${APP_HOME:-/home/nginx/cgap-portal}
+# What clear-db-es-contents prints when it refuses (SKIPPING_CLEAR_ATTEMPT in the app).
+WIPE_REFUSED='Skipping the attempt to clear DB.'
 
-echo "deployment: starting cgap-portal ${APP_VERSION:-(version unknown)}"
+if [ -n "${INITIAL_DEPLOYMENT:-}" ]; then
+    kind=initial
+else
+    kind=routine
+fi
+
+echo "deployment: $kind deployment of cgap-portal ${APP_VERSION:-(version unknown)}: starting"
 # shellcheck source=assume_identity
 . "$IMAGE_DIR/assume_identity"
 cd "$APP_HOME"
 
+# run [--as NAME] COMMAND [ARG...]: one step; NAME is what the messages call it (default COMMAND).
 run() {
-    echo "deployment: running $*"
+    name=$1
+    if [ "$name" = --as ]; then
+        name=$2
+        shift 2
+        echo "deployment: running $name (as $*)"
+    else
+        echo "deployment: running $*"
+    fi
     status=0
     "$@" || status=$?
     if [ "$status" -ne 0 ]; then
-        echo "deployment: $1 failed with status $status; stopping, the steps after it did not run" >&2
+        echo "deployment: $name failed with status $status; stopping, the steps after it did not run" >&2
         exit "$status"
     fi
 }
 
-case ${CGAP_ENVIRONMENT:-} in
-    development)
-        # --only-if-env: the command itself also refuses unless the ini's env.name is this
-        # environment, and it does not stop to ask for an interactive confirmation.
-        run clear-db-es-contents production.ini --app-name app --only-if-env "$ENV_NAME"
-        ;;
-    staging | production)
-        echo "deployment: skipping clear-db-es-contents: CGAP_ENVIRONMENT is $CGAP_ENVIRONMENT, and only a development environment is ever wiped"
-        ;;
-    *)
-        echo "deployment: skipping clear-db-es-contents: CGAP_ENVIRONMENT is '${CGAP_ENVIRONMENT:-}' (unset or unknown), and only a development environment is ever wiped"
-        ;;
-esac
+wipe() {
+    echo "deployment: running clear-db-es-contents production.ini --app-name app --only-if-env $ENV_NAME"
+    output=$(mktemp)
+    status=0
+    # --only-if-env: the command also refuses unless the ini's env.name is this environment, and
+    # it does not stop to ask for an interactive confirmation.
+    clear-db-es-contents production.ini --app-name app --only-if-env "$ENV_NAME" >"$output" 2>&1 || status=$?
+    cat "$output"
+    refused=0
+    grep -qF "$WIPE_REFUSED" "$output" || refused=$?
+    rm -f "$output"
+    if [ "$status" -ne 0 ]; then
+        echo "deployment: clear-db-es-contents failed with status $status; stopping, the steps after it did not run" >&2
+        exit "$status"
+    fi
+    if [ "$refused" -eq 0 ]; then
+        echo "deployment: WIPE SKIPPED: clear-db-es-contents refused to clear the database (its reason is above) and exited 0; stopping before anything is loaded, as an initial deployment needs an empty database" >&2
+        exit 1
+    fi
+}
 
-run create-mapping-on-deploy production.ini --app-name app
-run load-data production.ini --app-name app --prod
-run load-access-keys production.ini --app-name app --secret-name "$IDENTITY"
+if [ "$kind" = initial ]; then
+    case ${CGAP_ENVIRONMENT:-} in
+        development)
+            wipe
+            ;;
+        *)
+            echo "deployment: WIPE SKIPPED: CGAP_ENVIRONMENT is '${CGAP_ENVIRONMENT:-}', and only a development environment is ever wiped; loading into the database as it is"
+            ;;
+    esac
+fi
 
-echo "deployment: all steps succeeded"
+run create-mapping-on-deploy production.ini --app-name app --staggered
+if [ "$kind" = initial ]; then
+    run load-data production.ini --app-name app --prod
+else
+    # The app patches these on every deployment: view configs must match the code.
+    run load-data-by-type production.ini --app-name app --prod --overwrite --indir master-inserts --itype higlass_view_config
+    run load-data-by-type production.ini --app-name app --prod --overwrite --indir master-inserts --itype user
+fi
+# The app's load-access-keys, given the portal URL the stack passes (see load_access_keys.py).
+run --as load-access-keys python3 "$IMAGE_DIR/load_access_keys.py" production.ini --app-name app --secret-name "$IDENTITY"
+
+echo "deployment: all steps of the $kind deployment succeeded"

@@ -3,7 +3,7 @@
 // The offline rollout check: runs the real program under mocks with the stack's config file, prints
 // the rollout plan, and judges it with the real policy pack through its analyzer protocol. Needs no
 // cloud credentials and no Pulumi CLI. Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
-import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, unreadConfigWarnings } from "../components/config";
+import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConfigWarnings } from "../components/config";
 import { isRole, Role, ROLES } from "../components/roles";
 import { Diagnostic, PackNotInstalledError, startPolicyPack } from "./analyzer";
 import { CliError, parseStrict, terminalWidth, wrap } from "./cli";
@@ -63,7 +63,7 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
     const registry = placeholderRegistry();
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
-    const settings = parseStackConfig(ownKeys(result.config));
+    const settings = parseStackConfig(ownKeys(result.config), providerRegion(result.config));
 
     const outside = args.targets.filter((t) => !settings.rollout.includes(t));
     if (outside.length > 0) {

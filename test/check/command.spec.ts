@@ -31,10 +31,10 @@ describe("npm run check", function () {
         const { status, stdout } = npmCheck("--stack", "mastertest");
         assert.strictEqual(status, 0, stdout);
         assert.deepStrictEqual(planRows(stdout), {
-            wsgi: ["wsgi", "latest", "yes: built and pushed", "cgap-mastertest-wsgi", "8/8/8", "FARGATE_SPOT", "256/512"],
+            wsgi: ["wsgi", "latest", "yes: built and pushed", "cgap-mastertest-wsgi", "2/2/2", "FARGATE_SPOT", "4096/8192"],
             indexer: ["indexer", "latest-indexer", "yes: built and pushed", "cgap-mastertest-indexer", "4/4/4", "FARGATE_SPOT", "256/512"],
             ingester: ["ingester", "latest-ingester", "yes: built and pushed", "cgap-mastertest-ingester", "1/1/1", "FARGATE", "512/1024"],
-            deployment: ["deployment", "latest-deployment", "yes: built and pushed", "(one-shot task)", "-", "FARGATE_SPOT", "256/512"],
+            deployment: ["deployment", "latest-deployment", "yes: built and pushed", "(one-shot task)", "-", "FARGATE_SPOT", "1024/2048"],
         });
         assert.match(stdout, /placeholders/);
         assert.match(stdout, /judged \d+ resources:\n {2}no violations\n/);
@@ -97,10 +97,10 @@ describe("npm run check", function () {
                 "a stack file with a size Fargate does not offer",
                 () => {
                     const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
-                    fs.writeFileSync(brokenFile, `${file}  cgap:sizing:\n    wsgi:\n      memory: 4096\n`);
+                    fs.writeFileSync(brokenFile, `${file}  cgap:sizing:\n    wsgi:\n      memory: 1024\n`);
                     return direct("--stack", brokenStack);
                 },
-                /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:sizing\.wsgi: Fargate does not offer 4096 MiB with 256 CPU units/,
+                /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:sizing\.wsgi: Fargate does not offer 1024 MiB with 4096 CPU units/,
             ],
             ["--stack given twice", () => direct("--stack", "mastertest", "--stack", "production"), /^check: error: --stack is given 2 times \(mastertest, production\); give it once/],
             [
@@ -111,6 +111,15 @@ describe("npm run check", function () {
                     return direct("--stack", brokenStack);
                 },
                 /^check: error: Invalid stack config \(2 problems\):\n {2}- cgap:sizing\.wsgi: [^\n]*\n( {6}[^\n]*\n)* {2}- cgap:indexerIntervalSeconds is "3s"/,
+            ],
+            [
+                "a stack file in another region than the one the app hard-codes",
+                () => {
+                    const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                    fs.writeFileSync(brokenFile, file.replace("aws:region: us-east-1", "aws:region: eu-west-1"));
+                    return direct("--stack", brokenStack);
+                },
+                /^check: error: Invalid stack config \(1 problem\):\n {2}- aws:region is "eu-west-1"; the portal only works in us-east-1:[\s\S]*dcicutils/,
             ],
             [
                 "a stack file that is not YAML",

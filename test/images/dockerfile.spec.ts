@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildArgs, CONTAINER_PORT, ROLE_SPECS, ROLES } from "../../components/roles";
+import { WSGI_PORTS } from "../../components/appContract";
 import {
     copyParts,
     declaredArgs,
@@ -168,10 +169,12 @@ describe("images/Dockerfile", () => {
             assert.equal(dockerignoreExcludes(dockerignore, "ini/any.ini"), false);
         });
 
-        it("proxies to the port the app server listens on in every ini template", () => {
+        it("proxies to the ports the app's workers listen on in every ini template", () => {
             const nginx = fs.readFileSync(path.join(IMAGES, "nginx.conf"), "utf8");
             assert.match(nginx, new RegExp(`^\\s*listen ${CONTAINER_PORT};`, "m"));
-            assert.match(nginx, /^\s*server 127\.0\.0\.1:6543;/m);
+            for (const port of WSGI_PORTS) {
+                assert.match(nginx, new RegExp(`^\\s*server 127\\.0\\.0\\.1:${port}[ ;]`, "m"));
+            }
             const templates = fs.readdirSync(path.join(IMAGES, "ini")).filter((f) => f.endsWith(".ini"));
             assert.ok(templates.includes("any.ini"));
             for (const template of templates) {
@@ -179,7 +182,9 @@ describe("images/Dockerfile", () => {
                 const server = /^\[server:main\]\n([\s\S]*?)(?=^\[)/m.exec(text);
                 assert.ok(server, `${template} has no [server:main]`);
                 assert.match(server[1], /^host = 127\.0\.0\.1$/m, template);
-                assert.match(server[1], /^port = 6543$/m, template);
+                // Each worker is started with `pserve production.ini http_port=<port>`, as the app's supervisord.conf does.
+                assert.match(server[1], /^port = %\(http_port\)s$/m, template);
+                assert.match(server[1], /^threads = 16$/m, template);
             }
         });
     });

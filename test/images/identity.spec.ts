@@ -101,10 +101,69 @@ describe("images/assume_identity", function () {
             assertFailedClearly(await assume(), /key 'BAD-KEY', which is not a valid environment variable name/);
         });
 
-        it("when the secret has no ENV_NAME", async () => {
-            const { ENV_NAME: _omitted, ...rest } = SECRET;
-            box.setSecret(JSON.stringify(rest));
-            assertFailedClearly(await assume(), /has no ENV_NAME; it names the environment and picks the ini template/);
+        // The keys the app reads at run time, and where (images/assume_identity.py REQUIRED has
+        // the sources): each missing one is named, and all of them in one message.
+        const REQUIRED = ["ENV_NAME", "GLOBAL_ENV_BUCKET", "S3_AWS_ACCESS_KEY_ID", "S3_AWS_SECRET_ACCESS_KEY", "S3_ENCRYPT_KEY"];
+        for (const key of REQUIRED) {
+            for (const [how, value] of [["lacks", undefined], ["has an empty", ""]] as const) {
+                it(`when the secret ${how} ${key}, naming it`, async () => {
+                    const secret: Record<string, string> = { ...SECRET };
+                    if (value === undefined) {
+                        delete secret[key];
+                    } else {
+                        secret[key] = value;
+                    }
+                    box.setSecret(JSON.stringify(secret));
+                    assertFailedClearly(await assume(), new RegExp(`secret '${IDENTITY}' is not complete: it lacks ${key} \\(`));
+                });
+            }
+        }
+
+        it("when the secret lacks several keys, naming every one in one line", async () => {
+            const secret: Record<string, string> = { ...SECRET };
+            for (const key of [...REQUIRED, "RDS_PASSWORD", "ENCODED_ES_SERVER"]) {
+                delete secret[key];
+            }
+            box.setSecret(JSON.stringify(secret));
+            const result = await assume();
+            assertFailedClearly(result, /is not complete: it lacks ENV_NAME \(/);
+            for (const key of [...REQUIRED, "RDS_PASSWORD", "ENCODED_ES_SERVER"]) {
+                assert.match(result.stderr, new RegExp(`\\b${key} \\(`), key);
+            }
+            assert.equal(result.stderr.match(/\bENV_NAME \(/g)?.length, 1, "ENV_NAME is named once");
+        });
+
+        it("when ENCODED_S3_ENCRYPT_KEY_ID is set without ACCOUNT_NUMBER (upload credentials need both)", async () => {
+            box.setSecret(JSON.stringify({ ...SECRET, ENCODED_S3_ENCRYPT_KEY_ID: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d" }));
+            assertFailedClearly(await assume(), /it lacks ACCOUNT_NUMBER \(.*needed because ENCODED_S3_ENCRYPT_KEY_ID is set\)/);
+            box.setSecret(JSON.stringify({ ...SECRET, ENCODED_S3_ENCRYPT_KEY_ID: "1a2b", ACCOUNT_NUMBER: "123456789012" }));
+            assert.equal((await assume()).exit?.code, 0);
+        });
+
+        it("when the secret's ENV_NAME is not the stack's envName (queues and grants would disagree)", async () => {
+            box.setSecret(JSON.stringify({ ...SECRET, ENV_NAME: "cgap-production" }));
+            assertFailedClearly(
+                await assume({ CGAP_ENV_NAME: "cgap-mastertest" }),
+                /has ENV_NAME 'cgap-production' but this stack's cgap:envName is 'cgap-mastertest': the app would use the queues and env file of 'cgap-production'/,
+            );
+        });
+
+        it("when the task definition does not say which stack it belongs to", async () => {
+            assertFailedClearly(await assume({ CGAP_ENV_NAME: undefined }), /CGAP_ENV_NAME is not set; the task definition passes the stack's cgap:envName/);
+        });
+
+        it("when the secret's GLOBAL_ENV_BUCKET is not the one the task role may read", async () => {
+            box.setSecret(JSON.stringify({ ...SECRET, GLOBAL_ENV_BUCKET: "other-foursight-envs" }));
+            assertFailedClearly(await assume(), /has GLOBAL_ENV_BUCKET 'other-foursight-envs' but this stack's cgap:globalEnvBucket is 'cgap-scratch-foursight-envs'/);
+        });
+
+        it("when the secret sets CGAP_ENV_NAME itself, it is ignored and cannot make a mismatch pass", async () => {
+            box.setSecret(JSON.stringify({ ...SECRET, ENV_NAME: "cgap-other", CGAP_ENV_NAME: "cgap-other" }));
+            const result = await assume();
+            assert.equal(result.exit?.code, 1, result.output);
+            assert.match(result.stderr, /ignoring key CGAP_ENV_NAME in secret/);
+            assert.match(result.stderr, /has ENV_NAME 'cgap-other' but this stack's cgap:envName is 'cgap-scratch'/);
+            assert.ok(!fs.existsSync(path.join(box.app, "production.ini")), "nothing may be rendered");
         });
 
         it("when a setting the template uses holds a line break", async () => {
@@ -174,12 +233,33 @@ describe("images/assume_identity", function () {
 
         it("picks the template named by ENV_NAME (ini/mastertest.ini for cgap-mastertest)", async () => {
             box.setSecret(JSON.stringify({ ...SECRET, ENV_NAME: "cgap-mastertest", ENCODED_SENTRY_DSN: "https://k@sentry.example/1" }));
-            const result = await assume();
+            const result = await assume({ CGAP_ENV_NAME: "cgap-mastertest" });
             assert.equal(result.exit?.code, 0, result.output);
             assert.match(result.stderr, /from ini template mastertest\.ini for ENV_NAME cgap-mastertest/);
             assert.equal(iniValue("env.name"), "cgap-mastertest");
             assert.equal(iniValue("load_test_data"), "snovault.loadxl:load_test_data");
             assert.equal(iniValue("sentry_dsn"), "https://k@sentry.example/1");
+        });
+
+        it("honours ENCODED_ES_NAMESPACE as the app does, the env name when unset (both templates)", async () => {
+            assert.equal((await assume()).exit?.code, 0);
+            assert.equal(iniValue("indexer.namespace"), "cgap-scratch");
+            box.setSecret(JSON.stringify({ ...SECRET, ENCODED_ES_NAMESPACE: "cgap-scratch-blue" }));
+            assert.equal((await assume()).exit?.code, 0);
+            assert.equal(iniValue("indexer.namespace"), "cgap-scratch-blue");
+            box.setSecret(JSON.stringify({ ...SECRET, ENV_NAME: "cgap-mastertest", ENCODED_ES_NAMESPACE: "cgap-mastertest-green" }));
+            assert.equal((await assume({ CGAP_ENV_NAME: "cgap-mastertest" })).exit?.code, 0);
+            assert.equal(iniValue("indexer.namespace"), "cgap-mastertest-green");
+            // The queues stay named after the env (snovault indexer_queue.py uses env.name).
+            assert.equal(iniValue("env.name"), "cgap-mastertest");
+        });
+
+        it("keeps the app's optional profiler off: ENCODED_PROFILING_GROUP in the secret is not exported", async () => {
+            box.setSecret(JSON.stringify({ ...SECRET, ENCODED_PROFILING_GROUP: "cgap" }));
+            const result = await assume();
+            assert.equal(result.exit?.code, 0, result.output);
+            assert.equal(exported().ENCODED_PROFILING_GROUP, undefined);
+            assert.match(result.stderr, /ignoring key ENCODED_PROFILING_GROUP in secret/);
         });
 
         it("escapes % for PasteDeploy, so a password may contain one", async () => {

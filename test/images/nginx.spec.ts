@@ -175,6 +175,17 @@ describe("images/nginx.conf in front of the app", function () {
         assert.equal(health.headers["x-forwarded-port"], "443");
     });
 
+    it("answers every request while four of the five workers are down (restarting after a memory kill)", async () => {
+        // Only 6543 listens here; 6544-6547 refuse connections, as a worker does between its
+        // memory filter's kill and its restart. nginx must try the next worker, never answer 502.
+        const before = seen.length;
+        for (let i = 0; i < 12; i++) {
+            const reply = await request("GET", `/search/?type=Item&i=${i}`, {});
+            assert.equal(reply.status, 200, `request ${i}: ${reply.body}`);
+        }
+        assert.equal(seen.length - before, 12);
+    });
+
     it("reports an unhealthy app to the load balancer", async () => {
         healthStatus = 503;
         const reply = await request("GET", "/health?format=json", { Host: "cgap.example.org" });

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isRunning, killStarted, requireProgram, run, Sandbox, script, start, waitFor } from "./support";
+import { APP_CONTRACT_VERSION, DEPLOYMENT_STEPS, WSGI_PORTS } from "../../components/appContract";
+import { IMAGES, isRunning, killStarted, requireProgram, run, Sandbox, script, start, waitFor } from "./support";
 
 // The role scripts run as in the image (`/bin/sh /opt/cgap/entrypoint.sh`), with stand-ins for
 // the app's commands: each logs its call; the long-running ones record their pid and then
@@ -39,21 +40,59 @@ describe("images/ role scripts", function () {
     });
 
     describe("WSGI (entrypoint.sh)", () => {
-        it("renders production.ini, starts nginx, then becomes the app server", async () => {
-            const pidFile = box.file("pserve.pid");
-            box.standIn("nginx");
-            box.standIn("pserve", SERVER(pidFile));
-            const prefix = box.file("nginx-prefix/");
-            const wsgi = start(SH, [script("entrypoint.sh")], { env: box.env({ NGINX_PREFIX: prefix }) });
+        const PORTS = WSGI_PORTS.map(String);
+        /**
+         * pserve stand-in: records its pid per port (`pserve-<port>.pid`), then keeps running. On
+         * the ports in DIE_ONCE it kills itself with SIGKILL the first time, as the app's memory
+         * filter does (encoded/memlimit.py process.kill()); on the ports in BROKEN it always exits 1.
+         */
+        const WORKER =
+            `[ -f production.ini ] || { echo "no production.ini in $(pwd)" >&2; exit 97; }\n` +
+            `port=\${2#http_port=}\n` +
+            `case " \${BROKEN:-} " in *" $port "*) exit 1 ;; esac\n` +
+            `case " \${DIE_ONCE:-} " in *" $port "*) if [ ! -f "$BOX/died-$port" ]; then : > "$BOX/died-$port"; sleep 0.2; kill -KILL $$; fi ;; esac\n` +
+            `echo $$ > "$BOX/pserve-$port.pid"\nexec sleep 60`;
 
-            const pid = await waitFor("the app server to start", 8000, () => (wsgi.exit ? -1 : pidIn(pidFile)));
-            assert.equal(pid, wsgi.pid, `the app server must replace the script (exec)\n${wsgi.output}`);
-            assert.deepEqual(box.called(), ["aws", "nginx", "pserve"]);
-            const [, nginx, pserve] = box.callLog();
-            assert.equal(nginx, `nginx -e stderr -p ${prefix} -c /etc/nginx/nginx.conf`);
-            assert.ok(fs.statSync(prefix).isDirectory(), "the nginx prefix must be created");
-            assert.equal(pserve, "pserve production.ini");
+        const serve = (extra: Record<string, string> = {}) => {
+            box.standIn("nginx");
+            box.standIn("pserve", WORKER);
+            return start(SH, [script("entrypoint.sh")], { env: box.env({ NGINX_PREFIX: box.file("nginx-prefix/"), BOX: box.dir, ...extra }) });
+        };
+        const workerPids = () => PORTS.map((port) => pidIn(box.file(`pserve-${port}.pid`)));
+        const allStarted = (wsgi: ReturnType<typeof start>) =>
+            waitFor("the five workers to start", 8000, () => (wsgi.exit ? [] : workerPids().every((p) => p) ? workerPids() : undefined));
+
+        it("renders production.ini, starts nginx, then five pserve workers on the app's ports", async () => {
+            const wsgi = serve();
+            const pids = await allStarted(wsgi);
+            assert.equal(pids.length, 5, wsgi.output);
+            assert.deepEqual(box.called().slice(0, 2), ["aws", "nginx"]);
+            assert.equal(box.callLog()[1], `nginx -e stderr -p ${box.file("nginx-prefix/")} -c /etc/nginx/nginx.conf`);
+            assert.ok(fs.statSync(box.file("nginx-prefix/")).isDirectory(), "the nginx prefix must be created");
+            assert.deepEqual(box.callLog().slice(2).sort(), PORTS.map((p) => `pserve production.ini http_port=${p}`));
             assert.ok(fs.existsSync(path.join(box.app, "production.ini")));
+            assert.ok(pids.every((pid) => pid !== undefined && isRunning(pid)));
+        });
+
+        it("starts a worker the memory filter killed again, and leaves the others serving", async () => {
+            const wsgi = serve({ DIE_ONCE: "6544" });
+            const pids = await allStarted(wsgi);
+            assert.equal(wsgi.exit, undefined, wsgi.output);
+            const calls = box.callLog().filter((c) => c.startsWith("pserve "));
+            assert.equal(calls.filter((c) => c.endsWith("http_port=6544")).length, 2, calls.join("\n"));
+            for (const port of PORTS.filter((p) => p !== "6544")) {
+                assert.equal(calls.filter((c) => c.endsWith(`http_port=${port}`)).length, 1, port);
+            }
+            assert.ok(pids.every((pid) => pid !== undefined && isRunning(pid)), "every worker runs again");
+            assert.match(wsgi.stderr, /wsgi: worker on port 6544 ended with status 137; starting it again/);
+        });
+
+        it("stops the role, status 1, when a worker cannot start (not a memory kill)", async () => {
+            const wsgi = serve({ BROKEN: "6545", WSGI_STARTSECS: "6" });
+            const exit = await wsgi.waitExit(12000);
+            assert.equal(exit.code, 1, wsgi.output);
+            assert.match(wsgi.stderr, /worker on port 6545 ended 3 times in a row within 6s of its start \(last status 1\); giving up/);
+            await waitFor("the other workers to end", 3000, () => (workerPids().every((p) => p === undefined || !isRunning(p)) ? true : undefined));
         });
 
         it("does not start the app server when nginx fails", async () => {
@@ -64,15 +103,22 @@ describe("images/ role scripts", function () {
             assert.deepEqual(box.called(), ["aws", "nginx"]);
         });
 
-        it("ends within a few seconds of SIGTERM", async () => {
-            const pidFile = box.file("pserve.pid");
-            box.standIn("nginx");
-            box.standIn("pserve", SERVER(pidFile));
-            const wsgi = start(SH, [script("entrypoint.sh")], { env: box.env({ NGINX_PREFIX: box.file("p/") }) });
-            await waitFor("the app server to start", 8000, () => pidIn(pidFile));
+        it("ends within a few seconds of SIGTERM, with every worker", async () => {
+            const wsgi = serve();
+            const pids = await allStarted(wsgi);
             process.kill(wsgi.pid, "SIGTERM");
             const exit = await wsgi.waitExit(3000);
-            assert.equal(exit.signal, "SIGTERM");
+            assert.equal(exit.code, 0, wsgi.output);
+            assert.match(wsgi.stdout, /SIGTERM received, stopping the workers/);
+            await waitFor("the workers to end", 3000, () => (pids.every((p) => p === undefined || !isRunning(p)) ? true : undefined));
+        });
+
+        it("serves on the ports the app's nginx.conf and supervisord.conf use, in entrypoint.sh and nginx.conf alike", () => {
+            const nginx = fs.readFileSync(script("nginx.conf"), "utf8");
+            const upstream = [...nginx.matchAll(/^\s*server 127\.0\.0\.1:(\d+)( [^;]*)?;/gm)].map((m) => [Number(m[1]), /\bbackup\b/.test(m[2] ?? "")]);
+            assert.deepEqual(upstream, WSGI_PORTS.map((p, i) => [p, i === WSGI_PORTS.length - 1]));
+            const entrypoint = fs.readFileSync(script("entrypoint.sh"), "utf8");
+            assert.match(entrypoint, new RegExp(`^WSGI_PORTS=\\$\\{WSGI_PORTS:-${WSGI_PORTS.join(" ")}\\}$`, "m"));
         });
     });
 
@@ -186,71 +232,139 @@ describe("images/ role scripts", function () {
     });
 
     describe("deployment (entrypoint_deployment.sh)", () => {
-        const STEPS = ["clear-db-es-contents", "create-mapping-on-deploy", "load-data", "load-access-keys"];
         const IDENTITY = "C4DatastoreCgapScratchApplicationConfiguration";
-        const EXPECTED = [
-            `clear-db-es-contents ${ARGS.join(" ")} --only-if-env cgap-scratch`,
-            `create-mapping-on-deploy ${ARGS.join(" ")}`,
-            `load-data ${ARGS.join(" ")} --prod`,
-            `load-access-keys ${ARGS.join(" ")} --secret-name ${IDENTITY}`,
-        ];
+        const PORTAL_URL = "https://cgap-scratch.example.org";
+        /** The app's steps as components/appContract.ts pins them, with this container's values. */
+        const valued = (args: readonly string[]) => args.map((a) => (a === "ENV_NAME" ? "cgap-scratch" : a === "IDENTITY" ? IDENTITY : a));
+        const expected = (kind: "initial" | "routine") => DEPLOYMENT_STEPS[kind].map(({ command, args }) => [command, ...valued(args)].join(" "));
+        const STEPS = [...new Set([...DEPLOYMENT_STEPS.initial, ...DEPLOYMENT_STEPS.routine].map((s) => s.command))];
 
         beforeEach(() => {
-            for (const step of STEPS) {
-                box.standIn(step, '[ -f production.ini ] || exit 97');
+            for (const step of STEPS.filter((s) => s !== "load-access-keys")) {
+                box.standIn(step, "[ -f production.ini ] || exit 97");
             }
+            // The app's encoded.commands.load_access_keys, as images/load_access_keys.py imports it:
+            // logs its call like a stand-in, and the URL it would store with the keys.
+            const commands = box.file("py/encoded/commands");
+            fs.mkdirSync(commands, { recursive: true });
+            fs.writeFileSync(box.file("py/encoded/__init__.py"), "");
+            fs.writeFileSync(path.join(commands, "__init__.py"), "");
+            fs.writeFileSync(
+                path.join(commands, "load_access_keys.py"),
+                [
+                    "import os, sys",
+                    "def get_ecs_real_url(env):",
+                    "    raise RuntimeError('the CloudFormation lookup must not be used')",
+                    "def main():",
+                    "    with open(os.environ['CALLS'], 'a') as calls:",
+                    "        calls.write(' '.join(['load-access-keys'] + sys.argv[1:]) + '\\n')",
+                    "    with open(os.path.join(os.environ['BOX'], 'url'), 'w') as url:",
+                    "        url.write(get_ecs_real_url(os.environ['ENV_NAME']))",
+                    "    sys.exit(int(os.environ.get('LOAD_ACCESS_KEYS_STATUS', '0')))",
+                    "",
+                ].join("\n"),
+            );
         });
 
         const deploy = (env: Record<string, string | undefined> = {}) =>
-            run(SH, [script("entrypoint_deployment.sh")], { env: box.env(env) });
+            run(SH, [script("entrypoint_deployment.sh")], {
+                env: box.env({ PYTHONPATH: box.file("py"), BOX: box.dir, CGAP_PORTAL_URL: PORTAL_URL, ...env }),
+            });
+        const steps = () => box.callLog().slice(1);
 
-        it("runs every step in order on development, and exits 0", async () => {
-            const deployment = await deploy({ CGAP_ENVIRONMENT: "development" });
-            assert.equal(deployment.exit?.code, 0, deployment.output);
-            assert.deepEqual(box.callLog().slice(1), EXPECTED);
-            assert.equal(box.called()[0], "aws");
+        it(`pins the steps of cgap-portal ${APP_CONTRACT_VERSION}'s entrypoint_deployment.sh, the version both stack files deploy`, () => {
+            for (const stack of ["mastertest", "production"]) {
+                const file = fs.readFileSync(path.join(IMAGES, "..", `Pulumi.${stack}.yaml`), "utf8");
+                assert.match(file, new RegExp(`^\\s*cgap:appVersion: ${APP_CONTRACT_VERSION.replace(/\./g, "\\.")}$`, "m"), stack);
+            }
+            assert.deepEqual(expected("routine"), [
+                "create-mapping-on-deploy production.ini --app-name app --staggered",
+                "load-data-by-type production.ini --app-name app --prod --overwrite --indir master-inserts --itype higlass_view_config",
+                "load-data-by-type production.ini --app-name app --prod --overwrite --indir master-inserts --itype user",
+                `load-access-keys production.ini --app-name app --secret-name ${IDENTITY}`,
+            ]);
         });
 
-        for (const environment of ["production", "staging"]) {
-            it(`skips the destructive clear-db-es-contents on ${environment}, saying why`, async () => {
-                const deployment = await deploy({ CGAP_ENVIRONMENT: environment });
-                assert.equal(deployment.exit?.code, 0, deployment.output);
-                assert.deepEqual(box.callLog().slice(1), EXPECTED.slice(1));
-                assert.match(
-                    deployment.stdout,
-                    new RegExp(`skipping clear-db-es-contents: CGAP_ENVIRONMENT is ${environment}`),
-                );
-            });
-        }
+        it("runs the routine sequence by default: no wipe, mappings staggered, view configs and users overwritten", async () => {
+            const deployment = await deploy({ CGAP_ENVIRONMENT: "development" });
+            assert.equal(deployment.exit?.code, 0, deployment.output);
+            assert.equal(box.called()[0], "aws");
+            assert.deepEqual(steps(), expected("routine"));
+            assert.match(deployment.stdout, /routine deployment of cgap-portal v15\.6\.0: starting/);
+            assert.doesNotMatch(deployment.output, /WIPE/);
+        });
+
+        it("runs the initial sequence with INITIAL_DEPLOYMENT on development: wipe, staggered mappings, every insert", async () => {
+            const deployment = await deploy({ CGAP_ENVIRONMENT: "development", INITIAL_DEPLOYMENT: "true" });
+            assert.equal(deployment.exit?.code, 0, deployment.output);
+            assert.deepEqual(steps(), expected("initial"));
+            assert.match(deployment.stdout, /all steps of the initial deployment succeeded/);
+        });
+
+        it("gives load-access-keys the portal URL the stack passes, never the CloudFormation lookup", async () => {
+            const deployment = await deploy();
+            assert.equal(deployment.exit?.code, 0, deployment.output);
+            assert.equal(fs.readFileSync(box.file("url"), "utf8"), PORTAL_URL);
+        });
+
+        it("stops before load-access-keys makes keys when the task definition passes no portal URL", async () => {
+            const deployment = await deploy({ CGAP_PORTAL_URL: undefined });
+            assert.equal(deployment.exit?.code, 1, deployment.output);
+            assert.match(deployment.stderr, /load-access-keys: CGAP_PORTAL_URL is ''; the task definition must pass the portal's URL/);
+            assert.ok(!fs.existsSync(box.file("url")));
+        });
 
         for (const [label, value] of [
+            ["production", "production"],
+            ["staging", "staging"],
             ["unset", undefined],
             ["empty", ""],
             ["unknown", "Development"],
         ] as const) {
-            it(`skips the destructive clear-db-es-contents when CGAP_ENVIRONMENT is ${label}`, async () => {
-                const deployment = await deploy({ CGAP_ENVIRONMENT: value });
+            it(`skips the wipe of an initial deployment when CGAP_ENVIRONMENT is ${label}, and says so`, async () => {
+                const deployment = await deploy({ CGAP_ENVIRONMENT: value, INITIAL_DEPLOYMENT: "1" });
                 assert.equal(deployment.exit?.code, 0, deployment.output);
-                assert.deepEqual(box.callLog().slice(1), EXPECTED.slice(1));
-                assert.match(deployment.stdout, /skipping clear-db-es-contents: CGAP_ENVIRONMENT is '.*' \(unset or unknown\)/);
+                assert.deepEqual(steps(), expected("initial").slice(1));
+                assert.match(deployment.stdout, new RegExp(`WIPE SKIPPED: CGAP_ENVIRONMENT is '${value ?? ""}', and only a development environment is ever wiped`));
             });
         }
 
-        it("does not let the secret make an environment development", async () => {
-            box.setSecret(JSON.stringify({ ...JSON.parse(fs.readFileSync(box.secretFile, "utf8")), CGAP_ENVIRONMENT: "development" }));
-            const deployment = await deploy({ CGAP_ENVIRONMENT: "production" });
-            assert.equal(deployment.exit?.code, 0, deployment.output);
-            assert.ok(!box.called().includes("clear-db-es-contents"));
+        it("stops, status 1 and nothing loaded, when clear-db-es-contents refuses and exits 0", async () => {
+            box.standIn(
+                "clear-db-es-contents",
+                "echo 'clear_db_es_contents: This action cannot be performed on env cgap-scratch because it is a production-class (stg or prd) environment. Skipping the attempt to clear DB.' >&2",
+            );
+            const deployment = await deploy({ CGAP_ENVIRONMENT: "development", INITIAL_DEPLOYMENT: "1" });
+            assert.equal(deployment.exit?.code, 1, deployment.output);
+            assert.deepEqual(steps(), expected("initial").slice(0, 1));
+            assert.match(deployment.stdout, /production-class \(stg or prd\) environment\. Skipping the attempt to clear DB\./);
+            assert.match(deployment.stderr, /WIPE SKIPPED: clear-db-es-contents refused to clear the database .* stopping before anything is loaded/);
         });
 
-        for (const [index, step] of STEPS.entries()) {
-            it(`stops at a failing ${step} and exits with its status`, async () => {
-                box.standIn(step, "exit 7");
-                const deployment = await deploy({ CGAP_ENVIRONMENT: "development" });
-                assert.equal(deployment.exit?.code, 7, deployment.output);
-                assert.deepEqual(box.callLog().slice(1), EXPECTED.slice(0, index + 1));
-                assert.match(deployment.stderr, new RegExp(`deployment: ${step} failed with status 7`));
-            });
+        it("does not let the secret make an environment development or a deployment initial", async () => {
+            const secret = JSON.parse(fs.readFileSync(box.secretFile, "utf8"));
+            box.setSecret(JSON.stringify({ ...secret, CGAP_ENVIRONMENT: "development", INITIAL_DEPLOYMENT: "true" }));
+            const deployment = await deploy({ CGAP_ENVIRONMENT: "production" });
+            assert.equal(deployment.exit?.code, 0, deployment.output);
+            assert.deepEqual(steps(), expected("routine"));
+        });
+
+        for (const kind of ["initial", "routine"] as const) {
+            for (const [index, step] of DEPLOYMENT_STEPS[kind].entries()) {
+                it(`stops the ${kind} deployment at a failing ${step.command} (step ${index + 1}) and exits with its status`, async () => {
+                    let extra: Record<string, string> = {};
+                    if (step.command === "load-access-keys") {
+                        extra = { LOAD_ACCESS_KEYS_STATUS: "7" };
+                    } else {
+                        // Only this call of the command fails (load-data-by-type runs twice).
+                        box.standIn(step.command, `case "$*" in "${valued(step.args).join(" ")}") exit 7 ;; esac`);
+                    }
+                    const deployment = await deploy({ CGAP_ENVIRONMENT: "development", INITIAL_DEPLOYMENT: kind === "initial" ? "1" : undefined, ...extra });
+                    assert.equal(deployment.exit?.code, 7, deployment.output);
+                    assert.deepEqual(steps(), expected(kind).slice(0, index + 1));
+                    assert.match(deployment.stderr, new RegExp(`deployment: ${step.command} failed with status 7`));
+                });
+            }
         }
 
         it("runs no step when assume_identity fails", async () => {

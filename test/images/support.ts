@@ -172,9 +172,12 @@ export function python3(): string {
     return interpreter;
 }
 
-/** A settings secret that renders ini/any.ini completely. */
+/** A settings secret that renders ini/any.ini completely and has every key the app reads. */
 export const SECRET: Record<string, string> = {
     ENV_NAME: "cgap-scratch",
+    GLOBAL_ENV_BUCKET: "cgap-scratch-foursight-envs",
+    S3_AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE00",
+    S3_AWS_SECRET_ACCESS_KEY: "s3-user-secret",
     ENCODED_AUTH0_CLIENT: "auth0-client",
     ENCODED_AUTH0_SECRET: "auth0-secret",
     ENCODED_FILE_UPLOAD_BUCKET: "cgap-scratch-files",
@@ -243,7 +246,8 @@ export class Sandbox {
     /**
      * The environment a script runs with: nothing from the outer environment but PATH (behind the
      * stand-ins), HOME and the locale, plus the container's variables (the task definition sets
-     * IDENTITY and CGAP_ENVIRONMENT; the image sets APP_VERSION) and `extra`. A variable set to
+     * IDENTITY, CGAP_ENVIRONMENT, CGAP_ENV_NAME and CGAP_GLOBAL_ENV_BUCKET; the image sets
+     * APP_VERSION) and `extra`. A variable set to
      * undefined in `extra` is left out.
      */
     env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -257,6 +261,8 @@ export class Sandbox {
             APP_VERSION: "v15.6.0",
             IDENTITY: "C4DatastoreCgapScratchApplicationConfiguration",
             CGAP_ENVIRONMENT: "development",
+            CGAP_ENV_NAME: "cgap-scratch",
+            CGAP_GLOBAL_ENV_BUCKET: "cgap-scratch-foursight-envs",
         };
         for (const [key, value] of Object.entries(extra)) {
             if (value === undefined) {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ConfigError, parseStackConfig, unreadConfigWarnings } from "../../components/config";
+import { ConfigError, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 
 const MINIMAL = {
@@ -7,12 +7,15 @@ const MINIMAL = {
     environment: "development",
     identity: "C4DatastoreCgapMastertestApplicationConfiguration",
     appVersion: "v15.6.0",
+    dataBuckets: "cgap-mastertest-application-blobs,cgap-mastertest-application-system",
+    searchDomainArn: "arn:aws:es:us-east-1:123456789012:domain/os-cgap-mastertest",
+    globalEnvBucket: "cgap-mastertest-foursight-envs",
 };
 
 /** Parses, expecting exactly one problem, and returns its text. */
-function problemWith(overrides: Record<string, string | undefined>): string {
+function problemWith(overrides: Record<string, string | undefined>, region?: string): string {
     try {
-        parseStackConfig({ ...MINIMAL, ...overrides });
+        parseStackConfig({ ...MINIMAL, ...overrides }, region);
     } catch (err) {
         assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
         assert.strictEqual(err.problems.length, 1, err.message);
@@ -25,23 +28,54 @@ describe("stack config", () => {
     it("defaults reproduce the production table and roll out all four roles", () => {
         const config = parseStackConfig(MINIMAL);
         assert.deepStrictEqual(config.sizing, {
-            wsgi: { count: 8, min: 8, max: 8, cpu: 256, memory: 512, capacity: "spot" },
+            wsgi: { count: 2, min: 2, max: 2, cpu: 4096, memory: 8192, capacity: "spot" },
             indexer: { count: 4, min: 4, max: 4, cpu: 256, memory: 512, capacity: "spot" },
             ingester: { count: 1, min: 1, max: 1, cpu: 512, memory: 1024, capacity: "on-demand" },
-            deployment: { count: 1, min: 1, max: 1, cpu: 256, memory: 512, capacity: "spot" },
+            deployment: { count: 1, min: 1, max: 1, cpu: 1024, memory: 2048, capacity: "spot" },
         });
         assert.deepStrictEqual(config.rollout, [...ROLES]);
         assert.deepStrictEqual(config.image, { appVersion: "v15.6.0", platform: "linux/amd64", buildOnPreview: false });
         assert.strictEqual(config.network, undefined);
         assert.strictEqual(config.adoptRepository, false);
         assert.strictEqual(config.indexerIntervalSeconds, 3);
-        assert.deepStrictEqual(config.dataBuckets, []);
-        assert.strictEqual(config.searchDomainArn, undefined);
+        assert.deepStrictEqual(config.dataBuckets, ["cgap-mastertest-application-blobs", "cgap-mastertest-application-system"]);
+        assert.strictEqual(config.globalEnvBucket, "cgap-mastertest-foursight-envs");
+        assert.strictEqual(config.s3KmsKeyArn, undefined);
+    });
+
+    it("takes the datastore's S3 KMS key ARN", () => {
+        const arn = "arn:aws:kms:us-east-1:123456789012:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+        assert.strictEqual(parseStackConfig({ ...MINIMAL, s3KmsKeyArn: arn }).s3KmsKeyArn, arn);
+    });
+
+    it("accepts us-east-1, and an unknown region (the provider's default is checked where it is known)", () => {
+        assert.strictEqual(parseStackConfig(MINIMAL, "us-east-1").envName, "cgap-mastertest");
+        assert.strictEqual(parseStackConfig(MINIMAL, undefined).envName, "cgap-mastertest");
+    });
+
+    it("reads the provider's region from aws:region, else from the environment as pulumi-aws does", () => {
+        const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+        try {
+            process.env.AWS_REGION = "eu-west-1";
+            process.env.AWS_DEFAULT_REGION = "eu-west-2";
+            assert.strictEqual(providerRegion({ "aws:region": "us-east-1" }), "us-east-1");
+            assert.strictEqual(providerRegion({}), "eu-west-1");
+            delete process.env.AWS_REGION;
+            assert.strictEqual(providerRegion({}), "eu-west-2");
+        } finally {
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) {
+                    delete process.env[k];
+                } else {
+                    process.env[k] = v;
+                }
+            }
+        }
     });
 
     it("keeps the role table's defaults apart from each parse", () => {
-        parseStackConfig({ ...MINIMAL, sizing: JSON.stringify({ wsgi: { count: 2 } }) });
-        assert.strictEqual(ROLE_SPECS.wsgi.defaults.count, 8);
+        parseStackConfig({ ...MINIMAL, sizing: JSON.stringify({ wsgi: { count: 5 } }) });
+        assert.strictEqual(ROLE_SPECS.wsgi.defaults.count, 2);
     });
 
     it("reads rollout as a YAML list or as comma-separated text", () => {
@@ -176,7 +210,24 @@ describe("stack config", () => {
             assert.match(problemWith({ sizing: JSON.stringify({ web: { count: 1 } }) }), /^cgap:sizing\.web: "web" is not a role/);
         });
 
-        for (const key of ["envName", "environment", "identity", "appVersion"]) {
+        it("a region other than us-east-1, saying why", () => {
+            const problem = problemWith({}, "eu-west-1");
+            assert.match(problem, /^aws:region is "eu-west-1"; the portal only works in us-east-1: /);
+            assert.match(problem, /dcicutils 8\.16\.1 and dcicsnovault 11\.19\.0 hard-code us-east-1 for Secrets Manager, SQS/);
+            assert.match(problem, /pulumi config set aws:region us-east-1/);
+        });
+
+        it("an env bucket that is not a bucket name, a KMS key that is not a key ARN, no data bucket", () => {
+            assert.match(problemWith({ globalEnvBucket: "s3://envs" }), /^cgap:globalEnvBucket is "s3:\/\/envs"; it must be an S3 bucket name/);
+            assert.match(
+                problemWith({ s3KmsKeyArn: "alias/cgap-s3" }),
+                /^cgap:s3KmsKeyArn is "alias\/cgap-s3"; it must be a KMS key ARN, arn:aws:kms:<region>:<account>:key\/<key id>\.$/,
+            );
+            assert.match(problemWith({ s3KmsKeyArn: "arn:aws:kms:us-east-1:123456789012:alias/cgap" }), /must be a KMS key ARN/);
+            assert.match(problemWith({ dataBuckets: "[]" }), /^cgap:dataBuckets is "\[\]"; it must name at least one bucket/);
+        });
+
+        for (const key of ["envName", "environment", "identity", "appVersion", "dataBuckets", "searchDomainArn", "globalEnvBucket"]) {
             it(`a missing ${key}`, () => {
                 assert.strictEqual(
                     problemWith({ [key]: undefined }),

@@ -48,6 +48,7 @@ export interface PolicyStatement {
     Effect: string;
     Action: string[];
     Resource: string | string[];
+    Condition?: Record<string, Record<string, string>>;
 }
 
 export function statements(rolePolicy: RegisteredResource): PolicyStatement[] {

@@ -1,9 +1,69 @@
 import * as assert from "assert";
 import { ProgramResult, runProgram } from "../../ops/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
-import { containerDefinition, inputs, one, ofType, statements, T } from "./helpers";
+import { containerDefinition, inputs, one, ofType, PolicyStatement, statements, T } from "./helpers";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** What each stack file's config names for the grants the app needs (see the stack files). */
+const ESTATE = {
+    mastertest: {
+        envName: "cgap-mastertest",
+        envBucket: "cgap-mastertest-foursight-envs",
+        searchDomain: "arn:aws:es:us-east-1:123456789012:domain/os-cgap-mastertest",
+        kmsKey: "arn:aws:kms:us-east-1:123456789012:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+    },
+    production: {
+        envName: "cgap-production",
+        envBucket: "cgap-production-foursight-envs",
+        searchDomain: "arn:aws:es:us-east-1:123456789012:domain/cgap-production-es",
+        kmsKey: "arn:aws:kms:us-east-1:123456789012:key/6f5e4d3c-2b1a-4c9d-8e7f-a0b1c2d3e4f5",
+    },
+};
+
+/**
+ * The task role's statements by Sid, after checking what every stack file must grant the app
+ * (README "What the app needs from AWS") and that nothing it does not use is granted.
+ */
+function taskGrants(run: ProgramResult, stack: keyof typeof ESTATE): Record<string, PolicyStatement> {
+    const estate = ESTATE[stack];
+    const all = statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy"));
+    const byName = Object.fromEntries(all.map((s) => [s.Sid, s]));
+    assert.deepStrictEqual(Object.keys(byName).sort(), [
+        "DatastoreKeyThroughS3",
+        "IndexerQueues",
+        "IngestionQueues",
+        "ReadGlobalEnv",
+        "ReadIdentity",
+        "ReadWriteDataObjects",
+        "SearchDomain",
+    ]);
+    // dcicutils EnvUtils: <bucket>/<ENV_NAME>, then the ecosystem file it points at; nothing else there.
+    assert.deepStrictEqual(byName.ReadGlobalEnv.Action, ["s3:GetObject"]);
+    assert.deepStrictEqual(byName.ReadGlobalEnv.Resource, [
+        `arn:aws:s3:::${estate.envBucket}/${estate.envName}`,
+        `arn:aws:s3:::${estate.envBucket}/*.ecosystem`,
+    ]);
+    assert.deepStrictEqual(byName.ReadWriteDataObjects.Action, ["s3:GetObject", "s3:PutObject"]);
+    assert.strictEqual(byName.SearchDomain.Resource, `${estate.searchDomain}/*`);
+    assert.deepStrictEqual(byName.SearchDomain.Action, ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]);
+    assert.deepStrictEqual(byName.DatastoreKeyThroughS3.Action, ["kms:Decrypt", "kms:GenerateDataKey"]);
+    assert.strictEqual(byName.DatastoreKeyThroughS3.Resource, estate.kmsKey);
+    assert.deepStrictEqual(byName.DatastoreKeyThroughS3.Condition, { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } });
+    // Grants nothing uses: the app writes no logs through the API (awslogs uses the execution
+    // role), tags no objects, lists and deletes nothing with the task role's credentials.
+    const actions = all.flatMap((s) => s.Action);
+    for (const unused of ["logs:", "Tagging", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "es:ESHttpPatch", "cloudformation:"]) {
+        assert.ok(!actions.some((a) => a.includes(unused)), `${stack}: the task role is granted ${unused}, which the app does not use`);
+    }
+    // The bucket grants are for objects only, in the buckets the config names.
+    for (const statement of all.filter((s) => s.Action.some((a) => a.startsWith("s3:")))) {
+        for (const resource of [statement.Resource].flat()) {
+            assert.match(resource, /^arn:aws:s3:::[a-z0-9.-]+\/.+$/, `${statement.Sid}: ${resource}`);
+        }
+    }
+    return byName;
+}
 
 describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
     let run: ProgramResult;
@@ -125,10 +185,10 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             }
         });
 
-        it("runs WSGI (8, Spot), indexer (4, Spot) and ingester (1, on-demand) as services, and no deployment service", () => {
+        it("runs WSGI (2, Spot), indexer (4, Spot) and ingester (1, on-demand) as services, and no deployment service", () => {
             const services = ofType(run.resources, T.service);
             assert.deepStrictEqual(services.map((s) => s.name).sort(), ["cgap-indexer", "cgap-ingester", "cgap-wsgi"]);
-            const expected = { wsgi: [8, "FARGATE_SPOT"], indexer: [4, "FARGATE_SPOT"], ingester: [1, "FARGATE"] };
+            const expected = { wsgi: [2, "FARGATE_SPOT"], indexer: [4, "FARGATE_SPOT"], ingester: [1, "FARGATE"] };
             for (const [role, [count, provider]] of Object.entries(expected)) {
                 const service = inputs(one(run.resources, T.service, `cgap-${role}`));
                 assert.strictEqual(service.desiredCount, count, role);
@@ -256,10 +316,9 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             assert.strictEqual(byName.Logs.Resource, `${one(run.resources, T.logGroup, "cgap-logs").outputs.arn}:*`);
         });
 
-        it("lets the task role read only the identity secret, the env's queues and its logs", () => {
-            const byName = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
-            assert.deepStrictEqual(Object.keys(byName).sort(), ["IndexerQueues", "IngestionQueues", "Logs", "ReadIdentity"]);
-            assert.strictEqual(
+        it("lets the task role read only the identity secret, the env's queues, env files, data and search domain", () => {
+            const byName = taskGrants(run, "mastertest");
+            assert.deepStrictEqual(
                 byName.ReadIdentity.Resource,
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:C4DatastoreCgapMastertestApplicationConfiguration-??????",
             );
@@ -268,6 +327,20 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
                 one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn,
             ]);
             assert.strictEqual(byName.IndexerQueues.Resource, "arn:aws:sqs:us-east-1:123456789012:cgap-mastertest-*indexer-queue*");
+        });
+
+        it("passes the stack's envName and env bucket to every role, and the portal URL to the deployment task", () => {
+            for (const role of ROLES) {
+                const environment = Object.fromEntries(
+                    containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`)).environment.map(
+                        (e: { name: string; value: string }) => [e.name, e.value],
+                    ),
+                );
+                assert.strictEqual(environment.CGAP_ENV_NAME, "cgap-mastertest", role);
+                assert.strictEqual(environment.CGAP_GLOBAL_ENV_BUCKET, "cgap-mastertest-foursight-envs", role);
+                assert.strictEqual(environment.CGAP_PORTAL_URL, role === "deployment" ? run.outputs.portalUrl : undefined, role);
+                assert.strictEqual(environment.ENCODED_PROFILING_GROUP, undefined, role);
+            }
         });
 
         it("lets only ECS tasks of this account assume the roles", () => {
@@ -334,19 +407,18 @@ describe("the program with Pulumi.production.yaml (pulumi up)", () => {
         assert.match(String(run.outputs.portalUrl), /^https:\/\//);
     });
 
-    it("lets the task role use the data buckets and search domain the config names, and only those", () => {
-        const byName = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
-        const buckets = [
-            "cgap-production-application-files",
-            "cgap-production-application-wfoutput",
-            "cgap-production-application-blobs",
-            "cgap-production-application-system",
-            "cgap-production-application-metadata-bundles",
-        ];
-        assert.deepStrictEqual(byName.ListDataBuckets.Resource, buckets.map((b) => `arn:aws:s3:::${b}`));
-        assert.deepStrictEqual(byName.ReadWriteDataObjects.Resource, buckets.map((b) => `arn:aws:s3:::${b}/*`));
-        assert.strictEqual(byName.SearchDomain.Resource, "arn:aws:es:us-east-1:123456789012:domain/cgap-production-es/*");
-        assert.ok(byName.SearchDomain.Action.every((a) => a.startsWith("es:ESHttp")));
+    it("lets the task role use the env files, data buckets, search domain and S3 key the config names, and only those", () => {
+        const byName = taskGrants(run, "production");
+        assert.deepStrictEqual(
+            byName.ReadWriteDataObjects.Resource,
+            [
+                "cgap-production-application-files",
+                "cgap-production-application-wfoutput",
+                "cgap-production-application-blobs",
+                "cgap-production-application-system",
+                "cgap-production-application-metadata-bundles",
+            ].map((b) => `arn:aws:s3:::${b}/*`),
+        );
     });
 
     it("protects the ALB from deletion and tells the containers they are in production", () => {
