@@ -182,8 +182,8 @@ describe("stack config", () => {
 
         it("a count outside min .. max", () => {
             assert.strictEqual(
-                problemWith({ sizing: JSON.stringify({ wsgi: { max: 4 } }) }),
-                "cgap:sizing.wsgi: count 8 is outside min 4 .. max 4; count is the number of tasks a new service " +
+                problemWith({ sizing: JSON.stringify({ wsgi: { max: 1 } }) }),
+                "cgap:sizing.wsgi: count 2 is outside min 1 .. max 1; count is the number of tasks a new service " +
                     "starts with and must lie within the bounds the autoscaler keeps.",
             );
             assert.match(problemWith({ sizing: JSON.stringify({ indexer: { min: 6 } }) }), /^cgap:sizing\.indexer: count 4 is outside min 6 \.\. max 6;/);
