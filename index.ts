@@ -79,5 +79,13 @@ export const deploymentTask = {
     capacityProvider: capacityProvider(config.sizing.deployment.capacity),
     logGroupName: portal.logGroup.name,
     logStreamPrefix: ROLE_SPECS.deployment.logStreamPrefix,
+    /** `npm run deployment-task -- --initial` asks for a confirmation on production. */
+    environment: config.environment,
 };
 export const ingestionQueueUrl = queues.queue.url;
+/** What `npm run preflight` checks: whether the task role can use the datastore's S3 KMS key. */
+export const appAccess = {
+    taskRoleArn: portal.taskRoleArn,
+    globalEnvBucket: config.globalEnvBucket,
+    s3KmsKeyArn: config.s3KmsKeyArn ?? "",
+};

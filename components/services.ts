@@ -42,6 +42,8 @@ export class PortalServices extends pulumi.ComponentResource {
     readonly cluster: aws.ecs.Cluster;
     readonly logGroup: aws.cloudwatch.LogGroup;
     readonly taskDefinitions: Record<Role, aws.ecs.TaskDefinition>;
+    /** The role the app's own AWS calls run with. */
+    readonly taskRoleArn: pulumi.Output<string>;
     readonly services: Partial<Record<Role, aws.ecs.Service>> = {};
     /** ECS service name per long-running role. */
     readonly serviceNames: Partial<Record<Role, pulumi.Output<string>>> = {};
@@ -81,6 +83,7 @@ export class PortalServices extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        this.taskRoleArn = roles.taskRoleArn;
         const region = aws.getRegionOutput({}, { parent: this }).region;
 
         this.taskDefinitions = {} as Record<Role, aws.ecs.TaskDefinition>;

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
  */
 export const EXIT = {
     ok: 0,
-    /** `info`: at least one role is out of sync. */
+    /** `info`: at least one role is out of sync; `preflight`: the task role cannot use the S3 key. */
     findings: 1,
     /** Bad arguments, unknown stack, missing or malformed stack outputs, no AWS region. */
     usage: 2,

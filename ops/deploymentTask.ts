@@ -1,9 +1,10 @@
-// `npm run deployment-task -- --stack <name> [--outputs <file>]`
+// `npm run deployment-task -- --stack <name> [--outputs <file>] [--initial [--confirm-production <stack>]]`
 //
-// Runs the one-shot deployment task (clear-db-es-contents, create-mapping-on-deploy, load-data,
-// load-access-keys) the way production ran it by hand in the console: after every service has
-// finished rolling out, in the stack's private subnets with its security groups, on the stack's
-// capacity provider. Streams the container's CloudWatch log lines and exits with its exit code.
+// Runs the one-shot deployment task (the steps of the app's entrypoint_deployment.sh, routine by
+// default, initial with --initial: components/appContract.ts DEPLOYMENT_STEPS) the way
+// production ran it by hand in the console: after every service has finished rolling out, in the
+// stack's private subnets with its security groups, on the stack's capacity provider. Streams the
+// container's CloudWatch log lines and exits with its exit code.
 
 import {
     CloudWatchLogsClient,
@@ -21,6 +22,7 @@ import {
 import {
     AwsFailure,
     EXIT,
+    UsageError,
     NotReadyError,
     parseCommandArgs,
     positiveNumber,
@@ -54,6 +56,8 @@ export interface DeploymentTaskInputs {
     clusterName: string;
     serviceNames: Record<ServiceRole, string>;
     task: DeploymentTaskOutput;
+    /** The stack's cgap:environment (`deploymentTask.environment`); undefined in older outputs. */
+    environment?: string;
 }
 
 export function readDeploymentTaskInputs(o: StackOutputs): DeploymentTaskInputs {
@@ -62,7 +66,36 @@ export function readDeploymentTaskInputs(o: StackOutputs): DeploymentTaskInputs 
         clusterName: o.string("clusterName"),
         serviceNames: readServiceNames(o),
         task: readDeploymentTask(o),
+        environment: o.optionalString("deploymentTask.environment"),
     };
+}
+
+/** What the container reads to run the app's initial sequence (entrypoint_deployment.sh v15.6.0). */
+export const INITIAL_DEPLOYMENT_VARIABLE = "INITIAL_DEPLOYMENT";
+
+/**
+ * An initial deployment loads every insert again (and on development wipes first). On a stack
+ * that is production, or whose outputs do not say what it is, it needs `--confirm-production`
+ * naming the stack: a bare `--initial` typed into the wrong terminal must not do it.
+ */
+export function checkInitialDeployment(inputs: DeploymentTaskInputs, initial: boolean, confirm: string | undefined): void {
+    if (confirm !== undefined && !initial) {
+        throw new UsageError("--confirm-production only goes with --initial");
+    }
+    if (!initial || (inputs.environment !== undefined && inputs.environment !== "production")) {
+        return;
+    }
+    const what =
+        inputs.environment === undefined
+            ? `the outputs of stack ${inputs.stack} do not say its environment (deploymentTask.environment), so it counts as production`
+            : `stack ${inputs.stack} is production`;
+    if (confirm !== inputs.stack) {
+        throw new UsageError(
+            `not starting an initial deployment: ${what}, and an initial deployment loads every insert again; ` +
+                `to do it anyway add --confirm-production ${inputs.stack}` +
+                (confirm === undefined ? "" : ` (--confirm-production was "${confirm}")`),
+        );
+    }
 }
 
 export interface RunDeploymentTaskOptions {
@@ -74,6 +107,8 @@ export interface RunDeploymentTaskOptions {
     status: (line: string) => void;
     pollIntervalMs?: number;
     timeoutMs?: number;
+    /** Run the app's initial sequence (INITIAL_DEPLOYMENT in the container) instead of the routine one. */
+    initial?: boolean;
     sleep?: (ms: number) => Promise<void>;
     now?: () => number;
 }
@@ -228,6 +263,15 @@ export async function runDeploymentTask(inputs: DeploymentTaskInputs, opts: RunD
                 },
             },
             startedBy: STARTED_BY,
+            ...(opts.initial
+                ? {
+                      overrides: {
+                          containerOverrides: [
+                              { name: task.containerName, environment: [{ name: INITIAL_DEPLOYMENT_VARIABLE, value: "true" }] },
+                          ],
+                      },
+                  }
+                : {}),
         }),
     );
     const started = run.tasks?.[0];
@@ -243,7 +287,9 @@ export async function runDeploymentTask(inputs: DeploymentTaskInputs, opts: RunD
     const taskArn = started.taskArn;
     const taskId = taskIdOf(taskArn);
     const stream = logStreamName(task, taskArn);
-    opts.status(`started task ${taskId} (${task.capacityProvider}) in cluster ${task.cluster}`);
+    opts.status(
+        `started task ${taskId} (${task.capacityProvider}) in cluster ${task.cluster}: ${opts.initial ? "initial" : "routine"} deployment`,
+    );
     opts.status(`logs: ${task.logGroupName} ${stream} (Ctrl-C stops following, not the task)`);
 
     const follower = new LogFollower(opts.logs, task.logGroupName, stream, opts.logLine);
@@ -290,10 +336,16 @@ export const SPEC: CommandSpec = {
     name: "deployment-task",
     summary:
         "Runs the stack's deployment task once every service has finished rolling out, prints its\n" +
-        "CloudWatch log lines and exits with the container's exit code. Exit 2: bad input or a missing\n" +
+        "CloudWatch log lines and exits with the container's exit code. Routine by default; --initial\n" +
+        "runs the app's initial sequence (wipe on development, then every insert). Exit 2: bad input or a missing\n" +
         "stack output; 3: AWS refused or the task failed to place or stop cleanly; 4: a service is\n" +
         "still rolling out (nothing was started).",
     options: {
+        initial: { type: "boolean", description: "run the initial deployment (INITIAL_DEPLOYMENT): wipe (development only), load every insert" },
+        "confirm-production": {
+            type: "string",
+            description: "with --initial on a production stack: the stack's name, to confirm",
+        },
         timeout: { type: "string", description: `minutes to wait for the task to stop (default ${DEFAULT_TIMEOUT_MINUTES})` },
         "poll-interval": {
             type: "string",
@@ -312,6 +364,9 @@ export async function main(argv: string[]): Promise<number> {
     const pollSeconds = positiveNumber("poll-interval", args.extra["poll-interval"], DEFAULT_POLL_INTERVAL_MS / 1000);
     const outputs = await loadStackOutputs({ stack: args.stack, outputsFile: args.outputs });
     const inputs = readDeploymentTaskInputs(outputs);
+    const initial = args.extra.initial === true;
+    const confirm = args.extra["confirm-production"];
+    checkInitialDeployment(inputs, initial, typeof confirm === "string" ? confirm : undefined);
     const region = resolveRegion(args.region, outputs);
     quietSdkNodeWarning();
     const ecs = new ECSClient({ region });
@@ -324,6 +379,7 @@ export async function main(argv: string[]): Promise<number> {
             status: (line) => process.stderr.write(`deployment-task: ${line}\n`),
             pollIntervalMs: pollSeconds * 1000,
             timeoutMs: timeoutMinutes * 60_000,
+            initial,
         });
     } finally {
         ecs.destroy();

@@ -55,6 +55,30 @@ describe("operator commands as child processes, without AWS credentials", () => 
         assert.equal(r.stdout, "");
     });
 
+    it("npm run preflight fails fast with the same message and exit code", () => {
+        const outputs = writeOutputsFile({
+            ...sampleOutputs(),
+            appAccess: {
+                taskRoleArn: "arn:aws:iam::123456789012:role/cgap-roles-task",
+                globalEnvBucket: "cgap-mastertest-foursight-envs",
+                s3KmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            },
+        });
+        const r = npmRun("preflight", ["--stack", "mastertest", "--outputs", outputs]);
+        assert.equal(r.status, EXIT.aws, r.stderr);
+        assert.match(errorLines(r)[0], /^preflight: error: no AWS credentials found \(Could not load credentials from any providers\)/);
+        assert.equal(errorLines(r).length, 1, r.stderr);
+    });
+
+    it("npm run deployment-task --initial on production refuses without confirmation, before asking AWS", () => {
+        const outputs = sampleOutputs();
+        (outputs.deploymentTask as Record<string, unknown>).environment = "production";
+        const r = npmRun("deployment-task", ["--stack", "production", "--outputs", writeOutputsFile(outputs), "--initial"]);
+        assert.equal(r.status, EXIT.usage, r.stderr);
+        assert.deepEqual(errorLines(r).length, 1, r.stderr);
+        assert.match(errorLines(r)[0], /^deployment-task: error: not starting an initial deployment: stack production is production, .* add --confirm-production production$/);
+    });
+
     it("npm run deployment-task fails fast with the same message, before starting anything", () => {
         const outputs = writeOutputsFile(sampleOutputs());
         const r = npmRun("deployment-task", ["--stack", "mastertest", "--outputs", outputs]);

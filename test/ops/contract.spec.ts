@@ -2,12 +2,13 @@
 import * as assert from "assert";
 import { readDeploymentTaskInputs } from "../../ops/deploymentTask";
 import { readInfoInputs } from "../../ops/info";
+import { readPreflightInputs } from "../../ops/preflight";
 import { runProgram } from "../../ops/program";
 import { StackOutputs } from "../../ops/stackOutputs";
 
 describe("the program's outputs, read by the operator commands", () => {
     for (const stack of ["mastertest", "production"]) {
-        it(`deployment-task and info find everything they need in ${stack}'s outputs`, async () => {
+        it(`deployment-task, info and preflight find everything they need in ${stack}'s outputs`, async () => {
             const { outputs, resources } = await runProgram({ stack, preview: false });
             const stackOutputs = new StackOutputs(stack, JSON.parse(JSON.stringify(outputs)));
 
@@ -26,6 +27,15 @@ describe("the program's outputs, read by the operator commands", () => {
             const info = readInfoInputs(stackOutputs);
             assert.deepStrictEqual(info.tags, { wsgi: "latest", indexer: "latest-indexer", ingester: "latest-ingester", deployment: "latest-deployment" });
             assert.strictEqual(info.clusterName, task.clusterName);
+            assert.strictEqual(task.environment, stack === "production" ? "production" : "development");
+
+            const preflight = readPreflightInputs(stackOutputs);
+            const taskRole = resources.find((r) => r.type === "aws:iam/role:Role" && r.name === "cgap-roles-task")!;
+            assert.strictEqual(preflight.taskRoleArn, taskRole.outputs.arn);
+            const keyStatement = JSON.parse(
+                resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "cgap-roles-task-policy")!.plainInputs.policy as string,
+            ).Statement.find((s: { Sid: string }) => s.Sid === "DatastoreKeyThroughS3");
+            assert.strictEqual(preflight.s3KmsKeyArn, keyStatement.Resource, "preflight checks the key the task role is granted");
         });
     }
 });

@@ -12,6 +12,7 @@ import {
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { describeError, EXIT } from "../../ops/cli";
 import {
+    checkInitialDeployment,
     readDeploymentTaskInputs,
     runDeploymentTask,
     STARTED_BY,
@@ -58,7 +59,7 @@ interface Harness {
     getLogInputs: GetLogEventsCommandInput[];
     /** DescribeTasks polls (`poll <n>`) and printed lines, in the order they happened. */
     timeline: string[];
-    run: (i?: DeploymentTaskInputs) => Promise<number>;
+    run: (i?: DeploymentTaskInputs, initial?: boolean) => Promise<number>;
 }
 
 /**
@@ -112,8 +113,9 @@ function harness(opts: { services?: Service[]; states: Task[]; linesPerPoll?: st
         status,
         getLogInputs,
         timeline,
-        run: (i = inputs()) =>
+        run: (i = inputs(), initial = false) =>
             runDeploymentTask(i, {
+                initial,
                 ecs,
                 logs,
                 logLine: (l) => {
@@ -157,6 +159,73 @@ describe("deployment-task", () => {
             },
         });
         assert.equal(input.startedBy, STARTED_BY);
+    });
+
+    it("runs the routine sequence by default: no container override", async () => {
+        const h = harness({ states: [stopped(0)] });
+        await h.run();
+        const input = h.ecsMock.commandCalls(RunTaskCommand)[0].args[0].input as RunTaskCommandInput;
+        assert.equal(input.overrides, undefined);
+        assert.match(h.status[0], /: routine deployment$/);
+    });
+
+    it("asks the container for the app's initial sequence with --initial (INITIAL_DEPLOYMENT)", async () => {
+        const h = harness({ states: [stopped(0)] });
+        await h.run(inputs(), true);
+        const input = h.ecsMock.commandCalls(RunTaskCommand)[0].args[0].input as RunTaskCommandInput;
+        assert.deepEqual(input.overrides, {
+            containerOverrides: [{ name: "DeploymentAction", environment: [{ name: "INITIAL_DEPLOYMENT", value: "true" }] }],
+        });
+        assert.match(h.status[0], /: initial deployment$/);
+    });
+
+    describe("--initial on production", () => {
+        const on = (environment: string | undefined, stack = "production") => {
+            const outputs = sampleOutputs();
+            const task = outputs.deploymentTask as Record<string, unknown>;
+            if (environment === undefined) {
+                delete task.environment;
+            } else {
+                task.environment = environment;
+            }
+            return readDeploymentTaskInputs(new StackOutputs(stack, outputs));
+        };
+        const refusal = (f: () => void) => {
+            try {
+                f();
+            } catch (err) {
+                return describeError(err);
+            }
+            return assert.fail("expected a refusal");
+        };
+
+        it("is refused without --confirm-production naming the stack, exit 2, before anything is asked of AWS", () => {
+            const { message, exitCode } = refusal(() => checkInitialDeployment(on("production"), true, undefined));
+            assert.equal(exitCode, EXIT.usage);
+            assert.match(message, /^not starting an initial deployment: stack production is production, .* add --confirm-production production$/);
+        });
+
+        it("is refused with a confirmation naming another stack (a pasted command)", () => {
+            const { message } = refusal(() => checkInitialDeployment(on("production"), true, "mastertest"));
+            assert.match(message, /\(--confirm-production was "mastertest"\)$/);
+        });
+
+        it("counts a stack whose outputs do not say its environment as production", () => {
+            const { message } = refusal(() => checkInitialDeployment(on(undefined, "cgap-old"), true, undefined));
+            assert.match(message, /the outputs of stack cgap-old do not say its environment .* so it counts as production/);
+            assert.doesNotThrow(() => checkInitialDeployment(on(undefined, "cgap-old"), true, "cgap-old"));
+        });
+
+        it("runs with the stack's own name as confirmation, and needs none on development or staging", () => {
+            assert.doesNotThrow(() => checkInitialDeployment(on("production"), true, "production"));
+            assert.doesNotThrow(() => checkInitialDeployment(on("development", "mastertest"), true, undefined));
+            assert.doesNotThrow(() => checkInitialDeployment(on("staging", "staging"), true, undefined));
+            assert.doesNotThrow(() => checkInitialDeployment(on("production"), false, undefined));
+        });
+
+        it("refuses --confirm-production without --initial", () => {
+            assert.match(refusal(() => checkInitialDeployment(on("production"), false, "production")).message, /only goes with --initial/);
+        });
     });
 
     it("uses on-demand FARGATE when the stack says so", async () => {

@@ -47,6 +47,7 @@ export function sampleOutputs(): Record<string, unknown> {
             capacityProvider: "FARGATE_SPOT",
             logGroupName: "/ecs/cgap-mastertest",
             logStreamPrefix: "cgap-deployment",
+            environment: "development",
         },
     };
 }
