@@ -15,14 +15,14 @@ function scalingPolicies(run: ProgramResult, role: string) {
     return ofType(run.resources, POLICY).filter((p) => p.name.startsWith(`cgap-${role}-`));
 }
 
-describe("autoscaling, Pulumi.production.yaml (wsgi 8..16, indexer 4..8, ingester 1..4)", () => {
+describe("autoscaling, Pulumi.production.yaml (wsgi 2..4, indexer 4..8, ingester 1..4)", () => {
     let run: ProgramResult;
     before(async () => {
         run = await runProgram({ stack: "production", preview: false });
     });
 
     it("registers one scalable target per service with the sizing's bounds, after the service", () => {
-        const bounds = { wsgi: [8, 16], indexer: [4, 8], ingester: [1, 4] } as const;
+        const bounds = { wsgi: [2, 4], indexer: [4, 8], ingester: [1, 4] } as const;
         assert.strictEqual(ofType(run.resources, TARGET).length, 3);
         for (const [role, [min, max]] of Object.entries(bounds)) {
             const target = one(run.resources, TARGET, `cgap-${role}`);
@@ -36,7 +36,7 @@ describe("autoscaling, Pulumi.production.yaml (wsgi 8..16, indexer 4..8, ingeste
     });
 
     it("puts desiredCount in ignoreChanges of every autoscaled service, and still seeds it with count", () => {
-        for (const [role, count] of [["wsgi", 8], ["indexer", 4], ["ingester", 1]] as const) {
+        for (const [role, count] of [["wsgi", 2], ["indexer", 4], ["ingester", 1]] as const) {
             const service = one(run.resources, T.service, `cgap-${role}`);
             assert.deepStrictEqual(service.ignoreChanges, ["desiredCount"], role);
             assert.strictEqual(inputs(service).desiredCount, count);
@@ -124,7 +124,7 @@ describe("autoscaling, Pulumi.production.yaml (wsgi 8..16, indexer 4..8, ingeste
         const config = parseStackConfig(ownKeys(run.config));
         const table = formatPlan(rolloutPlan(run, config.sizing));
         assert.match(table, /min\/count\/max/);
-        assert.match(table, /^wsgi .* 8\/8\/16 autoscaled /m);
+        assert.match(table, /^wsgi .* 2\/2\/4 autoscaled /m);
         assert.match(table, /^indexer .* 4\/4\/8 autoscaled /m);
         assert.match(table, /^ingester .* 1\/1\/4 autoscaled /m);
         assert.match(table, /^deployment .*\(one-shot task\)\s+- /m);
@@ -140,7 +140,7 @@ describe("autoscaling, Pulumi.mastertest.yaml (fixed sizes) and a scale-to-zero 
             assert.deepStrictEqual(service.ignoreChanges, [], service.name);
         }
         const config = parseStackConfig(ownKeys(run.config));
-        assert.match(formatPlan(rolloutPlan(run, config.sizing)), /^wsgi .* 8\/8\/8 {2}/m);
+        assert.match(formatPlan(rolloutPlan(run, config.sizing)), /^wsgi .* 2\/2\/2 {2}/m);
     });
 
     it("wakes an ingester scaled to zero on the first waiting message, and scales only that role", async () => {
