@@ -26,6 +26,7 @@ const loadBalancer = new PortalLoadBalancer("cgap", {
     publicSubnetIds: network.publicSubnetIds,
     certificateArn: config.certificateArn,
     deletionProtection: config.environment === "production",
+    accessLogsBucket: config.accessLogsBucket,
 });
 const portal = new PortalServices("cgap", {
     envName: config.envName,
@@ -47,6 +48,7 @@ const portal = new PortalServices("cgap", {
     globalEnvBucket: config.globalEnvBucket,
     s3KmsKeyArn: config.s3KmsKeyArn,
     portalUrl: loadBalancer.url,
+    exec: config.exec,
 });
 const indexerQueues = indexerQueueNames(config.envName);
 new ServiceAutoscaling("cgap", {

@@ -51,6 +51,10 @@ export interface StackConfig {
     globalEnvBucket: string;
     /** The datastore's S3 KMS key (4dn-cloud-infra `<env>S3EncryptKey`), when its buckets are encrypted with it. */
     s3KmsKeyArn?: string;
+    /** Service roles whose tasks accept ECS Exec sessions; none unless the stack opts in. */
+    exec: Role[];
+    /** S3 bucket the ALB writes its access logs to; none means access logs are off. */
+    accessLogsBucket?: string;
 }
 
 /**
@@ -82,6 +86,8 @@ export const CONFIG_KEYS = [
     "searchDomainArn",
     "globalEnvBucket",
     "s3KmsKeyArn",
+    "exec",
+    "accessLogsBucket",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -193,6 +199,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
             const names = bucketList(v);
             return names.length > 0 ? names : fail("must name at least one bucket (the app's blobs and system buckets)");
         }),
+        exec: reader.optional("exec", parseExec) ?? [],
+        accessLogsBucket: reader.optional("accessLogsBucket", (v) =>
+            BUCKET_NAME.test(v) ? v : fail("must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)"),
+        ),
         searchDomainArn: reader.required("searchDomainArn", (v) =>
             SEARCH_DOMAIN_ARN.test(v)
                 ? v
@@ -396,6 +406,22 @@ function parseRollout(value: string): Role[] {
         return fail(`names ${duplicated.join(", ")} more than once`);
     }
     return roles as Role[];
+}
+
+/** `true` (every service role), `false`, or the roles: ECS Exec is opt-in, per role or for all. */
+function parseExec(value: string): Role[] {
+    const services = ROLES.filter((r) => ROLE_SPECS[r].hasService);
+    if (value === "true" || value === "false") {
+        return value === "true" ? services : [];
+    }
+    const roles = parseRollout(value);
+    const oneShot = roles.filter((r) => !ROLE_SPECS[r].hasService);
+    if (oneShot.length > 0) {
+        return fail(
+            `names ${oneShot.join(", ")}, which runs no service; exec is offered on ${services.join(", ")} (or true for all, false for none)`,
+        );
+    }
+    return roles;
 }
 
 function subnetList(value: string, atLeast: number): string[] {

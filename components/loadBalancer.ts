@@ -11,6 +11,8 @@ export interface PortalLoadBalancerArgs {
     certificateArn?: string;
     /** Refuse to delete the ALB (production). */
     deletionProtection: boolean;
+    /** Bucket for the ALB's access logs (written under `<envName>/`); undefined leaves them off. */
+    accessLogsBucket?: string;
 }
 
 /** The WSGI health check, as the ECS stack ran it. */
@@ -151,6 +153,11 @@ export class PortalLoadBalancer extends pulumi.ComponentResource {
                 subnets: args.publicSubnetIds,
                 dropInvalidHeaderFields: true,
                 enableDeletionProtection: args.deletionProtection,
+                // The bucket is the estate's, not this stack's: see "ALB access logs" in the README
+                // for the bucket policy it must carry, or creating the ALB fails with AccessDenied.
+                ...(args.accessLogsBucket
+                    ? { accessLogs: { bucket: args.accessLogsBucket, prefix: args.envName, enabled: true } }
+                    : {}),
             },
             { parent: this },
         );

@@ -28,6 +28,8 @@ export interface PortalServicesArgs {
     s3KmsKeyArn?: string;
     /** The portal's public URL: load-access-keys writes it into the access keys it makes. */
     portalUrl: pulumi.Input<string>;
+    /** Roles whose services accept ECS Exec sessions. */
+    exec: Role[];
 }
 
 /** Log retention, as the ECS stack ran it. */
@@ -80,6 +82,7 @@ export class PortalServices extends pulumi.ComponentResource {
                 searchDomainArn: args.searchDomainArn,
                 globalEnvBucket: args.globalEnvBucket,
                 s3KmsKeyArn: args.s3KmsKeyArn,
+                exec: args.exec.length > 0,
             },
             { parent: this },
         );
@@ -145,6 +148,8 @@ export class PortalServices extends pulumi.ComponentResource {
                     deploymentCircuitBreaker: { enable: true, rollback: true },
                     deploymentMinimumHealthyPercent: 100,
                     deploymentMaximumPercent: 200,
+                    // Opt-in (cgap:exec): an interactive shell in a task is a way around every other control.
+                    enableExecuteCommand: args.exec.includes(role),
                     propagateTags: "SERVICE",
                     enableEcsManagedTags: true,
                     ...(isWsgi

@@ -18,6 +18,8 @@ export interface TaskRolesArgs {
     globalEnvBucket: string;
     /** The datastore's S3 KMS key, when the buckets are encrypted with it. */
     s3KmsKeyArn?: string;
+    /** Whether any service accepts ECS Exec sessions: only then may tasks open SSM channels. */
+    exec?: boolean;
 }
 
 interface Statement {
@@ -36,6 +38,24 @@ const SQS_CONSUME = [
     "sqs:DeleteMessage",
     "sqs:SendMessage",
 ];
+
+/**
+ * What the SSM agent in a task needs for ECS Exec
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html, "IAM permissions
+ * required for ECS Exec"). The ssmmessages actions have no resource-level permissions: AWS accepts
+ * only "*". The task role is shared by the roles; a task whose service has exec off starts no agent.
+ */
+const EXEC_STATEMENT: Statement = {
+    Sid: "EcsExec",
+    Effect: "Allow",
+    Action: [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ],
+    Resource: "*",
+};
 
 /**
  * What the app itself does with the estate's data, and nothing more (README, "What the app needs
@@ -142,6 +162,7 @@ export class TaskRoles extends pulumi.ComponentResource {
             },
             // No logs:* here: the awslogs driver writes with the execution role; the app only prints.
             ...dataStatements(args, partition.partition, region.region),
+            ...(args.exec ? [EXEC_STATEMENT] : []),
         ]);
 
         this.executionRoleArn = execution.arn;

@@ -14,6 +14,7 @@ import {
     parseJsonDocument,
     Props,
 } from "./props";
+import { DEFAULT_PRODUCTION_STACKS, productionReason, productionStacksFromConfig, readStackIdentity } from "./stack";
 
 export const TASK_DEFINITION_TYPE = "aws:ecs/taskDefinition:TaskDefinition";
 export const SERVICE_TYPE = "aws:ecs/service:Service";
@@ -290,7 +291,43 @@ export const ecsServiceCircuitBreaker: ResourceValidationPolicy = {
     }),
 };
 
+export const ECS_EXEC_OFF_IN_PRODUCTION = "ecs-exec-off-in-production";
+
+export const ecsExecOffInProduction: ResourceValidationPolicy = {
+    name: ECS_EXEC_OFF_IN_PRODUCTION,
+    description:
+        "Services of a production stack do not accept ECS Exec sessions: a shell in a running production " +
+        "task goes around review, rollout and the app's own audit trail. Exec is for a time-boxed incident.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    remediationSteps: "Unset cgap:exec (or set it to false) and run pulumi up once the incident is over.",
+    configSchema: {
+        properties: {
+            productionStacks: {
+                type: "array",
+                items: { type: "string", minLength: 1 },
+                default: [...DEFAULT_PRODUCTION_STACKS],
+                description: "Stack-name globs that are production, as for production-rollout-complete.",
+            },
+        },
+    },
+    validateResource: forTypes([SERVICE_TYPE], (view, args, report) => {
+        if (knownBoolean(view.props.enableExecuteCommand) !== true) {
+            return;
+        }
+        const globs = productionStacksFromConfig(policyConfig(args).productionStacks);
+        const why = productionReason(readStackIdentity(args.stackTags), globs);
+        if (why !== undefined) {
+            report(
+                `Service "${view.name}" accepts ECS Exec sessions (enableExecuteCommand) in a production stack ` +
+                    `(${why}). Turn cgap:exec off again once the incident is over.`,
+            );
+        }
+    }),
+};
+
 export const ecsPolicies: ResourceValidationPolicy[] = [
+    ecsExecOffInProduction,
     ecsTaskImagePinnedByDigest,
     ecsNoSecretsInEnvironment,
     ecsContainerLogging,

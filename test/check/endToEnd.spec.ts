@@ -87,4 +87,17 @@ describe("the program judged by the policy pack", function () {
         const { mandatory } = await judge({ stack: "production", preview: true, untouched: ["deployment"] });
         assert.deepStrictEqual(mandatory, ["indexer-deployment-bundle", "production-rollout-complete"]);
     });
+
+    it("ECS Exec on in production draws the ecs-exec-off-in-production advisory for each such service, and nothing mandatory", async () => {
+        const { diagnostics, mandatory } = await judge({ stack: "production", preview: true, config: { "cgap:exec": "wsgi,ingester" } });
+        assert.deepStrictEqual(mandatory, []);
+        const exec = diagnostics.filter((d) => d.policyName === "ecs-exec-off-in-production");
+        assert.deepStrictEqual(exec.map((d) => d.enforcementLevel), ["advisory", "advisory"]);
+        assert.deepStrictEqual(exec.map((d) => /Service "([^"]+)"/.exec(d.message)?.[1]).sort(), ["cgap-ingester", "cgap-wsgi"]);
+        assert.match(exec[0].message, /production stack \(.*\)\. Turn cgap:exec off/);
+    });
+
+    it("ECS Exec on a development stack draws no advisory", async () => {
+        noViolations(await judge({ stack: "mastertest", preview: true, config: { "cgap:exec": "true" } }));
+    });
 });

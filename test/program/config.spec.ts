@@ -41,6 +41,15 @@ describe("stack config", () => {
         assert.deepStrictEqual(config.dataBuckets, ["cgap-mastertest-application-blobs", "cgap-mastertest-application-system"]);
         assert.strictEqual(config.globalEnvBucket, "cgap-mastertest-foursight-envs");
         assert.strictEqual(config.s3KmsKeyArn, undefined);
+        assert.deepStrictEqual(config.exec, [], "ECS Exec is off unless the stack opts in");
+        assert.strictEqual(config.accessLogsBucket, undefined);
+    });
+
+    it("reads exec as true (every service role), false, or a list of service roles", () => {
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: "true" }).exec, ["wsgi", "indexer", "ingester"]);
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: "false" }).exec, []);
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: '["ingester"]' }).exec, ["ingester"]);
+        assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: "wsgi,indexer" }).exec, ["wsgi", "indexer"]);
     });
 
     it("takes the datastore's S3 KMS key ARN", () => {
@@ -199,6 +208,26 @@ describe("stack config", () => {
                 "cgap:sizing.ingester.max is 1.5; it must be a whole number of tasks, 0 or more.",
             );
             assert.match(problemWith({ sizing: JSON.stringify({ deployment: { max: 3 } }) }), /^cgap:sizing\.deployment\.max is not used/);
+        });
+
+        it("exec on an unknown role, on the one-shot deployment role, or neither a boolean nor roles", () => {
+            assert.strictEqual(
+                problemWith({ exec: "wsgi,shell" }),
+                'cgap:exec is "wsgi,shell"; it names "shell"; roles are wsgi, indexer, ingester, deployment.',
+            );
+            assert.strictEqual(
+                problemWith({ exec: "deployment" }),
+                'cgap:exec is "deployment"; it names deployment, which runs no service; exec is offered on ' +
+                    "wsgi, indexer, ingester (or true for all, false for none).",
+            );
+            assert.match(problemWith({ exec: "yes" }), /^cgap:exec is "yes"; it names "yes"; roles are /);
+        });
+
+        it("an access logs bucket that is not a bucket name", () => {
+            assert.strictEqual(
+                problemWith({ accessLogsBucket: "s3://cgap-alb-logs" }),
+                'cgap:accessLogsBucket is "s3://cgap-alb-logs"; it must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens).',
+            );
         });
 
         it("an unknown capacity, sizing field or role", () => {

@@ -5,7 +5,7 @@ import { QUEUE_ALARM_PERIOD_SECONDS, WSGI_REQUESTS_PER_TARGET } from "../../comp
 import { formatPlan, rolloutPlan } from "../../ops/plan";
 import { ProgramResult, runProgram } from "../../ops/program";
 import { parseStackConfig, ownKeys } from "../../components/config";
-import { inputs, one, ofType, T } from "./helpers";
+import { inputs, one, ofType, statements, T } from "./helpers";
 
 const TARGET = "aws:appautoscaling/target:Target";
 const POLICY = "aws:appautoscaling/policy:Policy";
@@ -196,5 +196,53 @@ describe("WSGI deployment alarms (rollback on top of the circuit breaker)", () =
         for (const role of ["indexer", "ingester"]) {
             assert.strictEqual(inputs(one(run.resources, T.service, `cgap-${role}`)).alarms, undefined, role);
         }
+    });
+});
+
+describe("ECS Exec (cgap:exec) and ALB access logs (cgap:accessLogsBucket)", () => {
+    let off: ProgramResult;
+    let on: ProgramResult;
+    before(async () => {
+        off = await runProgram({ stack: "mastertest", preview: false });
+        on = await runProgram({
+            stack: "mastertest",
+            preview: false,
+            config: { "cgap:exec": "ingester", "cgap:accessLogsBucket": "cgap-mastertest-alb-logs" },
+        });
+    });
+
+    function taskRoleActions(run: ProgramResult): string[] {
+        return statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).flatMap((s) => s.Action);
+    }
+
+    it("is off by default: no service accepts exec and the task role has no ssmmessages action", () => {
+        for (const service of ofType(off.resources, T.service)) {
+            assert.strictEqual(inputs(service).enableExecuteCommand, false, service.name);
+        }
+        assert.deepStrictEqual(taskRoleActions(off).filter((a) => a.startsWith("ssmmessages:")), []);
+    });
+
+    it("turns exec on for the named role only, and grants the task role the SSM channels", () => {
+        const enabled = Object.fromEntries(ofType(on.resources, T.service).map((s) => [s.name, inputs(s).enableExecuteCommand]));
+        assert.deepStrictEqual(enabled, { "cgap-wsgi": false, "cgap-indexer": false, "cgap-ingester": true });
+        const exec = statements(one(on.resources, T.rolePolicy, "cgap-roles-task-policy")).find((s) => s.Sid === "EcsExec");
+        assert.deepStrictEqual(exec?.Action, [
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ]);
+        assert.strictEqual(exec?.Resource, "*");
+        const execution = statements(one(on.resources, T.rolePolicy, "cgap-roles-execution-policy")).flatMap((s) => s.Action);
+        assert.ok(!execution.some((a) => a.startsWith("ssm")), "the execution role never needs them");
+    });
+
+    it("writes ALB access logs to the configured bucket under the environment's prefix, and none without one", () => {
+        assert.deepStrictEqual(inputs(one(on.resources, T.loadBalancer, "cgap-alb")).accessLogs, {
+            bucket: "cgap-mastertest-alb-logs",
+            prefix: "cgap-mastertest",
+            enabled: true,
+        });
+        assert.strictEqual(inputs(one(off.resources, T.loadBalancer, "cgap-alb")).accessLogs, undefined);
     });
 });
