@@ -91,3 +91,9 @@ export const appAccess = {
     globalEnvBucket: config.globalEnvBucket,
     s3KmsKeyArn: config.s3KmsKeyArn ?? "",
 };
+/** Where `npm run logs` reads each role's CloudWatch log streams (`<prefix>/<container>/<task id>`). */
+export const logs = {
+    groupName: portal.logGroup.name,
+    groupArn: portal.logGroup.arn,
+    streamPrefixes: Object.fromEntries(ROLES.map((role) => [role, ROLE_SPECS[role].logStreamPrefix])),
+};

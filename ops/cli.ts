@@ -1,5 +1,5 @@
 // Argument parsing, exit codes and one-line error reporting shared by the operator commands
-// (`npm run deployment-task`, `npm run info`).
+// (`npm run deployment-task`, `npm run info`, `npm run logs`, `npm run exec`).
 
 import { parseArgs } from "node:util";
 
@@ -16,7 +16,7 @@ export const EXIT = {
     usage: 2,
     /** AWS said no: missing/rejected credentials, an API error, a task that failed to place or stop cleanly. */
     aws: 3,
-    /** `deployment-task`: a service is still rolling out; nothing was started. */
+    /** `deployment-task`: a service is still rolling out; nothing was started. `exec`: no task of the role can take a session yet. */
     notReady: 4,
 } as const;
 
@@ -249,6 +249,17 @@ export function parseCommandArgs(argv: string[], spec: CommandSpec): ParsedArgs 
         extra,
         help: false,
     };
+}
+
+/** A required option whose value must be one of `allowed`, e.g. `--role indexer`. */
+export function requiredChoice<T extends string>(flag: string, value: string | boolean | undefined, allowed: readonly T[]): T {
+    if (typeof value !== "string" || value === "") {
+        throw new UsageError(`--${flag} <${allowed.join("|")}> is required (see --help)`);
+    }
+    if (!(allowed as readonly string[]).includes(value)) {
+        throw new UsageError(`--${flag} is "${value}"; it must be one of ${allowed.join(", ")}`);
+    }
+    return value as T;
 }
 
 /** Parses a positive number option, e.g. `--timeout 90`. */

@@ -2,7 +2,9 @@
 // in one line, with the documented exit codes.
 
 import * as assert from "node:assert/strict";
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { EXIT } from "../../ops/cli";
 import { PROJECT_DIR } from "../../ops/stackOutputs";
@@ -120,4 +122,84 @@ describe("operator commands as child processes, without AWS credentials", () => 
         assert.equal(help.status, EXIT.ok, help.stderr);
         assert.match(help.stdout, /^usage: npm run deployment-task -- --stack <name> \[--outputs <file>\]/);
     });
+
+    for (const [script, file] of [["logs", "ops/logs.ts"], ["exec", "ops/exec.ts"]] as const) {
+        it(`npm run ${script} fails fast with the credentials message, exit 3`, () => {
+            const outputs = writeOutputsFile(sampleOutputs());
+            const r = npmRun(script, ["--stack", "mastertest", "--outputs", outputs, "--role", "ingester"]);
+            assert.equal(r.error, undefined, `did not finish: ${String(r.error)}`);
+            assert.equal(r.status, EXIT.aws, r.stderr);
+            const lines = errorLines(r).filter((l) => !l.startsWith(`${script}: ingester:`));
+            assert.deepEqual(lines, [
+                `${script}: error: no AWS credentials found (Could not load credentials from any providers); ` +
+                    "set AWS_PROFILE (after `aws sso login`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            ]);
+            assert.equal(r.stdout, "");
+        });
+
+        it(`${file} refuses a role it does not know in one line, exit 2`, () => {
+            const r = tsNode(file, ["--stack", "mastertest", "--outputs", writeOutputsFile(sampleOutputs()), "--role", "web"]);
+            assert.equal(r.status, EXIT.usage, r.stderr);
+            assert.match(errorLines(r).join("\n"), new RegExp(`^${script}: error: --role is "web"; it must be one of wsgi, indexer, ingester`));
+        });
+    }
+});
+
+describe("npm run logs --follow as a child process, ended by a signal", () => {
+    let server: http.Server;
+    let endpoint: string;
+    const requests: Record<string, unknown>[] = [];
+
+    before(async () => {
+        // CloudWatch Logs' JSON protocol: every FilterLogEvents answers one new event.
+        let n = 0;
+        server = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (c: Buffer) => (body += c.toString()));
+            req.on("end", () => {
+                requests.push({ target: req.headers["x-amz-target"], ...JSON.parse(body || "{}") });
+                n++;
+                res.setHeader("content-type", "application/x-amz-json-1.1");
+                res.end(JSON.stringify({
+                    events: [{ eventId: `e${n}`, logStreamName: "cgap-wsgi/WSGI/5d4c3b2a", timestamp: 1_790_000_000_000 + n * 1000, message: `line ${n}` }],
+                }));
+            });
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        it(`prints lines until ${signal}, then says it stopped and exits 0`, async () => {
+            const home = tempDir("home");
+            const env = {
+                ...envWithoutAwsCredentials(home),
+                AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+                AWS_SECRET_ACCESS_KEY: "not-a-secret",
+                AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint,
+            };
+            const args = ["--stack", "mastertest", "--outputs", writeOutputsFile(sampleOutputs()), "--role", "wsgi", "--follow", "--poll", "--poll-interval", "0.2"];
+            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "ops/logs.ts", ...args], { cwd: PROJECT_DIR, env });
+            let stdout = "";
+            let stderr = "";
+            child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+            const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+            await new Promise<void>((resolve) =>
+                child.stdout.on("data", (c: Buffer) => {
+                    stdout += c.toString();
+                    if (stdout.split("\n").length > 3) {
+                        resolve();
+                    }
+                }),
+            );
+            child.kill(signal);
+            const code = await exited;
+            assert.equal(code, EXIT.ok, stderr);
+            assert.match(stdout, /^(\d{4}-\d\d-\d\dT[\d:.]+Z 5d4c3b2a line \d+\n){3,}$/);
+            assert.match(stderr, /logs: following by polling FilterLogEvents every 0\.2 s/);
+            assert.match(stderr, new RegExp(`logs: stopped following \\(${signal}\\)\\n$`));
+            assert.ok(requests.every((r) => r.target === "Logs_20140328.FilterLogEvents" && r.logStreamNamePrefix === "cgap-wsgi/"));
+        });
+    }
 });

@@ -1,14 +1,16 @@
 // The operator commands read what the program really exports: a rename on either side fails here.
 import * as assert from "assert";
 import { readDeploymentTaskInputs } from "../../ops/deploymentTask";
+import { readExecInputs } from "../../ops/exec";
 import { readInfoInputs } from "../../ops/info";
 import { readPreflightInputs } from "../../ops/preflight";
+import { readLogsInputs } from "../../ops/logs";
 import { runProgram } from "../../ops/program";
 import { StackOutputs } from "../../ops/stackOutputs";
 
 describe("the program's outputs, read by the operator commands", () => {
     for (const stack of ["mastertest", "production"]) {
-        it(`deployment-task, info and preflight find everything they need in ${stack}'s outputs`, async () => {
+        it(`deployment-task, info, preflight, logs and exec find everything they need in ${stack}'s outputs`, async () => {
             const { outputs, resources } = await runProgram({ stack, preview: false });
             const stackOutputs = new StackOutputs(stack, JSON.parse(JSON.stringify(outputs)));
 
@@ -36,6 +38,22 @@ describe("the program's outputs, read by the operator commands", () => {
                 resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "cgap-roles-task-policy")!.plainInputs.policy as string,
             ).Statement.find((s: { Sid: string }) => s.Sid === "DatastoreKeyThroughS3");
             assert.strictEqual(preflight.s3KmsKeyArn, keyStatement.Resource, "preflight checks the key the task role is granted");
+
+            const logGroup = resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup")!;
+            for (const role of ["wsgi", "indexer", "ingester", "deployment"] as const) {
+                const logs = readLogsInputs(stackOutputs, role);
+                assert.strictEqual(logs.groupName, logGroup.outputs.name);
+                assert.strictEqual(logs.groupArn, logGroup.outputs.arn);
+                const td = resources.find((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition" && r.name === `cgap-${role}`)!;
+                const options = JSON.parse(String(td.plainInputs.containerDefinitions))[0].logConfiguration.options;
+                assert.strictEqual(logs.streamPrefix, `${options["awslogs-stream-prefix"]}/`, `${role} reads the streams its tasks write`);
+            }
+            for (const role of ["wsgi", "indexer", "ingester"] as const) {
+                const exec = readExecInputs(stackOutputs, role);
+                const td = resources.find((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition" && r.name === `cgap-${role}`)!;
+                assert.strictEqual(exec.containerName, JSON.parse(String(td.plainInputs.containerDefinitions))[0].name);
+                assert.strictEqual(exec.serviceName, task.serviceNames[role]);
+            }
         });
     }
 });

@@ -49,6 +49,16 @@ export function sampleOutputs(): Record<string, unknown> {
             logStreamPrefix: "cgap-deployment",
             environment: "development",
         },
+        logs: {
+            groupName: "/ecs/cgap-mastertest",
+            groupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/cgap-mastertest`,
+            streamPrefixes: {
+                wsgi: "cgap-wsgi",
+                indexer: "cgap-indexer",
+                ingester: "cgap-ingester",
+                deployment: "cgap-deployment",
+            },
+        },
     };
 }
 
