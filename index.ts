@@ -78,7 +78,8 @@ export const deploymentTask = {
     subnets: network.privateSubnetIds,
     securityGroups: [loadBalancer.containerSecurityGroupId],
     assignPublicIp: "DISABLED",
-    capacityProvider: capacityProvider(config.sizing.deployment.capacity),
+    // The parser allows the deployment role one capacity only: it runs one task at a time.
+    capacityProvider: capacityProvider(config.sizing.deployment.capacity[0].capacity),
     logGroupName: portal.logGroup.name,
     logStreamPrefix: ROLE_SPECS.deployment.logStreamPrefix,
     /** `npm run deployment-task -- --initial` asks for a confirmation on production. */

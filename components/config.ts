@@ -1,7 +1,7 @@
 // Stack config: parsed and validated in one place, before any resource exists, so a bad value
 // fails the preview with one message and nothing half-applied.
 import * as pulumi from "@pulumi/pulumi";
-import { Capacity, isRole, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
+import { Capacity, CapacityStrategy, isRole, only, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
 
 export const CONFIG_NAMESPACE = "cgap";
 
@@ -139,6 +139,9 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f]{8}-[0-9
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const SIZING_FIELDS = ["count", "min", "max", "cpu", "memory", "capacity"] as const;
 const CAPACITIES: readonly Capacity[] = ["spot", "on-demand"];
+/** ECS's bounds for a capacity provider strategy item (CapacityProviderStrategyItem, ECS API reference). */
+const MAX_BASE = 100000;
+const MAX_WEIGHT = 1000;
 
 /**
  * Parses the `cgap:` namespace of the stack config. `raw` maps keys without the namespace to the
@@ -177,16 +180,20 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         GIT_REF.test(v) ? v : fail("must be a cgap-portal git tag or branch, e.g. v15.6.0"),
     );
 
+    const sizing = parseSizing(reader, problems, environment);
+    const platform = reader.optional("platform", (v) => oneOf(v, Object.keys(PLATFORMS) as Platform[])) ?? "linux/amd64";
+    problems.push(...spotOnArm(sizing, platform));
+
     return finish(problems, {
         envName,
         environment,
         identity,
         network: parseNetwork(reader, problems),
-        sizing: parseSizing(reader, problems),
+        sizing,
         rollout: reader.optional("rollout", parseRollout) ?? [...ROLES],
         image: {
             appVersion,
-            platform: reader.optional("platform", (v) => oneOf(v, Object.keys(PLATFORMS) as Platform[])) ?? "linux/amd64",
+            platform,
             buildOnPreview: reader.optional("buildOnPreview", parseBoolean) ?? false,
         },
         certificateArn: reader.optional("certificateArn", (v) =>
@@ -292,13 +299,13 @@ function parseNetwork(reader: Reader, problems: string[]): ExistingNetwork | und
     return { vpcId, publicSubnetIds, privateSubnetIds };
 }
 
-function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizing> {
+function parseSizing(reader: Reader, problems: string[], environment: Environment | undefined): Record<Role, RoleSizing> {
     const overrides = reader.optional("sizing", (v) =>
         mapOf(v, "role to { count, min, max, cpu, memory, capacity }, e.g. { wsgi: { count: 8 } }"),
     );
-    const sizing = Object.fromEntries(
-        ROLES.map((r) => [r, { ...ROLE_SPECS[r].defaults, min: NaN, max: NaN }]),
-    ) as Record<Role, RoleSizing>;
+    const sizing = Object.fromEntries(ROLES.map((r) => [r, defaultSizing(r, environment)])) as Record<Role, RoleSizing>;
+    /** Roles whose capacity the stack file sets; the others keep the default, which a message must say. */
+    const capacityGiven = new Set<Role>();
     for (const [role, given] of Object.entries(overrides ?? {})) {
         const at = `${key("sizing")}.${role}`;
         if (!isRole(role)) {
@@ -310,9 +317,10 @@ function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizin
             continue;
         }
         for (const [field, value] of Object.entries(given)) {
-            const problem = applySizingField(role, sizing[role], field, value);
-            if (problem) {
-                problems.push(`${at}.${field} ${problem}`);
+            const fieldProblems = applySizingField(role, sizing[role], field, value);
+            problems.push(...fieldProblems.map((p) => `${at}.${field}${p.startsWith(".") ? "" : " "}${p}`));
+            if (field === "capacity" && fieldProblems.length === 0) {
+                capacityGiven.add(role);
             }
         }
     }
@@ -335,6 +343,7 @@ function parseSizing(reader: Reader, problems: string[]): Record<Role, RoleSizin
                     `with ${cpu} it offers ${offered.join(", ")} MiB.`,
             );
         }
+        problems.push(...capacityAgainstCount(role, sizing[role], capacityGiven.has(role)));
     }
     return sizing;
 }
@@ -363,36 +372,156 @@ function settleBounds(target: RoleSizing): string | undefined {
     return undefined;
 }
 
-/** Returns a problem (the part after the key), or undefined when the field was applied. */
-function applySizingField(role: Role, target: RoleSizing, field: string, value: unknown): string | undefined {
+/** A role's sizing before the stack file's overrides: the role table's, with production's where it differs. */
+function defaultSizing(role: Role, environment: Environment | undefined): RoleSizing {
+    const spec = ROLE_SPECS[role];
+    const merged = { ...spec.defaults, ...(environment === "production" ? spec.productionDefaults : {}) };
+    return { ...merged, min: NaN, max: NaN, capacity: merged.capacity.map((share) => ({ ...share })) };
+}
+
+/** Returns the problems with a field (each the part after the key), none when it was applied. */
+function applySizingField(role: Role, target: RoleSizing, field: string, value: unknown): string[] {
     switch (field) {
         case "count":
         case "min":
         case "max":
             if (!ROLE_SPECS[role].hasService) {
-                return "is not used: the deployment role has no service and runs one task on demand.";
+                return ["is not used: the deployment role has no service and runs one task on demand."];
             }
             if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-                return `is ${JSON.stringify(value)}; it must be a whole number of tasks, 0 or more.`;
+                return [`is ${JSON.stringify(value)}; it must be a whole number of tasks, 0 or more.`];
             }
             target[field] = value;
-            return undefined;
+            return [];
         case "cpu":
         case "memory":
             if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-                return `is ${JSON.stringify(value)}; it must be a positive whole number (${field === "cpu" ? "CPU units" : "MiB"}).`;
+                return [`is ${JSON.stringify(value)}; it must be a positive whole number (${field === "cpu" ? "CPU units" : "MiB"}).`];
             }
             target[field] = value;
-            return undefined;
-        case "capacity":
-            if (!CAPACITIES.includes(value as Capacity)) {
-                return `is ${JSON.stringify(value)}; allowed: ${CAPACITIES.join(", ")}.`;
+            return [];
+        case "capacity": {
+            const parsed = parseCapacity(role, value);
+            if (Array.isArray(parsed)) {
+                target.capacity = parsed;
+                return [];
             }
-            target.capacity = value as Capacity;
-            return undefined;
+            return parsed.problems;
+        }
         default:
-            return `is not a sizing field; fields are ${SIZING_FIELDS.join(", ")}.`;
+            return [`is not a sizing field; fields are ${SIZING_FIELDS.join(", ")}.`];
     }
+}
+
+const MIX_EXAMPLE = "e.g. { on-demand: { base: 2 }, spot: { weight: 1 } }";
+
+/**
+ * `capacity` is either a shorthand (`spot`, `on-demand`: every task there) or a mix, a map of
+ * capacity to `{ base, weight }` read as an ECS capacity provider strategy: `base` tasks go to that
+ * capacity first, the rest are spread in proportion to the weights (both default to 0, as in ECS).
+ */
+function parseCapacity(role: Role, value: unknown): CapacityStrategy | { problems: string[] } {
+    if (typeof value === "string" && CAPACITIES.includes(value as Capacity)) {
+        return only(value as Capacity);
+    }
+    if (!isPlainObject(value)) {
+        return {
+            problems: [
+                `is ${JSON.stringify(value)}; it must be ${CAPACITIES.join(" or ")}, or a mix of both, ${MIX_EXAMPLE}.`,
+            ],
+        };
+    }
+    if (!ROLE_SPECS[role].hasService) {
+        return {
+            problems: [
+                `is a mix; the deployment role runs one task at a time, so it takes ${CAPACITIES.join(" or ")}.`,
+            ],
+        };
+    }
+    const problems: string[] = [];
+    const strategy: CapacityStrategy = [];
+    for (const [capacity, share] of Object.entries(value)) {
+        if (!CAPACITIES.includes(capacity as Capacity)) {
+            problems.push(`.${capacity}: "${capacity}" is not a capacity; capacities are ${CAPACITIES.join(", ")}.`);
+            continue;
+        }
+        if (!isPlainObject(share)) {
+            problems.push(`.${capacity} is ${JSON.stringify(share)}; it must be a map of base and weight, ${MIX_EXAMPLE}.`);
+            continue;
+        }
+        const entry = { capacity: capacity as Capacity, base: 0, weight: 0 };
+        for (const [field, n] of Object.entries(share)) {
+            const max = field === "base" ? MAX_BASE : field === "weight" ? MAX_WEIGHT : undefined;
+            if (max === undefined) {
+                problems.push(`.${capacity}.${field} is not a field of a capacity share; fields are base, weight.`);
+            } else if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) {
+                problems.push(`.${capacity}.${field} is ${JSON.stringify(n)}; it must be a whole number from 0 to ${max}.`);
+            } else {
+                entry[field as "base" | "weight"] = n;
+            }
+        }
+        strategy.push(entry);
+    }
+    if (problems.length > 0) {
+        return { problems };
+    }
+    if (strategy.length === 0) {
+        return { problems: [`is an empty mix; name spot, on-demand or both, ${MIX_EXAMPLE}.`] };
+    }
+    for (const share of strategy) {
+        if (share.base === 0 && share.weight === 0) {
+            problems.push(
+                `.${share.capacity} has base 0 and weight 0, so no task is ever placed on ${share.capacity}: ` +
+                    "give it a base or a weight, or leave it out.",
+            );
+        }
+    }
+    if (strategy.every((share) => share.weight === 0)) {
+        problems.push(
+            `gives every capacity weight 0, so ECS has nowhere to place the tasks beyond the base: ` +
+                `give the capacity that takes the rest a weight above 0, ${MIX_EXAMPLE}.`,
+        );
+    }
+    const withBase = strategy.filter((share) => share.base > 0);
+    if (withBase.length > 1) {
+        problems.push(
+            `sets a base on ${withBase.map((s) => s.capacity).join(" and ")}; ECS allows a base on one capacity ` +
+                "of a strategy only: keep the base on on-demand and give spot a weight.",
+        );
+    }
+    return problems.length > 0 ? { problems } : strategy;
+}
+
+/** A base is a number of tasks: more than the service runs means the mix is not what it says. */
+function capacityAgainstCount(role: Role, sizing: RoleSizing, given: boolean): string[] {
+    if (!ROLE_SPECS[role].hasService) {
+        return [];
+    }
+    const base = sizing.capacity.reduce((sum, share) => sum + share.base, 0);
+    if (base <= sizing.count) {
+        return [];
+    }
+    const where = sizing.capacity.find((share) => share.base > 0)?.capacity;
+    return [
+        `${key("sizing")}.${role}.capacity puts a base of ${base} task${base === 1 ? "" : "s"} on ${where}` +
+            `${given ? "" : " (production's default)"}, above the count of ${sizing.count}: ` +
+            `lower the base to at most ${sizing.count}, or raise ${key("sizing")}.${role}.count to ${base} or more.`,
+    ];
+}
+
+/**
+ * Fargate Spot runs Linux X86_64 tasks only (AWS ECS developer guide, "AWS Fargate capacity
+ * providers", considerations): an arm64 task on Spot would never be placed.
+ */
+function spotOnArm(sizing: Record<Role, RoleSizing>, platform: Platform): string[] {
+    if (PLATFORMS[platform] !== "ARM64") {
+        return [];
+    }
+    return ROLES.filter((role) => sizing[role].capacity.some((share) => share.capacity === "spot")).map(
+        (role) =>
+            `${key("sizing")}.${role}.capacity uses spot, but ${key("platform")} is ${platform} and Fargate Spot runs ` +
+            `linux/amd64 tasks only: set ${key("sizing")}.${role}.capacity to on-demand, or the platform to linux/amd64.`,
+    );
 }
 
 function parseRollout(value: string): Role[] {

@@ -5,8 +5,21 @@
 export const ROLES = ["wsgi", "indexer", "ingester", "deployment"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** How ECS places a role's tasks: on Fargate Spot or on on-demand Fargate. */
+/** Where ECS places a task: on Fargate Spot or on on-demand Fargate. */
 export type Capacity = "spot" | "on-demand";
+
+/**
+ * One entry of an ECS capacity provider strategy: ECS first places `base` tasks on this capacity,
+ * then spreads the rest over the entries in proportion to their `weight`.
+ */
+export interface CapacityShare {
+    capacity: Capacity;
+    base: number;
+    weight: number;
+}
+
+/** A role's capacity provider strategy, at most one entry per capacity, in the order given. */
+export type CapacityStrategy = CapacityShare[];
 
 export interface RoleSizing {
     /** Desired task count of the role's service; the deployment role has no service and runs one task on demand. */
@@ -19,7 +32,12 @@ export interface RoleSizing {
     max: number;
     cpu: number;
     memory: number;
-    capacity: Capacity;
+    capacity: CapacityStrategy;
+}
+
+/** All of a role's tasks on one capacity: what `capacity: spot` (or `on-demand`) means. */
+export function only(capacity: Capacity): CapacityStrategy {
+    return [{ capacity, base: 0, weight: 1 }];
 }
 
 /** What the role table states; `min` and `max` follow the stack's `count` unless set. */
@@ -38,6 +56,8 @@ export interface RoleSpec {
     hasService: boolean;
     /** Default sizing: see the comment on each role and the README's sizing table. */
     defaults: SizingDefaults;
+    /** What a stack with `environment: production` gets instead, field by field. */
+    productionDefaults?: Partial<SizingDefaults>;
 }
 
 export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
@@ -53,7 +73,15 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         // so 5 x 450 MB plus nginx and supervisord need well over 2 GiB: 4 vCPU / 8 GiB is
         // 4dn-cloud-infra's ecs_portal_task default, and its 2 tasks (ecs_portal_service) serve
         // with the same 8 busy workers the old 8 single-process 256/512 tasks had.
-        defaults: { count: 2, cpu: 4096, memory: 8192, capacity: "spot" },
+        defaults: { count: 2, cpu: 4096, memory: 8192, capacity: only("spot") },
+        // A Spot reclaim can take many tasks at once: production keeps two on-demand tasks behind
+        // the load balancer whatever Spot does, and runs the rest on Spot.
+        productionDefaults: {
+            capacity: [
+                { capacity: "on-demand", base: 2, weight: 0 },
+                { capacity: "spot", base: 0, weight: 1 },
+            ],
+        },
     },
     indexer: {
         tag: "latest-indexer",
@@ -61,7 +89,7 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "Indexer",
         logStreamPrefix: "cgap-indexer",
         hasService: true,
-        defaults: { count: 4, cpu: 256, memory: 512, capacity: "spot" },
+        defaults: { count: 4, cpu: 256, memory: 512, capacity: only("spot") },
     },
     ingester: {
         tag: "latest-ingester",
@@ -69,7 +97,7 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "Ingester",
         logStreamPrefix: "cgap-ingester",
         hasService: true,
-        defaults: { count: 1, cpu: 512, memory: 1024, capacity: "on-demand" },
+        defaults: { count: 1, cpu: 512, memory: 1024, capacity: only("on-demand") },
     },
     deployment: {
         tag: "latest-deployment",
@@ -78,8 +106,10 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         logStreamPrefix: "cgap-deployment",
         hasService: false,
         // Loads the whole app and the inserts in one process (load-data, create-mapping-on-deploy):
-        // 4dn-cloud-infra ecs.py DEFAULT_DEPLOYMENT_CPU/MEMORY are 1024 / 2048.
-        defaults: { count: 1, cpu: 1024, memory: 2048, capacity: "spot" },
+        // 4dn-cloud-infra ecs.py DEFAULT_DEPLOYMENT_CPU/MEMORY are 1024 / 2048. On-demand, unlike what
+        // ran: a Spot reclaim in the middle of create-mapping-on-deploy or a data load leaves the
+        // indexes or the data half-done (see the README's runbook).
+        defaults: { count: 1, cpu: 1024, memory: 2048, capacity: only("on-demand") },
     },
 };
 
@@ -95,9 +125,18 @@ export function isAutoscaled(role: Role, sizing: RoleSizing): boolean {
     return ROLE_SPECS[role].hasService && sizing.max > sizing.min;
 }
 
+export type CapacityProviderName = "FARGATE_SPOT" | "FARGATE";
+
 /** ECS capacity provider name for a capacity choice. */
-export function capacityProvider(capacity: Capacity): "FARGATE_SPOT" | "FARGATE" {
+export function capacityProvider(capacity: Capacity): CapacityProviderName {
     return capacity === "spot" ? "FARGATE_SPOT" : "FARGATE";
+}
+
+/** The strategy as ECS takes it (`capacityProviderStrategies` of a service, or RunTask's). */
+export function capacityProviderStrategy(
+    strategy: CapacityStrategy,
+): { capacityProvider: CapacityProviderName; base: number; weight: number }[] {
+    return strategy.map((s) => ({ capacityProvider: capacityProvider(s.capacity), base: s.base, weight: s.weight }));
 }
 
 /**

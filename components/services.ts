@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment, Platform, PLATFORMS } from "./config";
-import { capacityProvider, CONTAINER_PORT, isAutoscaled, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
+import { capacityProviderStrategy, CONTAINER_PORT, isAutoscaled, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
 import { TaskRoles } from "./taskRoles";
 
 export interface PortalServicesArgs {
@@ -138,7 +138,7 @@ export class PortalServices extends pulumi.ComponentResource {
                     taskDefinition: this.taskDefinitions[role].arn,
                     desiredCount: sizing.count,
                     // A capacity provider strategy and never a launch type: ECS rejects both together.
-                    capacityProviderStrategies: [{ capacityProvider: capacityProvider(sizing.capacity), weight: 1 }],
+                    capacityProviderStrategies: capacityProviderStrategy(sizing.capacity),
                     platformVersion: "LATEST",
                     networkConfiguration: {
                         subnets: args.privateSubnetIds,

@@ -4,6 +4,13 @@ import { StackResource } from "./analyzer";
 import { ProgramResult, RegisteredResource } from "./program";
 import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../components/roles";
 
+/** One entry of a service's `capacityProviderStrategies`, as the program registers it. */
+export interface StrategyItem {
+    capacityProvider: string;
+    base?: number;
+    weight?: number;
+}
+
 const IMAGE = "docker:index/image:Image";
 const SERVICE = "aws:ecs/service:Service";
 const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
@@ -52,7 +59,7 @@ export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizi
         const taskDefinition = find(result, TASK_DEFINITION, role)?.plainInputs ?? {};
         const scaling = find(result, SCALABLE_TARGET, role)?.plainInputs;
         const count = service ? Number(service.desiredCount) : undefined;
-        const strategy = (service?.capacityProviderStrategies as { capacityProvider: string }[] | undefined)?.[0];
+        const strategy = service?.capacityProviderStrategies as StrategyItem[] | undefined;
         return {
             role,
             tag: ROLE_SPECS[role].tag,
@@ -61,7 +68,7 @@ export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizi
             count,
             min: scaling ? Number(scaling.minCapacity) : count,
             max: scaling ? Number(scaling.maxCapacity) : count,
-            capacity: strategy?.capacityProvider ?? capacityProvider(sizing[role].capacity),
+            capacity: strategy ? describeStrategy(strategy, count ?? 0) : capacityProvider(sizing[role].capacity[0].capacity),
             cpu: String(taskDefinition.cpu),
             memory: String(taskDefinition.memory),
         };
@@ -94,6 +101,31 @@ export function analyzerResources(result: ProgramResult, view: AnalyzerView): St
             props,
         };
     });
+}
+
+/**
+ * A strategy in words, with how ECS splits `count` tasks by it: the base first, then the rest in
+ * proportion to the weights. ECS rounds a split that does not divide evenly its own way; "~" marks
+ * such a split.
+ */
+export function describeStrategy(strategy: StrategyItem[], count: number): string {
+    if (strategy.length === 1 && !strategy[0].base) {
+        return strategy[0].capacityProvider;
+    }
+    const parts = strategy.map((s) =>
+        [s.capacityProvider, s.base ? `base ${s.base}` : "", s.weight ? `weight ${s.weight}` : ""].filter((x) => x).join(" "),
+    );
+    const split = splitTasks(strategy, count);
+    const approximate = split.some((n) => !Number.isInteger(n));
+    const tasks = strategy.map((s, i) => `${approximate ? "~" : ""}${Math.round(split[i])} ${s.capacityProvider}`);
+    return `${parts.join(" + ")} (${tasks.join(", ")})`;
+}
+
+function splitTasks(strategy: StrategyItem[], count: number): number[] {
+    const bases = strategy.map((s) => Math.min(s.base ?? 0, count));
+    const rest = Math.max(count - bases.reduce((a, b) => a + b, 0), 0);
+    const totalWeight = strategy.reduce((sum, s) => sum + (s.weight ?? 0), 0);
+    return strategy.map((s, i) => bases[i] + (totalWeight > 0 ? (rest * (s.weight ?? 0)) / totalWeight : 0));
 }
 
 /** The plan as a fixed-width table. */

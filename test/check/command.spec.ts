@@ -34,7 +34,7 @@ describe("npm run check", function () {
             wsgi: ["wsgi", "latest", "yes: built and pushed", "cgap-mastertest-wsgi", "2/2/2", "FARGATE_SPOT", "4096/8192"],
             indexer: ["indexer", "latest-indexer", "yes: built and pushed", "cgap-mastertest-indexer", "4/4/4", "FARGATE_SPOT", "256/512"],
             ingester: ["ingester", "latest-ingester", "yes: built and pushed", "cgap-mastertest-ingester", "1/1/1", "FARGATE", "512/1024"],
-            deployment: ["deployment", "latest-deployment", "yes: built and pushed", "(one-shot task)", "-", "FARGATE_SPOT", "1024/2048"],
+            deployment: ["deployment", "latest-deployment", "yes: built and pushed", "(one-shot task)", "-", "FARGATE", "1024/2048"],
         });
         assert.match(stdout, /placeholders/);
         assert.match(stdout, /judged \d+ resources:\n {2}no violations\n/);
@@ -72,6 +72,8 @@ describe("npm run check", function () {
         const { status, stdout } = npmCheck("--stack", "production", "--target", "wsgi", "--target", "indexer", "--target", "ingester");
         assert.strictEqual(status, 1, stdout);
         assert.strictEqual(planRows(stdout).deployment[2], "no: keeps its ECR digest");
+        // The plan shows production's capacity mix and how ECS splits the count by it.
+        assert.strictEqual(planRows(stdout).wsgi[5], "FARGATE base 2 + FARGATE_SPOT weight 1 (2 FARGATE, 0 FARGATE_SPOT)");
         assert.match(stdout, /^ {2}\[mandatory\] production-rollout-complete: /m);
         assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: /m);
     });

@@ -2,6 +2,9 @@ import * as assert from "assert";
 import { ConfigError, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 
+const SPOT = { capacity: "spot", base: 0, weight: 1 };
+const ON_DEMAND = { capacity: "on-demand", base: 0, weight: 1 };
+
 const MINIMAL = {
     envName: "cgap-mastertest",
     environment: "development",
@@ -28,10 +31,11 @@ describe("stack config", () => {
     it("defaults reproduce the production table and roll out all four roles", () => {
         const config = parseStackConfig(MINIMAL);
         assert.deepStrictEqual(config.sizing, {
-            wsgi: { count: 2, min: 2, max: 2, cpu: 4096, memory: 8192, capacity: "spot" },
-            indexer: { count: 4, min: 4, max: 4, cpu: 256, memory: 512, capacity: "spot" },
-            ingester: { count: 1, min: 1, max: 1, cpu: 512, memory: 1024, capacity: "on-demand" },
-            deployment: { count: 1, min: 1, max: 1, cpu: 1024, memory: 2048, capacity: "spot" },
+            wsgi: { count: 2, min: 2, max: 2, cpu: 4096, memory: 8192, capacity: [SPOT] },
+            indexer: { count: 4, min: 4, max: 4, cpu: 256, memory: 512, capacity: [SPOT] },
+            ingester: { count: 1, min: 1, max: 1, cpu: 512, memory: 1024, capacity: [ON_DEMAND] },
+            // Not Spot, unlike what ran: an interruption would leave indexes or data half-done.
+            deployment: { count: 1, min: 1, max: 1, cpu: 1024, memory: 2048, capacity: [ON_DEMAND] },
         });
         assert.deepStrictEqual(config.rollout, [...ROLES]);
         assert.deepStrictEqual(config.image, { appVersion: "v15.6.0", platform: "linux/amd64", buildOnPreview: false });
@@ -110,8 +114,8 @@ describe("stack config", () => {
             ...MINIMAL,
             sizing: JSON.stringify({ wsgi: { count: 2, cpu: 512, memory: 2048 }, ingester: { capacity: "spot" } }),
         });
-        assert.deepStrictEqual(config.sizing.wsgi, { count: 2, min: 2, max: 2, cpu: 512, memory: 2048, capacity: "spot" });
-        assert.deepStrictEqual(config.sizing.ingester, { count: 1, min: 1, max: 1, cpu: 512, memory: 1024, capacity: "spot" });
+        assert.deepStrictEqual(config.sizing.wsgi, { count: 2, min: 2, max: 2, cpu: 512, memory: 2048, capacity: [SPOT] });
+        assert.deepStrictEqual(config.sizing.ingester, { count: 1, min: 1, max: 1, cpu: 512, memory: 1024, capacity: [SPOT] });
     });
 
     it("opens an autoscaling range from count: a missing bound stays at count", () => {
@@ -122,6 +126,46 @@ describe("stack config", () => {
         assert.deepStrictEqual([config.sizing.ingester.min, config.sizing.ingester.count, config.sizing.ingester.max], [1, 1, 4]);
         assert.deepStrictEqual([config.sizing.indexer.min, config.sizing.indexer.count, config.sizing.indexer.max], [0, 4, 4]);
         assert.deepStrictEqual([config.sizing.wsgi.min, config.sizing.wsgi.count, config.sizing.wsgi.max], [2, 4, 16]);
+    });
+
+    describe("capacity", () => {
+        it("keeps two on-demand WSGI tasks by default on production, the rest on Spot; nothing else changes", () => {
+            const production = parseStackConfig({ ...MINIMAL, environment: "production" });
+            assert.deepStrictEqual(production.sizing.wsgi.capacity, [
+                { capacity: "on-demand", base: 2, weight: 0 },
+                { capacity: "spot", base: 0, weight: 1 },
+            ]);
+            const development = parseStackConfig(MINIMAL);
+            for (const role of ROLES.filter((r) => r !== "wsgi")) {
+                assert.deepStrictEqual(production.sizing[role], development.sizing[role], role);
+            }
+            assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, environment: "staging" }).sizing.wsgi.capacity, [SPOT]);
+        });
+
+        it("reads a mix of base and weight per capacity, each defaulting to 0 as in ECS", () => {
+            const config = parseStackConfig({
+                ...MINIMAL,
+                sizing: JSON.stringify({ indexer: { capacity: { "on-demand": { base: 1, weight: 1 }, spot: { weight: 3 } } } }),
+            });
+            assert.deepStrictEqual(config.sizing.indexer.capacity, [
+                { capacity: "on-demand", base: 1, weight: 1 },
+                { capacity: "spot", base: 0, weight: 3 },
+            ]);
+        });
+
+        it("takes the shorthand on production too: all WSGI tasks on-demand, or all on Spot", () => {
+            const config = parseStackConfig({ ...MINIMAL, environment: "production", sizing: JSON.stringify({ wsgi: { capacity: "on-demand" } }) });
+            assert.deepStrictEqual(config.sizing.wsgi.capacity, [ON_DEMAND]);
+        });
+
+        it("lets production run fewer than two WSGI tasks when the stack sets its own capacity", () => {
+            const config = parseStackConfig({
+                ...MINIMAL,
+                environment: "production",
+                sizing: JSON.stringify({ wsgi: { count: 1, capacity: { "on-demand": { base: 1 }, spot: { weight: 1 } } } }),
+            });
+            assert.strictEqual(config.sizing.wsgi.count, 1);
+        });
     });
 
     it("takes an existing network when all three keys are given", () => {
@@ -233,7 +277,7 @@ describe("stack config", () => {
         it("an unknown capacity, sizing field or role", () => {
             assert.strictEqual(
                 problemWith({ sizing: JSON.stringify({ wsgi: { capacity: "spots" } }) }),
-                'cgap:sizing.wsgi.capacity is "spots"; allowed: spot, on-demand.',
+                'cgap:sizing.wsgi.capacity is "spots"; it must be spot or on-demand, or a mix of both, e.g. { on-demand: { base: 2 }, spot: { weight: 1 } }.',
             );
             assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { memroy: 512 } }) }), /^cgap:sizing\.wsgi\.memroy is not a sizing field/);
             assert.match(problemWith({ sizing: JSON.stringify({ web: { count: 1 } }) }), /^cgap:sizing\.web: "web" is not a role/);
@@ -254,6 +298,105 @@ describe("stack config", () => {
             );
             assert.match(problemWith({ s3KmsKeyArn: "arn:aws:kms:us-east-1:123456789012:alias/cgap" }), /must be a KMS key ARN/);
             assert.match(problemWith({ dataBuckets: "[]" }), /^cgap:dataBuckets is "\[\]"; it must name at least one bucket/);
+        });
+
+        describe("a capacity mix that does not say what it means", () => {
+            const mix = (role: string, capacity: unknown, extra: Record<string, unknown> = {}) =>
+                problemWith({ sizing: JSON.stringify({ [role]: { capacity, ...extra } }) });
+
+            it("a base above the count", () => {
+                assert.strictEqual(
+                    mix("wsgi", { "on-demand": { base: 3 }, spot: { weight: 1 } }),
+                    "cgap:sizing.wsgi.capacity puts a base of 3 tasks on on-demand, above the count of 2: lower the base to at most 2, or raise cgap:sizing.wsgi.count to 3 or more.",
+                );
+            });
+
+            it("production's default base above a count the stack lowered", () => {
+                assert.strictEqual(
+                    problemWith({ environment: "production", sizing: JSON.stringify({ wsgi: { count: 1 } }) }),
+                    "cgap:sizing.wsgi.capacity puts a base of 2 tasks on on-demand (production's default), above the count of 1: lower the base to at most 1, or raise cgap:sizing.wsgi.count to 2 or more.",
+                );
+            });
+
+            it("weights that send the tasks beyond the base nowhere", () => {
+                assert.throws(
+                    () =>
+                        parseStackConfig({
+                            ...MINIMAL,
+                            sizing: JSON.stringify({ wsgi: { capacity: { "on-demand": { base: 2, weight: 0 }, spot: { base: 0, weight: 0 } } } }),
+                        }),
+                    (err: ConfigError) =>
+                        err.problems.length === 2 &&
+                        err.problems[0].startsWith("cgap:sizing.wsgi.capacity.spot has base 0 and weight 0, so no task is ever placed on spot") &&
+                        err.problems[1].startsWith("cgap:sizing.wsgi.capacity gives every capacity weight 0"),
+                );
+                const onlyBase = mix("indexer", { "on-demand": { base: 2 } });
+                assert.strictEqual(
+                    onlyBase,
+                    "cgap:sizing.indexer.capacity gives every capacity weight 0, so ECS has nowhere to place the tasks beyond the base: give the capacity that takes the rest a weight above 0, e.g. { on-demand: { base: 2 }, spot: { weight: 1 } }.",
+                );
+            });
+
+            it("a capacity that gets nothing", () => {
+                assert.strictEqual(
+                    mix("wsgi", { "on-demand": {}, spot: { weight: 1 } }),
+                    "cgap:sizing.wsgi.capacity.on-demand has base 0 and weight 0, so no task is ever placed on on-demand: give it a base or a weight, or leave it out.",
+                );
+            });
+
+            it("a base on both capacities", () => {
+                assert.strictEqual(
+                    mix("wsgi", { "on-demand": { base: 2 }, spot: { base: 2, weight: 1 } }),
+                    "cgap:sizing.wsgi.capacity sets a base on on-demand and spot; ECS allows a base on one capacity of a strategy only: keep the base on on-demand and give spot a weight.",
+                );
+            });
+
+            it("an unknown capacity, field or number out of ECS's range", () => {
+                assert.strictEqual(
+                    mix("wsgi", { ondemand: { base: 2 }, spot: { weight: 1 } }),
+                    'cgap:sizing.wsgi.capacity.ondemand: "ondemand" is not a capacity; capacities are spot, on-demand.',
+                );
+                assert.strictEqual(
+                    mix("wsgi", { "on-demand": { bsae: 2 }, spot: { weight: 1 } }),
+                    "cgap:sizing.wsgi.capacity.on-demand.bsae is not a field of a capacity share; fields are base, weight.",
+                );
+                assert.strictEqual(
+                    mix("wsgi", { spot: { weight: 1001 } }),
+                    "cgap:sizing.wsgi.capacity.spot.weight is 1001; it must be a whole number from 0 to 1000.",
+                );
+                assert.strictEqual(
+                    mix("wsgi", { spot: { weight: -1 } }),
+                    "cgap:sizing.wsgi.capacity.spot.weight is -1; it must be a whole number from 0 to 1000.",
+                );
+                assert.strictEqual(
+                    mix("wsgi", { spot: 3 }),
+                    "cgap:sizing.wsgi.capacity.spot is 3; it must be a map of base and weight, e.g. { on-demand: { base: 2 }, spot: { weight: 1 } }.",
+                );
+                assert.match(mix("wsgi", {}), /^cgap:sizing\.wsgi\.capacity is an empty mix/);
+            });
+
+            it("a mix for the deployment task, which runs one task", () => {
+                assert.strictEqual(
+                    mix("deployment", { "on-demand": { base: 1 }, spot: { weight: 1 } }),
+                    "cgap:sizing.deployment.capacity is a mix; the deployment role runs one task at a time, so it takes spot or on-demand.",
+                );
+            });
+
+            it("Spot with an arm64 platform, which Fargate Spot does not run", () => {
+                assert.strictEqual(
+                    problemWith({ platform: "linux/arm64", sizing: JSON.stringify({ indexer: { capacity: "on-demand" } }) }),
+                    "cgap:sizing.wsgi.capacity uses spot, but cgap:platform is linux/arm64 and Fargate Spot runs linux/amd64 tasks only: set cgap:sizing.wsgi.capacity to on-demand, or the platform to linux/amd64.",
+                );
+            });
+
+            it("an on-demand base hidden in a spot-only default does not get past the count check", () => {
+                // A colleague sets count 0 to park WSGI: a base of 0 is fine, production's default of 2 is not.
+                assert.match(
+                    problemWith({ environment: "production", sizing: JSON.stringify({ wsgi: { count: 0 } }) }),
+                    /base of 2 tasks on on-demand \(production's default\), above the count of 0/,
+                );
+                assert.strictEqual(parseStackConfig({ ...MINIMAL, sizing: JSON.stringify({ wsgi: { count: 0 } }) }).sizing.wsgi.count, 0);
+            });
         });
 
         for (const key of ["envName", "environment", "identity", "appVersion", "dataBuckets", "searchDomainArn", "globalEnvBucket"]) {

@@ -192,7 +192,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             for (const [role, [count, provider]] of Object.entries(expected)) {
                 const service = inputs(one(run.resources, T.service, `cgap-${role}`));
                 assert.strictEqual(service.desiredCount, count, role);
-                assert.deepStrictEqual(service.capacityProviderStrategies, [{ capacityProvider: provider, weight: 1 }], role);
+                assert.deepStrictEqual(service.capacityProviderStrategies, [{ capacityProvider: provider, base: 0, weight: 1 }], role);
                 assert.strictEqual(service.launchType, undefined, `${role} must not set a launch type with a capacity provider strategy`);
                 assert.deepStrictEqual(service.deploymentCircuitBreaker, { enable: true, rollback: true }, role);
                 assert.strictEqual(service.platformVersion, "LATEST");
@@ -359,7 +359,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             assert.strictEqual(deployment.taskDefinitionArn, one(run.resources, T.taskDefinition, "cgap-deployment").outputs.arn);
             assert.deepStrictEqual(deployment.subnets, vpc.outputs.privateSubnetIds);
             assert.strictEqual(deployment.assignPublicIp, "DISABLED");
-            assert.strictEqual(deployment.capacityProvider, "FARGATE_SPOT");
+            assert.strictEqual(deployment.capacityProvider, "FARGATE", "on-demand unless a stack says so");
             assert.strictEqual(deployment.containerName, "DeploymentAction");
             assert.strictEqual(deployment.cluster, "cgap-mastertest");
             assert.deepStrictEqual(run.outputs.serviceNames, {
@@ -421,6 +421,20 @@ describe("the program with Pulumi.production.yaml (pulumi up)", () => {
         );
     });
 
+    it("keeps two WSGI tasks on on-demand Fargate and the rest on Spot; the deployment task on-demand", () => {
+        assert.deepStrictEqual(inputs(one(run.resources, T.service, "cgap-wsgi")).capacityProviderStrategies, [
+            { capacityProvider: "FARGATE", base: 2, weight: 0 },
+            { capacityProvider: "FARGATE_SPOT", base: 0, weight: 1 },
+        ]);
+        assert.deepStrictEqual(inputs(one(run.resources, T.service, "cgap-indexer")).capacityProviderStrategies, [
+            { capacityProvider: "FARGATE_SPOT", base: 0, weight: 1 },
+        ]);
+        assert.deepStrictEqual(inputs(one(run.resources, T.service, "cgap-ingester")).capacityProviderStrategies, [
+            { capacityProvider: "FARGATE", base: 0, weight: 1 },
+        ]);
+        assert.strictEqual((run.outputs.deploymentTask as Record<string, unknown>).capacityProvider, "FARGATE");
+    });
+
     it("protects the ALB from deletion and tells the containers they are in production", () => {
         assert.strictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).enableDeletionProtection, true);
         const container = containerDefinition(one(run.resources, T.taskDefinition, "cgap-deployment"));
@@ -428,5 +442,16 @@ describe("the program with Pulumi.production.yaml (pulumi up)", () => {
             name: "CGAP_ENVIRONMENT",
             value: "production",
         });
+    });
+});
+
+describe("the program with a stack that puts the deployment task on Spot", () => {
+    it("names FARGATE_SPOT for the deployment task only when the stack says so", async () => {
+        const run = await runProgram({
+            stack: "mastertest",
+            preview: false,
+            config: { "cgap:sizing": JSON.stringify({ deployment: { capacity: "spot" } }) },
+        });
+        assert.strictEqual((run.outputs.deploymentTask as Record<string, unknown>).capacityProvider, "FARGATE_SPOT");
     });
 });
