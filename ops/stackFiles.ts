@@ -1,6 +1,7 @@
 // The portal's stack files, read as the Pulumi CLI reads them: the offline check, the program
 // under mocks and the platform project (which declares Deployments for every portal stack) share
 // this one reader.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -14,6 +15,25 @@ export function stackNames(dir = PROJECT_DIR): string[] {
     return fs
         .readdirSync(dir)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+/**
+ * The stacks whose `Pulumi.<stack>.yaml` git tracks in `dir`: the repository's stacks, which
+ * Deployments deploys, and not a stack file someone (or a test) has only written locally.
+ */
+export function committedStackNames(dir = PROJECT_DIR): string[] {
+    let listed: string;
+    try {
+        listed = execFileSync("git", ["ls-files", "-z", "--", "Pulumi.*.yaml"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch (err) {
+        const reason = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+        throw new StackFileError(`cannot list the committed stack files in ${dir} (run from a git checkout): ${reason.split("\n")[0]}`);
+    }
+    return listed
+        .split("\0")
+        .map((f) => /^Pulumi\.([^/]+)\.yaml$/.exec(f)?.[1])
         .filter((s): s is string => s !== undefined)
         .sort();
 }

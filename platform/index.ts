@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ownKeys, parseStackConfig } from "../components/config";
-import { projectName, readStackConfig, stackNames } from "../ops/stackFiles";
+import { committedStackNames, projectName, readStackConfig } from "../ops/stackFiles";
 import {
     groupPolicyConfig,
     parsePlatformConfig,
@@ -23,7 +23,7 @@ const PACK_DIR = path.join(PORTAL_DIR, "policy");
 
 const project = projectName(PORTAL_DIR);
 const portalStacks: Record<string, PortalStack> = Object.fromEntries(
-    stackNames(PORTAL_DIR).map((stack) => [
+    committedStackNames(PORTAL_DIR).map((stack) => [
         stack,
         { environment: parseStackConfig(ownKeys(readStackConfig(stack, PORTAL_DIR, project))).environment },
     ]),

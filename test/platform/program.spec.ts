@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { POLICY_PACK_DIR } from "../../ops/analyzer";
 import { ProgramError, ProgramResult, PROJECT_DIR, RegisteredResource } from "../../ops/program";
-import { stackNames } from "../../ops/stackFiles";
+import { committedStackNames } from "../../ops/stackFiles";
 import { groupPolicyConfig, POLICY_CONFIG_FILE, ROLLOUT_GATES } from "../../platform/components/config";
 import { packVersionTag } from "../../platform/components/packVersion";
 import { deploymentPaths } from "../../platform/components/stackDeployments";
@@ -63,9 +63,21 @@ describe("the platform project (pulumi up of platform/ with Pulumi.platform.yaml
         it("gates every portal stack of the cgap project", () => {
             assert.deepStrictEqual(
                 inputs(group).stacks,
-                stackNames(PROJECT_DIR).map((name) => ({ name, routingProject: "cgap" })),
+                committedStackNames(PROJECT_DIR).map((name) => ({ name, routingProject: "cgap" })),
             );
-            assert.deepStrictEqual(stackNames(PROJECT_DIR), ["mastertest", "production"]);
+            assert.deepStrictEqual(committedStackNames(PROJECT_DIR), ["mastertest", "production"]);
+        });
+
+        it("counts the stack files git tracks, not one only written locally", () => {
+            const repo = tempDir("stack-files");
+            for (const file of ["Pulumi.yaml", "Pulumi.alpha.yaml", "Pulumi.beta.yaml", "Pulumi.local.yaml"]) {
+                fs.writeFileSync(path.join(repo, file), "config: {}\n");
+            }
+            const git = (...args: string[]) => spawnSync("git", args, { cwd: repo, encoding: "utf8" });
+            assert.throws(() => committedStackNames(repo), /cannot list the committed stack files in .* \(run from a git checkout\)/);
+            git("init", "-q");
+            git("add", "Pulumi.yaml", "Pulumi.alpha.yaml", "Pulumi.beta.yaml");
+            assert.deepStrictEqual(committedStackNames(repo), ["alpha", "beta"]);
         });
 
         it("runs the published version of the pack with the reviewers' levels and mandatory gates", () => {
