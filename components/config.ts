@@ -526,6 +526,14 @@ function spotOnArm(sizing: Record<Role, RoleSizing>, platform: Platform): string
 
 function parseRollout(value: string): Role[] {
     const roles = listOf(value);
+    if (roles.length === 0) {
+        // An empty list (or an unset CI variable) is a mistake, not "nothing changes": the update
+        // would still run, and nobody meant it.
+        return fail(
+            `names no role; list the roles to roll out (${ROLES.join(", ")}), ` +
+                "or remove the key (`pulumi config rm cgap:rollout`) to roll out all four",
+        );
+    }
     const unknown = roles.filter((r) => !isRole(r));
     if (unknown.length > 0) {
         return fail(`names ${unknown.map((r) => `"${r}"`).join(", ")}; roles are ${ROLES.join(", ")}`);

@@ -194,6 +194,20 @@ describe("stack config", () => {
             assert.match(problemWith({ rollout: "wsgi,wsgi" }), /^cgap:rollout .* names wsgi more than once/);
         });
 
+        for (const [what, value] of [
+            ["an empty list", "[]"],
+            ["empty text", ""],
+            ["blank text", "  "],
+        ]) {
+            it(`an empty rollout: ${what}`, () => {
+                assert.strictEqual(
+                    problemWith({ rollout: value }),
+                    `cgap:rollout is ${JSON.stringify(value)}; it names no role; list the roles to roll out ` +
+                        "(wsgi, indexer, ingester, deployment), or remove the key (`pulumi config rm cgap:rollout`) to roll out all four.",
+                );
+            });
+        }
+
         it("a CPU/memory pair Fargate does not offer", () => {
             assert.strictEqual(
                 problemWith({ sizing: JSON.stringify({ wsgi: { cpu: 256, memory: 4096 } }) }),
