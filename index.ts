@@ -34,6 +34,8 @@ const portal = new PortalServices("cgap", {
     identity: config.identity,
     sizing: config.sizing,
     images: bundle.refs,
+    keepRunning: bundle.leftOut,
+    pushes: Object.values(bundle.images),
     platform: config.image.platform,
     indexerIntervalSeconds: config.indexerIntervalSeconds,
     privateSubnetIds: network.privateSubnetIds,
@@ -67,8 +69,8 @@ export const repositoryName = registry.repositoryName;
 export const repositoryUrl = registry.repositoryUrl;
 export const serviceNames = portal.serviceNames;
 export const tags = Object.fromEntries(ROLES.map((role) => [role, ROLE_SPECS[role].tag]));
-/** What each task definition runs: `<repositoryUrl>@sha256:<digest>`. */
-export const images = bundle.refs;
+/** What each task definition runs, as the engine recorded it: `<repositoryUrl>@sha256:<digest>`. */
+export const images = portal.runningImages;
 export const rollout = config.rollout;
 /** Everything `npm run deployment-task` needs to start the one-shot deployment task. */
 export const deploymentTask = {

@@ -24,23 +24,26 @@ const PUSHED_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 /**
  * The four role images of one build. A role in `rollout` is a docker.Image built from the shared
  * context with its own ENTRYPOINT and pushed to its tag. A role left out is not declared as an
- * image at all: its reference is the digest its tag has in ECR right now, so its task definition
- * keeps exactly the image it runs (no new revision, no redeploy) and nothing about it changes in
- * the preview the policy pack judges.
+ * image at all, so nothing about it changes in the preview the policy pack judges. Its reference is
+ * the digest its tag has in ECR right now, but that only serves a first creation: the task
+ * definition of a left-out role keeps the image it names now (PortalServices, `keepRunning`), since
+ * a `latest*` tag can be moved by hand outside this stack.
  */
 export class ImageBundle extends pulumi.ComponentResource {
     /** Digest-pinned reference per role, `<repositoryUrl>@sha256:<hex>`: what task definitions name. */
     readonly refs: Record<Role, pulumi.Output<string>>;
     /** The docker.Image resources of the roles being rolled out. */
     readonly images: Partial<Record<Role, docker.Image>> = {};
+    /** Roles left out of the rollout: their task definitions keep the image they run. */
+    readonly leftOut: Role[];
 
     constructor(name: string, args: ImageBundleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cgap:images:ImageBundle", name, {}, opts);
 
         const context = args.context ?? IMAGES_CONTEXT;
         const repositoryUrl = args.repository.repositoryUrl;
-        const pinned = ROLES.filter((r) => !args.rollout.includes(r));
-        const registryTags = pinned.length > 0 ? this.tagsInRegistry(args.repository) : undefined;
+        this.leftOut = ROLES.filter((r) => !args.rollout.includes(r));
+        const registryTags = this.leftOut.length > 0 ? this.tagsInRegistry(args.repository) : undefined;
 
         const refs = {} as Record<Role, pulumi.Output<string>>;
         for (const role of ROLES) {

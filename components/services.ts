@@ -11,6 +11,13 @@ export interface PortalServicesArgs {
     sizing: Record<Role, RoleSizing>;
     /** Digest-pinned image reference per role. */
     images: Record<Role, pulumi.Input<string>>;
+    /**
+     * Roles left out of this rollout: their task definitions keep the container definitions they
+     * have now, whatever `images` says (see `keepWhatRuns`).
+     */
+    keepRunning: readonly Role[];
+    /** Every image this rollout pushes: no service changes before all of them are pushed. */
+    pushes: pulumi.Resource[];
     platform: Platform;
     indexerIntervalSeconds: number;
     privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -49,6 +56,8 @@ export class PortalServices extends pulumi.ComponentResource {
     readonly services: Partial<Record<Role, aws.ecs.Service>> = {};
     /** ECS service name per long-running role. */
     readonly serviceNames: Partial<Record<Role, pulumi.Output<string>>> = {};
+    /** The image each role's task definition names, as the engine recorded it: what the role runs. */
+    readonly runningImages: Record<Role, pulumi.Output<string>>;
 
     constructor(name: string, args: PortalServicesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cgap:ecs:PortalServices", name, {}, opts);
@@ -123,9 +132,12 @@ export class PortalServices extends pulumi.ComponentResource {
                         },
                     ]),
                 },
-                { parent: this },
+                { parent: this, ...keepWhatRuns(role, args.keepRunning) },
             );
         }
+        this.runningImages = Object.fromEntries(
+            ROLES.map((role) => [role, this.taskDefinitions[role].containerDefinitions.apply((json) => imageOf(role, json))]),
+        ) as Record<Role, pulumi.Output<string>>;
 
         for (const role of ROLES.filter((r) => ROLE_SPECS[r].hasService)) {
             const sizing = args.sizing[role];
@@ -172,7 +184,10 @@ export class PortalServices extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    dependsOn: [capacityProviders, ...(isWsgi ? args.listeners : [])],
+                    // Push all, then roll: a service waits for every image of the rollout, not only its own,
+                    // so a push that fails (latest-deployment, say) stops the rollout before any service
+                    // runs a build whose partner image never arrived.
+                    dependsOn: [capacityProviders, ...(isWsgi ? args.listeners : []), ...args.pushes],
                     // Under autoscaling, count only seeds a new service; `pulumi up` must not undo the autoscaler.
                     ignoreChanges: isAutoscaled(role, sizing) ? ["desiredCount"] : [],
                 },
@@ -186,6 +201,30 @@ export class PortalServices extends pulumi.ComponentResource {
             logGroupName: this.logGroup.name,
         });
     }
+}
+
+/**
+ * A role left out of the rollout keeps exactly the image its task definition names now: the engine
+ * is told to ignore changes to its container definitions, so it keeps the ones in the stack's state
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go, processIgnoreChanges: each ignored property
+ * is reset to its old input before the provider diffs; the same holds when another property forces a
+ * new revision). The digest the program looks up in ECR for that role then only serves a first
+ * creation, when there is no state to keep. Reading what runs from ECS instead would need the
+ * program to tell "no such service yet" from every other failed lookup by the provider's error text,
+ * and one wrong guess would fall back to the tag, the very thing this prevents.
+ */
+export function keepWhatRuns(role: Role, keepRunning: readonly Role[]): pulumi.CustomResourceOptions {
+    return keepRunning.includes(role) ? { ignoreChanges: ["containerDefinitions"] } : {};
+}
+
+/** The image of the role's container in a task definition's `containerDefinitions` JSON. */
+export function imageOf(role: Role, containerDefinitions: string): string {
+    const containers = JSON.parse(containerDefinitions) as { name?: string; image?: string }[];
+    const container = containers.find((c) => c.name === ROLE_SPECS[role].containerName);
+    if (container?.image === undefined) {
+        throw new Error(`The ${role} task definition has no container ${ROLE_SPECS[role].containerName} with an image.`);
+    }
+    return container.image;
 }
 
 /**

@@ -7,7 +7,8 @@ import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConf
 import { isRole, Role, ROLES } from "../components/roles";
 import { Diagnostic, PackNotInstalledError, startPolicyPack } from "./analyzer";
 import { CliError, parseStrict, terminalWidth, wrap } from "./cli";
-import { analyzerResources, formatPlan, rolloutPlan } from "./plan";
+import { driftWarning, TagDrift } from "./drift";
+import { analyzerResources, formatPlan, PlanRow, rolloutPlan } from "./plan";
 import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, runProgram, StackFileError } from "./program";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
@@ -46,6 +47,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
     if (!values.stack) {
         throw new BadInput("--stack <name> is required (see --help)");
     }
+    if (values.rollout !== undefined && values.rollout.trim() === "") {
+        // Typically an unset CI variable (`--rollout "$ROLES"`): refusing beats judging the file's rollout instead.
+        throw new BadInput(
+            `--rollout is empty; name the roles to roll out (${ROLES.join(", ")}), or leave --rollout out to use the stack's cgap:rollout`,
+        );
+    }
     const targets = values.target ?? [];
     const unknown = targets.filter((t) => !isRole(t));
     if (unknown.length > 0) {
@@ -59,9 +66,23 @@ export interface CheckReport {
     exitCode: number;
 }
 
-export async function check(args: CheckArgs): Promise<CheckReport> {
+/** What the offline run takes the account to hold; placeholders unless a caller knows better. */
+export interface OfflineCloud {
+    /** Tag to the digest it points at in ECR. */
+    registry: Record<string, string>;
+    /** Role to the digest its task definition runs; a role not named runs its tag's digest. */
+    running?: Partial<Record<Role, string>>;
+}
+
+/** The update phase judges after the fact and without change detection; a PASS there is no verdict on the rollout. */
+export const UPDATE_PHASE_NOTE =
+    "Update phase: stack policies run after every step has completed, and every image then carries a pushed " +
+    "digest, so the pack cannot see which images changed. A PASS here approves no partial rollout; only a " +
+    "preview (run without --update) can refuse one before anything changes.";
+
+export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: placeholderRegistry() }): Promise<CheckReport> {
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
-    const registry = placeholderRegistry();
+    const registry = cloud.registry;
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
     const settings = parseStackConfig(ownKeys(result.config), providerRegion(result.config));
 
@@ -70,6 +91,12 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
         throw new BadInput(`--target ${outside.join(", ")}: not in cgap:rollout (${settings.rollout.join(", ")}), so there is no image to target`);
     }
     const untouched = args.targets.length > 0 ? settings.rollout.filter((r) => !args.targets.includes(r)) : [];
+    const plan = rolloutPlan(result, settings.sizing, untouched);
+    const drift: TagDrift[] = plan.flatMap(({ role, tag }) => {
+        const ecrDigest = registry[tag];
+        const runningDigest = cloud.running?.[role] ?? ecrDigest;
+        return ecrDigest !== undefined && runningDigest !== ecrDigest ? [{ role, tag, ecrDigest, runningDigest }] : [];
+    });
     const resources = analyzerResources(result, { untouched, registry });
 
     const pack = await startPolicyPack({ stack: args.stack, dryRun: !args.update, config: result.config });
@@ -90,8 +117,11 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
         `Rollout plan for stack ${args.stack} (${phase}${args.targets.length > 0 ? `, --target ${args.targets.join(" ")}` : ""})`,
         "",
         ...(warnings.length > 0 ? [...warnings, ""] : []),
-        formatPlan(rolloutPlan(result, settings.sizing, untouched)),
+        formatPlan(plan),
         "",
+        ...leftOutNote(plan),
+        ...drift.map((d) => wrap(driftWarning(d))),
+        ...(drift.length > 0 ? [""] : []),
         `Offline run: the program ran under mocks. Account ${PLACEHOLDER_ACCOUNT}, ARNs, subnet ids of a created VPC`,
         "and the digests in ECR are placeholders; ECR is assumed to hold an image for every tag.",
         "",
@@ -100,11 +130,24 @@ export async function check(args: CheckArgs): Promise<CheckReport> {
             ? ["  no violations"]
             : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`))),
         "",
+        ...(args.update ? [wrap(UPDATE_PHASE_NOTE), ""] : []),
         mandatory.length === 0
             ? "PASS: no mandatory policy is violated."
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     return { text: lines.join("\n"), exitCode: mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused };
+}
+
+function leftOutNote(plan: PlanRow[]): string[] {
+    const kept = plan.filter((row) => row.keepsWhatRuns).map((row) => row.role);
+    if (kept.length === 0) {
+        return [];
+    }
+    return [
+        `Left out of cgap:rollout: ${kept.join(", ")}. Each keeps the image its task definition names now; a tag moved`,
+        "in ECR reaches a service only through a rollout that includes its role.",
+        "",
+    ];
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,7 @@
 import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, type Service } from "@aws-sdk/client-ecs";
 import { ROLES, ROLE_SPECS, type Role } from "../components/roles";
+import { driftWarning, shortDigest } from "./drift";
 import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "./cli";
 import {
     SERVICE_ROLES,
@@ -179,13 +180,7 @@ export async function collectInfo(inputs: InfoInputs, clients: { ecs: ECSClient;
     return rows;
 }
 
-export function shortDigest(digest: string | undefined): string {
-    if (digest === undefined) {
-        return "-";
-    }
-    const m = digest.match(/^sha256:([0-9a-f]{12})/);
-    return m ? `sha256:${m[1]}` : digest;
-}
+export { shortDigest };
 
 function formatPushedAt(iso: string | undefined): string {
     return iso === undefined ? "-" : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
@@ -236,6 +231,13 @@ export function renderInfo(inputs: InfoInputs, rows: InfoRow[]): string {
         out.push(`${bad.length} of ${rows.length} roles out of sync:`);
         for (const r of bad) {
             out.push(`  ${r.role}: ${r.problem}`);
+        }
+    }
+    const drifted = rows.filter((r) => r.status === "drift");
+    if (drifted.length > 0) {
+        out.push("");
+        for (const r of drifted) {
+            out.push(driftWarning({ role: r.role, tag: r.tag, ecrDigest: r.pushedDigest!, runningDigest: r.runningDigest! }));
         }
     }
     return out.join("\n");

@@ -21,6 +21,8 @@ export interface PlanRow {
     tag: string;
     /** Whether this rollout builds and pushes the role's image. */
     changing: boolean;
+    /** The engine keeps the role's container definitions as they are (a role left out of the rollout). */
+    keepsWhatRuns: boolean;
     /** ECS service name, or undefined for the one-shot deployment task. */
     service?: string;
     count?: number;
@@ -56,7 +58,8 @@ export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizi
     return ROLES.map((role) => {
         const image = result.resources.find((r) => r.type === IMAGE && roleOfImage(r) === role);
         const service = find(result, SERVICE, role)?.plainInputs;
-        const taskDefinition = find(result, TASK_DEFINITION, role)?.plainInputs ?? {};
+        const registered = find(result, TASK_DEFINITION, role);
+        const taskDefinition = registered?.plainInputs ?? {};
         const scaling = find(result, SCALABLE_TARGET, role)?.plainInputs;
         const count = service ? Number(service.desiredCount) : undefined;
         const strategy = service?.capacityProviderStrategies as StrategyItem[] | undefined;
@@ -64,6 +67,7 @@ export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizi
             role,
             tag: ROLE_SPECS[role].tag,
             changing: image !== undefined && !untouched.includes(role),
+            keepsWhatRuns: registered?.ignoreChanges.includes("containerDefinitions") ?? false,
             service: service ? String(service.name) : undefined,
             count,
             min: scaling ? Number(scaling.minCapacity) : count,
@@ -134,7 +138,7 @@ export function formatPlan(rows: PlanRow[]): string {
     const lines = rows.map((r) => [
         r.role,
         r.tag,
-        r.changing ? "yes: built and pushed" : "no: keeps its ECR digest",
+        r.changing ? "yes: built and pushed" : r.keepsWhatRuns ? "no: keeps the image it runs" : "no: keeps its ECR digest",
         r.service ?? "(one-shot task)",
         r.count === undefined ? "-" : `${r.min}/${r.count}/${r.max}${r.max !== r.min ? " autoscaled" : ""}`,
         r.capacity,

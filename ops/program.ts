@@ -6,6 +6,7 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { PROJECT } from "./analyzer";
 import { readStackConfig } from "./stackFiles";
 
@@ -31,6 +32,13 @@ export interface RunOptions {
     firstRollout?: boolean;
     /** Tag to digest in ECR before the run; defaults to a placeholder digest for each role tag. */
     registry?: Record<string, string>;
+    /**
+     * The stack's state before the run: the resources an earlier run registered. For a resource
+     * registered with `ignoreChanges`, the provider then receives the old inputs of the ignored
+     * properties, as the engine does (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+     * processIgnoreChanges); without state every resource is a first creation.
+     */
+    state?: RegisteredResource[];
 }
 
 export interface RegisteredResource {
@@ -45,15 +53,17 @@ export interface RegisteredResource {
     custom: boolean;
     /** The existing cloud id given as `import`, if any. */
     importId?: string;
-    /** Properties the engine is told to leave alone on update (`ignoreChanges`). */
+    /** The `ignoreChanges` resource option: properties whose old inputs the engine keeps. */
     ignoreChanges: string[];
     /** The `retainOnDelete` resource option. */
     retainOnDelete: boolean;
-    /** Inputs as the engine receives them: unknowns as UNKNOWN, secrets wrapped. */
+    /** The program's own inputs, before the engine applied `ignoreChanges` against the state. */
+    declaredInputs: Record<string, unknown>;
+    /** Inputs as the provider receives them (after `ignoreChanges`): unknowns as UNKNOWN, secrets wrapped. */
     inputs: Record<string, unknown>;
     /** Inputs as plain values (unknowns and secrets unwrapped), for assertions. */
     plainInputs: Record<string, unknown>;
-    /** Outputs the mocked provider returned. */
+    /** Outputs the mocked provider returned; for a component, what it registered with registerOutputs. */
     outputs: Record<string, unknown>;
 }
 
@@ -87,6 +97,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramResult> {
     const run = await runUnderMocks(
         { file: path.join(PROJECT_DIR, "index.ts"), project: PROJECT, stack: options.stack, config, preview: options.preview },
         cloud,
+        options.state,
     );
     return { config, ...run };
 }
@@ -114,11 +125,12 @@ export interface RecordingMocks extends pulumi.runtime.Mocks {
 export async function runUnderMocks(
     program: MockedProgram,
     mocks: RecordingMocks,
+    state: RegisteredResource[] = [],
 ): Promise<Pick<ProgramResult, "resources" | "outputs">> {
     const records = new Map<string, Partial<RegisteredResource>>();
 
     await pulumi.runtime.setMocks(mocks, program.project, program.stack, program.preview);
-    recordRegistrations(records);
+    recordRegistrations(records, state);
     pulumi.runtime.setAllConfig(program.config);
 
     // A program error thrown inside an apply surfaces only as an unhandled rejection (the CLI's
@@ -158,7 +170,7 @@ export class ProgramError extends Error {
 }
 
 function collect(records: Map<string, Partial<RegisteredResource>>, mocks: RecordingMocks): RegisteredResource[] {
-    return [...records.values()].map((r) => ({ ...r, ...mocks.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource);
+    return [...records.values()].map((r) => ({ outputs: {}, ...r, ...mocks.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource);
 }
 
 /** Resources the outputs do not reach may still be registering; wait for every RPC (internal in the SDK's typings). */
@@ -175,16 +187,29 @@ function forgetProgramModules(): void {
     }
 }
 
-/** The mock monitor does not hand mocks a resource's parent or dependencies; record them as they are registered. */
-function recordRegistrations(records: Map<string, Partial<RegisteredResource>>): void {
+/**
+ * The mock monitor does not hand mocks a resource's options, parent or dependencies; record them as
+ * they are registered, and play the engine's part for `ignoreChanges`: against the given state, an
+ * ignored top-level property keeps its old input before the mocked provider sees the inputs.
+ */
+function recordRegistrations(records: Map<string, Partial<RegisteredResource>>, state: RegisteredResource[]): void {
     const monitor = settings.getMonitor() as unknown as {
         registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): void;
+        registerResourceOutputs(req: RegisterOutputsRequest, callback: (err: unknown, resp?: unknown) => void): void;
     };
+    const old = new Map(state.map((r) => [`${r.type}::${r.name}`, r]));
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
+        const key = `${req.getType()}::${req.getName()}`;
+        const declaredInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        const ignoreChanges = req.getIgnorechangesList();
+        const inputs = keepIgnored(declaredInputs, old.get(key)?.inputs, ignoreChanges);
+        if (inputs !== declaredInputs) {
+            req.setObject(Struct.fromJavaScript(inputs as Parameters<typeof Struct.fromJavaScript>[0]));
+        }
         register(req, (err, resp) => {
             if (!err && resp) {
-                records.set(`${req.getType()}::${req.getName()}`, {
+                records.set(key, {
                     type: req.getType(),
                     name: req.getName(),
                     urn: resp.getUrn(),
@@ -192,14 +217,36 @@ function recordRegistrations(records: Map<string, Partial<RegisteredResource>>):
                     dependencies: req.getDependenciesList(),
                     custom: req.getCustom(),
                     importId: req.getImportid() || undefined,
-                    ignoreChanges: req.getIgnorechangesList(),
+                    ignoreChanges,
                     retainOnDelete: req.getRetainondelete() === true,
-                    inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                    declaredInputs,
+                    inputs,
                 });
             }
             callback(err, resp);
         });
     };
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req, callback) => {
+        const record = [...records.values()].find((r) => r.urn === req.getUrn());
+        if (record && !record.custom) {
+            record.outputs = (req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        }
+        registerOutputs(req, callback);
+    };
+}
+
+/** The engine's processIgnoreChanges for top-level properties: an ignored property keeps its old input. */
+export function keepIgnored(
+    inputs: Record<string, unknown>,
+    oldInputs: Record<string, unknown> | undefined,
+    ignoreChanges: readonly string[],
+): Record<string, unknown> {
+    const kept = (oldInputs === undefined ? [] : ignoreChanges).filter((p) => p in oldInputs!);
+    if (kept.length === 0) {
+        return inputs;
+    }
+    return { ...inputs, ...Object.fromEntries(kept.map((p) => [p, oldInputs![p]])) };
 }
 
 interface RegisterRequest {
@@ -212,6 +259,12 @@ interface RegisterRequest {
     getDependenciesList(): string[];
     getIgnorechangesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
+    setObject(value: Struct): void;
+}
+
+interface RegisterOutputsRequest {
+    getUrn(): string;
+    getOutputs(): { toJavaScript(): unknown } | undefined;
 }
 
 type State = Record<string, unknown>;

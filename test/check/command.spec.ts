@@ -46,7 +46,7 @@ describe("npm run check", function () {
         assert.strictEqual(status, 1, stdout);
         const rows = planRows(stdout);
         assert.strictEqual(rows.indexer[2], "yes: built and pushed");
-        assert.strictEqual(rows.deployment[2], "no: keeps its ECR digest");
+        assert.strictEqual(rows.deployment[2], "no: keeps the image it runs");
         assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: [^[]*cgap:rollout/m);
         assert.match(stdout, /^REFUSED: 1 mandatory violation; pulumi preview would stop here\.$/m);
     });
@@ -92,6 +92,25 @@ describe("npm run check", function () {
         const cases: [string, () => Outcome, RegExp][] = [
             ["an unknown stack", () => direct("--stack", "nosuch"), /^check: error: No stack "nosuch": there is no Pulumi\.nosuch\.yaml \(stacks here: [^)]*mastertest,\s+production/],
             ["an unknown role in --rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi,web"), /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is "wsgi,web"; it names "web"/],
+            ["an empty --rollout (an unset CI variable)", () => direct("--stack", "mastertest", "--rollout", ""), /^check: error: --rollout is empty; name the roles to roll out/],
+            [
+                "a stack file whose cgap:rollout is an empty list",
+                () => {
+                    const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                    fs.writeFileSync(brokenFile, `${file}  cgap:rollout: []\n`);
+                    return direct("--stack", brokenStack);
+                },
+                /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is "\[\]"; it names no role/,
+            ],
+            [
+                "a stack file whose cgap:rollout is empty text",
+                () => {
+                    const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                    fs.writeFileSync(brokenFile, `${file}  cgap:rollout: ""\n`);
+                    return direct("--stack", brokenStack);
+                },
+                /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is ""; it names no role/,
+            ],
             ["an unknown role in --target", () => direct("--stack", "mastertest", "--target", "web"), /^check: error: --target web: not a role/],
             ["a target outside the rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi", "--target", "indexer"), /^check: error: --target indexer: not in cgap:rollout/],
             ["an unknown flag", () => direct("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],

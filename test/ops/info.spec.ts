@@ -138,6 +138,13 @@ describe("info", () => {
             text,
             /1 of 4 roles out of sync:\n {2}indexer: latest-indexer points at sha256:eeeeeeeeeeee but service cgap-indexer runs sha256:bbbbbbbbbbbb/,
         );
+        // The warning names the tag, both digests, and what leaving the role out or rolling it out does.
+        const warnings = text.split("\n").filter((l) => l.startsWith("warning: "));
+        assert.deepEqual(warnings, [
+            "warning: latest-indexer in ECR is sha256:eeeeeeeeeeee but indexer runs sha256:bbbbbbbbbbbb: the tag moved outside this stack. " +
+                "Left out of cgap:rollout, indexer keeps running sha256:bbbbbbbbbbbb; a rollout that includes indexer builds " +
+                "cgap:appVersion anew and pushes it over latest-indexer, so indexer would run that new build, never sha256:eeeeeeeeeeee.",
+        ]);
     });
 
     it("flags the deployment role when its task definition runs another digest than latest-deployment", async () => {

@@ -22,6 +22,7 @@ describe("partial rollouts", () => {
             preview: false,
             config: { "cgap:rollout": "wsgi", "cgap:appVersion": "v15.7.0" },
             registry: registryAfterFull,
+            state: full.resources,
         });
         assert.deepStrictEqual(ofType(partial.resources, T.image).map((i) => i.name), ["cgap-wsgi"]);
         for (const role of ["indexer", "ingester", "deployment"]) {
@@ -37,7 +38,60 @@ describe("partial rollouts", () => {
         );
     });
 
-    it("a pinned role runs the digest its tag has in ECR now, not the tag", async () => {
+    it("a left-out role keeps the image it runs when its tag in ECR was pushed by hand", async () => {
+        // The services run what the full rollout pushed; then someone pushed all four tags by hand.
+        const handPushed = Object.fromEntries(ROLES.map((r) => [ROLE_SPECS[r].tag, mockDigest(`by hand:${r}`)]));
+        for (const rollout of ["wsgi", "deployment"]) {
+            const partial = await runProgram({
+                stack: "mastertest",
+                preview: false,
+                config: { "cgap:rollout": rollout },
+                registry: handPushed,
+                state: full.resources,
+            });
+            for (const role of ROLES.filter((r) => r !== rollout)) {
+                const taskDefinition = one(partial.resources, T.taskDefinition, `cgap-${role}`);
+                assert.deepStrictEqual(taskDefinition.ignoreChanges, ["containerDefinitions"], `${role}: the engine keeps its container definitions`);
+                const runs = containerDefinition(one(full.resources, T.taskDefinition, `cgap-${role}`)).image;
+                assert.strictEqual(containerDefinition(taskDefinition).image, runs, `${role} keeps what it runs, not the hand-pushed tag`);
+                assert.notStrictEqual(runs, `${REPO}@${handPushed[ROLE_SPECS[role].tag]}`);
+                assert.strictEqual((partial.outputs.images as Record<string, string>)[role], runs);
+                if (ROLE_SPECS[role].hasService) {
+                    assert.deepStrictEqual(
+                        inputs(one(partial.resources, T.service, `cgap-${role}`)),
+                        inputs(one(full.resources, T.service, `cgap-${role}`)),
+                        `${role}'s service must not move to another task definition`,
+                    );
+                }
+            }
+            const rolled = one(partial.resources, T.taskDefinition, `cgap-${rollout}`);
+            assert.deepStrictEqual(rolled.ignoreChanges, [], `${rollout} is rolled out: its new image is registered`);
+            assert.strictEqual(containerDefinition(rolled).image, (partial.outputs.images as Record<string, string>)[rollout]);
+        }
+    });
+
+    it("a full rollout asks the engine to keep no container definitions", async () => {
+        for (const role of ROLES) {
+            assert.deepStrictEqual(one(full.resources, T.taskDefinition, `cgap-${role}`).ignoreChanges, []);
+        }
+    });
+
+    it("push all, then roll: every service depends on every image of the rollout", async () => {
+        const phaseIn = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer,deployment" } });
+        for (const run of [full, phaseIn]) {
+            const images = ofType(run.resources, T.image).map((i) => i.urn);
+            assert.ok(images.length > 0);
+            const services = ofType(run.resources, T.service);
+            assert.strictEqual(services.length, 3);
+            for (const service of services) {
+                for (const image of images) {
+                    assert.ok(service.dependencies.includes(image), `${service.name} must wait for ${image.split("::").pop()}`);
+                }
+            }
+        }
+    });
+
+    it("on a first creation a left-out role's task definition names its tag's digest in ECR, not the tag", async () => {
         const registry = Object.fromEntries(ROLES.map((r) => [ROLE_SPECS[r].tag, mockDigest(`elsewhere:${r}`)]));
         const run = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer,deployment" }, registry });
         assert.deepStrictEqual(ofType(run.resources, T.image).map((i) => i.name).sort(), ["cgap-deployment", "cgap-indexer"]);
