@@ -13,6 +13,8 @@ interface Step {
     name?: string;
     uses?: string;
     run?: string;
+    if?: string;
+    "continue-on-error"?: unknown;
     with?: Record<string, unknown>;
     env?: Record<string, unknown>;
 }
@@ -95,9 +97,58 @@ function assertOidc(job: Job, beforeStep: number): void {
     assert.ok(i < beforeStep, "credentials come before pulumi");
 }
 
-function pulumiStep(job: Job): [number, Record<string, unknown>] {
-    const i = stepIndex(job, (s) => action(s) === "pulumi/actions", "pulumi/actions");
+function pulumiStep(job: Job, command?: string): [number, Record<string, unknown>] {
+    const i = stepIndex(
+        job,
+        (s) => action(s) === "pulumi/actions" && (command === undefined || s.with?.command === command),
+        `pulumi/actions${command ? ` ${command}` : ""}`,
+    );
     return [i, job.steps[i].with ?? {}];
+}
+
+/**
+ * Why a job's `pulumi up` is not gated by a policy-gated preview of the same stack and commit, or
+ * undefined when it is. pulumi/actions `command: up` runs the Automation API's `up`, which always
+ * skips the preview, so a preview step (same stack, same directory, the pack) must come first in
+ * the same job, with nothing in between that checks out other code or lets a refusal through. A
+ * CLI `pulumi up --policy-pack policy` without --skip-preview previews by itself.
+ */
+function ungatedUp(job: Job): string | undefined {
+    const ups = job.steps.flatMap((step, i) => (action(step) === "pulumi/actions" && step.with?.command === "up" ? [i] : []));
+    const cliUps = job.steps.flatMap((step, i) => (/\bpulumi up\b/.test(step.run ?? "") ? [i] : []));
+    for (const i of cliUps) {
+        const run = job.steps[i].run!;
+        if (/--skip-preview|(^|\s)-f(\s|$)/.test(run) || !/--policy-pack[ =]policy\b/.test(run)) {
+            return `step ${i} runs pulumi up without its own policy-gated preview`;
+        }
+    }
+    if (ups.length === 0) {
+        return cliUps.length > 0 ? undefined : "no pulumi up";
+    }
+    for (const i of ups) {
+        const up = job.steps[i];
+        const previews = job.steps
+            .slice(0, i)
+            .map((step, j) => ({ step, j }))
+            .filter(({ step }) => action(step) === "pulumi/actions" && step.with?.command === "preview");
+        const gate = previews.find(({ step }) =>
+            ["stack-name", "work-dir"].every((k) => step.with?.[k] === up.with?.[k]) && step.with?.policyPacks === "policy",
+        );
+        if (gate === undefined) {
+            return `pulumi up (step ${i}) has no policy-gated preview of stack ${String(up.with?.["stack-name"])} before it`;
+        }
+        const between = job.steps.slice(gate.j, i + 1);
+        if (between.some((step) => step["continue-on-error"] !== undefined && step["continue-on-error"] !== false)) {
+            return "a refused preview would not stop the job (continue-on-error)";
+        }
+        if (between.some((step) => /always\(\)|failure\(\)|cancelled\(\)/.test(String(step.if ?? "")))) {
+            return "a step after the preview runs even when it failed";
+        }
+        if (job.steps.slice(gate.j + 1, i).some((step) => action(step) === "actions/checkout" || /\bgit (checkout|switch|pull|reset)\b/.test(step.run ?? ""))) {
+            return "the code changes between the preview and pulumi up";
+        }
+    }
+    return undefined;
 }
 
 describe("CI/CD workflows", () => {
@@ -181,10 +232,38 @@ describe("CI/CD workflows", () => {
             assert.ok(!("pull_request" in wf.on));
         });
 
+        it("a policy-gated pulumi preview of the same stack and commit runs before pulumi up, and a refusal stops the job", () => {
+            const job = wf.jobs.up;
+            assert.equal(ungatedUp(job), undefined);
+            const [preview] = pulumiStep(job, "preview");
+            const [up] = pulumiStep(job, "up");
+            assert.ok(preview < up);
+            // The test would notice each way of getting around the gate.
+            const moved = (steps: Step[]): Job => ({ ...job, steps });
+            const withoutPreview = job.steps.filter((_, i) => i !== preview);
+            assert.match(ungatedUp(moved(withoutPreview))!, /no policy-gated preview/);
+            const swapped = [...job.steps];
+            [swapped[preview], swapped[up]] = [swapped[up], swapped[preview]];
+            assert.match(ungatedUp(moved(swapped))!, /no policy-gated preview/);
+            const otherStack = job.steps.map((step, i) => (i === preview ? { ...step, with: { ...step.with, "stack-name": "production" } } : step));
+            assert.match(ungatedUp(moved(otherStack))!, /no policy-gated preview of stack mastertest/);
+            const noPack = job.steps.map((step, i) => (i === preview ? { ...step, with: { ...step.with, policyPacks: undefined } } : step));
+            assert.match(ungatedUp(moved(noPack))!, /no policy-gated preview/);
+            const ignored = job.steps.map((step, i) => (i === preview ? { ...step, "continue-on-error": true } : step));
+            assert.match(ungatedUp(moved(ignored))!, /continue-on-error/);
+            const always = job.steps.map((step, i) => (i === up ? { ...step, if: "always()" } : step));
+            assert.match(ungatedUp(moved(always))!, /runs even when it failed/);
+            const recheckout = [...job.steps.slice(0, up), { uses: "actions/checkout@x", with: { ref: "other" } }, ...job.steps.slice(up)];
+            assert.match(ungatedUp(moved(recheckout))!, /code changes/);
+            // The CLI form previews by itself unless told not to.
+            assert.equal(ungatedUp({ steps: [{ run: "pulumi up --yes --stack mastertest --policy-pack policy" }] }), undefined);
+            assert.match(ungatedUp({ steps: [{ run: "pulumi up --yes --skip-preview --stack mastertest --policy-pack policy" }] })!, /without its own/);
+        });
+
         it("pulumi up of mastertest with the policy pack, AWS via OIDC, one at a time", () => {
             const job = wf.jobs.up;
             assertNodeSetup(job);
-            const [i, w] = pulumiStep(job);
+            const [i, w] = pulumiStep(job, "up");
             assert.equal(w.command, "up");
             assert.equal(w["stack-name"], "mastertest");
             assert.equal(w.policyPacks, "policy");
