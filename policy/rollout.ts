@@ -53,7 +53,10 @@ function digestNote(image: RoleImage): string {
 export function judgeIndexerDeploymentBundle(images: readonly RoleImage[], context: RolloutContext): Finding[] {
     const roles = byRole(images);
     const indexer = roles.get("indexer") ?? [];
-    const deployment = roles.get("deployment") ?? [];
+    // A deployment image that never reaches ECR (skipPush, or not known to push) does not ship with
+    // the indexer, so it neither counts as present nor as changing.
+    const deployment = (roles.get("deployment") ?? []).filter((image) => image.push === "push");
+    const unpushed = (roles.get("deployment") ?? []).filter((image) => image.push !== "push");
     const findings: Finding[] = [];
     if (indexer.length === 0) {
         return findings;
@@ -61,13 +64,17 @@ export function judgeIndexerDeploymentBundle(images: readonly RoleImage[], conte
     const indexerTag = tagOf("indexer");
     const deploymentTag = tagOf("deployment");
     if (deployment.length === 0) {
+        const notPushed =
+            unpushed.length === 0
+                ? "is not"
+                : `is not pushed (${unpushed[0].push === "skip" ? "skipPush is true" : "skipPush is not known"}, so it never reaches ECR)`;
         findings.push({
             urn: indexer[0].urn,
             message:
-                `The indexer image (${indexerTag}) is in this stack but the deployment image (${deploymentTag}) is not: ` +
+                `The indexer image (${indexerTag}) is in this stack but the deployment image (${deploymentTag}) ${notPushed}: ` +
                 `the indexer would run a build whose mappings the deployment task never created. ` +
                 `Fix: add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four), ` +
-                `and drop --target so that both images are built and pushed together.`,
+                `leave skipPush unset, and drop --target so that both images are built and pushed together.`,
         });
     } else if (context.preview && roleChanging(indexer) && !roleChanging(deployment)) {
         findings.push({
