@@ -101,6 +101,7 @@ export function analyzerResources(result: ProgramResult, view: AnalyzerView): St
             urn: resource.urn,
             parent: resource.parent,
             dependencies: resource.dependencies,
+            propertyDependencies: resource.propertyDependencies,
             inputs: resource.inputs,
             props,
         };

@@ -50,6 +50,8 @@ export interface RegisteredResource {
     parent?: string;
     /** URNs of the resources this one depends on (dependsOn and inputs). */
     dependencies: string[];
+    /** Per input property, the URNs of the resources its value came from. */
+    propertyDependencies: Record<string, string[]>;
     custom: boolean;
     /** The existing cloud id given as `import`, if any. */
     importId?: string;
@@ -215,6 +217,7 @@ function recordRegistrations(records: Map<string, Partial<RegisteredResource>>, 
                     urn: resp.getUrn(),
                     parent: req.getParent() || undefined,
                     dependencies: req.getDependenciesList(),
+                    propertyDependencies: propertyDependencies(req),
                     custom: req.getCustom(),
                     importId: req.getImportid() || undefined,
                     ignoreChanges,
@@ -234,6 +237,12 @@ function recordRegistrations(records: Map<string, Partial<RegisteredResource>>, 
         }
         registerOutputs(req, callback);
     };
+}
+
+function propertyDependencies(req: RegisterRequest): Record<string, string[]> {
+    const dependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((value, key) => (dependencies[key] = value.getUrnsList()));
+    return dependencies;
 }
 
 /** The engine's processIgnoreChanges for top-level properties: an ignored property keeps its old input. */
@@ -257,6 +266,7 @@ interface RegisterRequest {
     getImportid(): string;
     getRetainondelete(): boolean | undefined;
     getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(f: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getIgnorechangesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
     setObject(value: Struct): void;

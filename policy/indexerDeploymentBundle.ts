@@ -1,7 +1,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
 import { failClosed, stackResources } from "./guard";
-import { DOCKER_IMAGE_TYPE, roleImagesOf } from "./images";
+import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeIndexerDeploymentBundle } from "./rollout";
 import { readPhase } from "./stack";
 
@@ -18,7 +18,7 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
         'Add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four roles), ' +
         "drop --target, and push both images from the same build.",
     validateStack: failClosed(INDEXER_DEPLOYMENT_BUNDLE, (args, report) => {
-        const images = roleImagesOf(stackResources(args, [DOCKER_IMAGE_TYPE]));
+        const images = portalRoleImages(stackResources(args, ROLLOUT_TYPES));
         for (const finding of judgeIndexerDeploymentBundle(images, readPhase())) {
             report(finding.message, finding.urn);
         }

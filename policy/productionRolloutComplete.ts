@@ -1,7 +1,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
 import { failClosed, policyConfig, stackResources } from "./guard";
-import { DOCKER_IMAGE_TYPE, roleImagesOf } from "./images";
+import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeProductionRollout } from "./rollout";
 import {
     DEFAULT_PRODUCTION_STACKS,
@@ -45,7 +45,7 @@ export const productionRolloutComplete: StackValidationPolicy = {
                 notProduction = true;
                 return;
             }
-            const findings = judgeProductionRollout(roleImagesOf(stackResources(stackArgs, [DOCKER_IMAGE_TYPE])), {
+            const findings = judgeProductionRollout(portalRoleImages(stackResources(stackArgs, ROLLOUT_TYPES)), {
                 ...readPhase(),
                 stackName: stack.stackName ? shortStackName(stack.stackName) : "(unnamed)",
                 why,

@@ -10,13 +10,15 @@ export interface RoleImageSpec {
     tag: string;
     /** The `ENTRYPOINT` build arg that selects the role's script. */
     entrypoint: string;
+    /** The container that runs the role in its ECS task definition. */
+    containerName: string;
 }
 
 export const ROLE_IMAGES: Readonly<Record<Role, RoleImageSpec>> = {
-    wsgi: { tag: "latest", entrypoint: "entrypoint.sh" },
-    indexer: { tag: "latest-indexer", entrypoint: "entrypoint_indexer.sh" },
-    ingester: { tag: "latest-ingester", entrypoint: "entrypoint_ingester.sh" },
-    deployment: { tag: "latest-deployment", entrypoint: "entrypoint_deployment.sh" },
+    wsgi: { tag: "latest", entrypoint: "entrypoint.sh", containerName: "WSGI" },
+    indexer: { tag: "latest-indexer", entrypoint: "entrypoint_indexer.sh", containerName: "Indexer" },
+    ingester: { tag: "latest-ingester", entrypoint: "entrypoint_ingester.sh", containerName: "Ingester" },
+    deployment: { tag: "latest-deployment", entrypoint: "entrypoint_deployment.sh", containerName: "DeploymentAction" },
 };
 
 /** The build arg that differs between the four images, and only it. */

@@ -1,7 +1,8 @@
 // The real program under mocks, judged by the running policy pack: what `pulumi preview
 // --policy-pack policy` does, without the CLI.
 import * as assert from "assert";
-import { Diagnostic, PolicyPackProcess, startPolicyPack } from "../../ops/analyzer";
+import { Diagnostic, PolicyPackProcess, StackResource, startPolicyPack } from "../../ops/analyzer";
+import { foreignImages } from "../policy/fixtures";
 import { analyzerResources } from "../../ops/plan";
 import { placeholderRegistry, readStackConfig, runProgram, RunOptions } from "../../ops/program";
 import { Role } from "../../components/roles";
@@ -22,11 +23,11 @@ function packFor(stack: string, preview: boolean): Promise<PolicyPackProcess> {
     return packs.get(key)!;
 }
 
-async function judge(run: RunOptions & { untouched?: Role[] }): Promise<Judgement> {
+async function judge(run: RunOptions & { untouched?: Role[]; extra?: StackResource[] }): Promise<Judgement> {
     const registry = placeholderRegistry();
     const result = await runProgram({ ...run, registry });
     const pack = await packFor(run.stack, run.preview);
-    const diagnostics = await pack.judge(analyzerResources(result, { registry, untouched: run.untouched }));
+    const diagnostics = await pack.judge([...analyzerResources(result, { registry, untouched: run.untouched }), ...(run.extra ?? [])]);
     return {
         diagnostics,
         mandatory: [...new Set(diagnostics.filter((d) => d.enforcementLevel === "mandatory").map((d) => d.policyName))].sort(),
@@ -81,6 +82,17 @@ describe("the program judged by the policy pack", function () {
     it("a front-end-only rollout on production is refused by production-rollout-complete", async () => {
         const { mandatory } = await judge({ stack: "production", preview: true, config: { "cgap:rollout": "wsgi" } });
         assert.deepStrictEqual(mandatory, ["production-rollout-complete"]);
+    });
+
+    for (const stack of ["mastertest", "production"]) {
+        it(`${stack}: the program's rollout next to foreign images (helper, untagged sidecar, a second app's four tags) passes`, async () => {
+            // The task definitions wait on the push: the pack learns the portal's repository from their dependencies.
+            noViolations(await judge({ stack, preview: true, extra: foreignImages(stack, "pushed") }));
+        });
+    }
+
+    it("mastertest: a front-end-only rollout next to a second app whose indexer image changes passes", async () => {
+        noViolations(await judge({ stack: "mastertest", preview: true, extra: foreignImages("mastertest", "changing"), config: { "cgap:rollout": "wsgi" } }));
     });
 
     it("a production --target that leaves the deployment image alone is refused by both", async () => {

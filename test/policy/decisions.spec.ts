@@ -38,10 +38,14 @@ function images(...resources: Parameters<typeof view>[0][]) {
 
 describe("policy decisions", () => {
     describe("the role table", () => {
-        it("agrees with the program's (components/roles.ts): same roles, tags and entrypoints", () => {
+        it("agrees with the program's (components/roles.ts): same roles, tags, entrypoints and containers", () => {
             assert.deepStrictEqual([...ROLES], [...PROGRAM_ROLES]);
             for (const role of ROLES) {
-                assert.deepStrictEqual(ROLE_IMAGES[role], { tag: ROLE_SPECS[role].tag, entrypoint: ROLE_SPECS[role].entrypoint }, role);
+                assert.deepStrictEqual(
+                    ROLE_IMAGES[role],
+                    { tag: ROLE_SPECS[role].tag, entrypoint: ROLE_SPECS[role].entrypoint, containerName: ROLE_SPECS[role].containerName },
+                    role,
+                );
             }
         });
     });

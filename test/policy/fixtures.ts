@@ -438,3 +438,47 @@ export function generatedStack(size: number, stack = "mastertest"): StackResourc
     }
     return out;
 }
+
+/** A role image of the same build renamed into another stack resource, e.g. a second application's. */
+export function renamed(resource: StackResource, name: string, stack = "mastertest"): LocatedResource {
+    return { ...resource, name, urn: makeUrn(stack, PROJECT, resource.type, name, resource.parent) };
+}
+
+/**
+ * Images that are not the portal's, in the shapes a preview sends: a helper tagged `latest` and an
+ * untagged sidecar (which means `latest`), both being built, in repositories of their own; and a
+ * second application's four images with the portal's tags and build args, pushed to its own
+ * repository, each in the given state.
+ */
+export function foreignImages(stack: string, secondApp: ImageState = "pushed"): StackResource[] {
+    const helper = (name: string, imageName: string): LocatedResource =>
+        resource(stack, IMAGE, name, {
+            imageName,
+            build: { context: name, dockerfile: `${name}/Dockerfile`, args: { VERSION: "2" } },
+            registry: { server: REGISTRY, username: "AWS", password: secret("ecr-token") },
+            skipPush: false,
+            buildOnPreview: false,
+        });
+    return [
+        helper("helper", `${REGISTRY}/cgap-helper:latest`),
+        helper("sidecar", `${REGISTRY}/log-router`),
+        ...ROLES.flatMap((role) => image(role, secondApp, { stack, envName: "other-app" }).map((r) => renamed(r, `other-app-${role}`, stack))),
+    ];
+}
+
+/**
+ * Wires each task definition to the role image it will run, as the engine sends it in a preview
+ * where the container definitions wait on the push: unknown, with the image as their dependency.
+ */
+export function waitingOnPush(resources: StackResource[]): StackResource[] {
+    const images = new Map(
+        resources
+            .filter((r) => r.type === IMAGE && r.name.startsWith("cgap-"))
+            .map((r) => [r.name.replace(/^cgap-(.*)-image$/, "$1"), r.urn!]),
+    );
+    return resources.map((r) => {
+        const role = r.type === "aws:ecs/taskDefinition:TaskDefinition" ? r.name.replace(/^cgap-(.*)-task$/, "$1") : undefined;
+        const image = role ? images.get(role) : undefined;
+        return image ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [image] } } : r;
+    });
+}

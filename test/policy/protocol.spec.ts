@@ -6,12 +6,16 @@ import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops
 import {
     changingImage,
     firstRolloutImage,
+    foreignImages,
     foreignResource,
     hex64,
     infrastructure,
     pushedImage,
     REGISTRY,
+    renamed,
+    repoUrl,
     rolloutStack,
+    waitingOnPush,
 } from "./fixtures";
 import { listDiagnostics, pack, PackName, policiesAt, startAll } from "./packs";
 
@@ -52,6 +56,11 @@ function assertRefusedBy(j: Judgement, policies: string[], ...mentions: RegExp[]
             `no message matches ${mention}:\n${j.text}`,
         );
     }
+}
+
+/** The portal's deployment image, pushed to another repository under another resource name. */
+function renamedDeployment(stackName: string): StackResource {
+    return renamed(changingImage("deployment", { stack: stackName, envName: "cgap-elsewhere" }), "deployment-elsewhere", stackName);
 }
 
 /** A preview's stack: infrastructure plus the given images (on the given stack). */
@@ -170,7 +179,6 @@ describe("policy pack through the analyzer protocol", function () {
                 ["platform", changingImage("deployment", { stack: s, platform: "linux/arm64" }), /platform/],
                 ["Dockerfile", changingImage("deployment", { stack: s, dockerfile: "images/Dockerfile.slim" }), /dockerfile/],
                 ["extra build arg", changingImage("deployment", { stack: s, args: { DEBUG: "1" } }), /args\.DEBUG/],
-                ["repository", changingImage("deployment", { stack: s, envName: "cgap-other" }), /repository/],
                 ["context digest", changingImage("deployment", { stack: s, contextDigest: hex64("other") }), /contextDigest/],
             ];
             for (const [what, deployment, mention] of cases) {
@@ -323,7 +331,55 @@ describe("policy pack through the analyzer protocol", function () {
                 props: { imageName: UNKNOWN, repoDigest: UNKNOWN, skipPush: UNKNOWN, registry: UNKNOWN, build: { context: UNKNOWN, dockerfile: UNKNOWN, args: { ENTRYPOINT: entrypoint, CGAP_VERSION: UNKNOWN } } },
             }));
             const j = await judge("productionPreview", [...infrastructure({ stack: s, creating: true }), ...unknownImages]);
-            assertRefusedBy(j, [PRODUCTION], /skipPush is not known/);
+            // A deployment image not known to push does not ship with the indexer either.
+            assertRefusedBy(j, [BUNDLE, PRODUCTION], /skipPush is not known/);
+        });
+    });
+
+    describe("foreign images: the portal's are the ones in the repository its task definitions run from", () => {
+        const pushed = { wsgi: "pushed", indexer: "pushed", ingester: "pushed", deployment: "pushed" } as const;
+        for (const [s, p] of [["mastertest", "mastertestPreview"], ["production", "productionPreview"]] as const) {
+            it(`${s}: a helper tagged latest, an untagged sidecar and a second app with the same tags neither trip nor satisfy`, async () => {
+                // A full rollout next to a second app that does not change, and the other way round.
+                assertClean(await judge(p, [...rolloutStack({}, { stack: s }), ...foreignImages(s, "pushed")]));
+                assertClean(await judge(p, [...rolloutStack(pushed, { stack: s }), ...foreignImages(s, "changing")]));
+                // While the role images wait on their push, the task definitions' dependencies name them.
+                assertClean(await judge(p, waitingOnPush([...rolloutStack({}, { stack: s }), ...foreignImages(s, "pushed")])));
+            });
+
+            it(`${s}: a deployment image pushed to another repository does not ship with the indexer`, async () => {
+                const elsewhere = renamedDeployment(s);
+                const j = await judge(p, [...rolloutStack({ deployment: "absent" }, { stack: s }), elsewhere]);
+                assertRefusedBy(j, s === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE], /deployment image \(latest-deployment\) is not/);
+            });
+
+            it(`${s}: wiring the deployment task definition to that other repository makes it the portal's, and one build across two repositories is refused`, async () => {
+                const resources = rolloutStack({ deployment: "absent" }, { stack: s, taskImages: { deployment: `${repoUrl("cgap-elsewhere")}@sha256:${hex64("x")}` } });
+                const j = await judge(p, [...resources, renamedDeployment(s)]);
+                assertRefusedBy(j, s === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE], /repository: .*cgap-mastertest.*cgap-elsewhere/);
+            });
+        }
+
+        it("production: the second app's four images do not stand in for a portal role left out", async () => {
+            const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: "production" }), ...foreignImages("production", "changing")]);
+            assertRefusedBy(j, [PRODUCTION], /latest-ingester is absent/);
+        });
+
+        it("when no task definition tells the repository (a first rollout), every role-tagged image counts: fail closed", async () => {
+            const states = { wsgi: "firstRollout", indexer: "firstRollout", ingester: "firstRollout", deployment: "firstRollout" } as const;
+            const unknownTasks = { wsgi: UNKNOWN, indexer: UNKNOWN, ingester: UNKNOWN, deployment: UNKNOWN };
+            const j = await judge("productionPreview", [...rolloutStack(states, { stack: "production", creating: true, taskImages: unknownTasks }), ...foreignImages("production", "pushed")]);
+            assertRefusedBy(j, [PRODUCTION]);
+        });
+    });
+
+    describe("an unpushed deployment image does not ship", () => {
+        it("mastertest: the indexer next to a deployment image set to skipPush is refused", async () => {
+            const resources = [...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: true })];
+            const j = await judge("mastertestPreview", resources);
+            assertRefusedBy(j, [BUNDLE], /deployment image \(latest-deployment\) is not pushed \(skipPush is true, so it never reaches ECR\)/);
+            const unknown = [...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: UNKNOWN })];
+            assertRefusedBy(await judge("mastertestPreview", unknown), [BUNDLE], /skipPush is not known/);
         });
     });
 
