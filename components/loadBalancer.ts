@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { CONTAINER_PORT } from "./roles";
+import { CONTAINER_PORT, WSGI_DEREGISTRATION_DELAY_SECONDS } from "./roles";
 
 export interface PortalLoadBalancerArgs {
     /** Names the CloudWatch alarms (`<envName>-wsgi-...`). */
@@ -169,7 +169,7 @@ export class PortalLoadBalancer extends pulumi.ComponentResource {
                 targetType: "ip",
                 port: CONTAINER_PORT,
                 protocol: "HTTP",
-                deregistrationDelay: 30,
+                deregistrationDelay: WSGI_DEREGISTRATION_DELAY_SECONDS,
                 healthCheck: {
                     path: HEALTH_CHECK.path,
                     interval: HEALTH_CHECK.interval,

@@ -54,6 +54,11 @@ export interface RoleSpec {
     logStreamPrefix: string;
     /** Whether the role runs as a long-lived ECS service (the deployment role is a one-shot task). */
     hasService: boolean;
+    /**
+     * Seconds between ECS's SIGTERM and its SIGKILL (the container's stopTimeout; Fargate allows at
+     * most 120, and a Spot reclaim gives two minutes' notice). See the README's *A clean stop*.
+     */
+    stopTimeoutSeconds: number;
     /** Default sizing: see the comment on each role and the README's sizing table. */
     defaults: SizingDefaults;
     /** What a stack with `environment: production` gets instead, field by field. */
@@ -67,6 +72,10 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "WSGI",
         logStreamPrefix: "cgap-wsgi",
         hasService: true,
+        // In a rolling deployment or scale-in ECS drains the task from the target group first
+        // (WSGI_DEREGISTRATION_DELAY_SECONDS) and only then sends SIGTERM; on a Spot reclaim both
+        // start together, and the drain must end before the task is killed.
+        stopTimeoutSeconds: 120,
         // Five pserve workers under supervisord, as cgap-portal v15.6.0 runs them
         // (deploy/docker/production/supervisord.conf; its nginx.conf "assumes 4 vCPU"). Each worker
         // kills itself past 450 MB RSS (base.ini [filter:memlimit] rss_limit, encoded/memlimit.py),
@@ -89,6 +98,10 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "Indexer",
         logStreamPrefix: "cgap-indexer",
         hasService: true,
+        // The most Fargate allows for the es-index-data run in progress; what it has not deleted
+        // from the indexer queues comes back after their visibility timeout (600 s, snovault
+        // 11.19.0 elasticsearch/indexer_queue.py) and is indexed again.
+        stopTimeoutSeconds: 120,
         defaults: { count: 4, cpu: 256, memory: 512, capacity: only("spot") },
     },
     ingester: {
@@ -97,6 +110,11 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "Ingester",
         logStreamPrefix: "cgap-ingester",
         hasService: true,
+        // The ingestion listener (snovault 11.19.0 ingestion/ingestion_listener.py) has no SIGTERM
+        // handler and deletes a message only after processing it; a submission can take hours,
+        // so it is left to the queue: the message is received again after the visibility
+        // timeout (10800 s), up to 3 times before the dead-letter queue. ECS's default of 30 s.
+        stopTimeoutSeconds: 30,
         defaults: { count: 1, cpu: 512, memory: 1024, capacity: only("on-demand") },
     },
     deployment: {
@@ -105,6 +123,7 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         containerName: "DeploymentAction",
         logStreamPrefix: "cgap-deployment",
         hasService: false,
+        stopTimeoutSeconds: 120,
         // Loads the whole app and the inserts in one process (load-data, create-mapping-on-deploy):
         // 4dn-cloud-infra ecs.py DEFAULT_DEPLOYMENT_CPU/MEMORY are 1024 / 2048. On-demand, unlike what
         // ran: a Spot reclaim in the middle of create-mapping-on-deploy or a data load leaves the
@@ -112,6 +131,13 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         defaults: { count: 1, cpu: 1024, memory: 2048, capacity: only("on-demand") },
     },
 };
+
+/**
+ * How long the ALB keeps a draining WSGI task's requests in flight (the target group's
+ * deregistration delay): the ALB's default idle timeout, 60 s, past which it would cut an idle
+ * request anyway, and well inside the 120 s a Spot reclaim leaves.
+ */
+export const WSGI_DEREGISTRATION_DELAY_SECONDS = 60;
 
 /** The port nginx listens on inside every image; the ALB target group forwards to it. */
 export const CONTAINER_PORT = 8000;

@@ -118,6 +118,7 @@ export class PortalServices extends pulumi.ComponentResource {
                             name: spec.containerName,
                             image: args.images[role],
                             essential: true,
+                            stopTimeout: spec.stopTimeoutSeconds,
                             // The tag decides the role; the image's own ENTRYPOINT runs, never overridden.
                             portMappings: role === "wsgi" ? [{ containerPort: CONTAINER_PORT, protocol: "tcp" }] : [],
                             environment: containerEnvironment(role, args),

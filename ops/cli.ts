@@ -18,6 +18,11 @@ export const EXIT = {
     aws: 3,
     /** `deployment-task`: a service is still rolling out; nothing was started. `exec`: no task of the role can take a session yet. */
     notReady: 4,
+    /**
+     * `deployment-task`: the task was stopped from outside before it finished (a Fargate Spot
+     * reclaim, a stop by hand, ECS); run it again.
+     */
+    interrupted: 5,
 } as const;
 
 /** An error whose message is already written for the operator and whose exit code is known. */
@@ -40,6 +45,12 @@ export class UsageError extends CliError {
 export class AwsFailure extends CliError {
     constructor(message: string) {
         super(message, EXIT.aws);
+    }
+}
+
+export class InterruptedError extends CliError {
+    constructor(message: string) {
+        super(message, EXIT.interrupted);
     }
 }
 

@@ -22,6 +22,7 @@ import {
 import {
     AwsFailure,
     EXIT,
+    InterruptedError,
     UsageError,
     NotReadyError,
     parseCommandArgs,
@@ -41,6 +42,7 @@ import {
     type ServiceRole,
     type StackOutputs,
 } from "./stackOutputs";
+import { capacityProvider, type CapacityProviderName } from "../components/roles";
 
 /** Value of RunTask's `startedBy`, so the console and `aws ecs list-tasks --started-by` find these runs. */
 export const STARTED_BY = "cgap-deployment-task";
@@ -109,6 +111,8 @@ export interface RunDeploymentTaskOptions {
     timeoutMs?: number;
     /** Run the app's initial sequence (INITIAL_DEPLOYMENT in the container) instead of the routine one. */
     initial?: boolean;
+    /** Capacity provider for this run instead of the stack's (`--capacity`). */
+    capacityProvider?: CapacityProviderName;
     sleep?: (ms: number) => Promise<void>;
     now?: () => number;
 }
@@ -239,6 +243,85 @@ async function describeTask(ecs: ECSClient, cluster: string, taskArn: string): P
  * Runs the deployment task and follows it to the end. Returns the container's exit code;
  * throws a CliError for everything that is not a clean stop.
  */
+/**
+ * Why a stopped deployment task stopped, read from its stop code, stopped reason and the
+ * container's exit code, and what the operator does next. The codes are ECS's TaskStopCode values
+ * (ECS API reference, Task.stopCode); the reasons are the texts ECS writes for them: "Your Spot Task
+ * was interrupted." for a Fargate Spot reclaim (ECS developer guide, "AWS Fargate capacity
+ * providers"), "Task stopped by user" or the StopTask `reason` for a stop by hand,
+ * "Essential container in task exited" when the container ended by itself, and an error such as
+ * `CannotPullContainerError: ...` or `ResourceInitializationError: ...` when it never started
+ * ("Stopped tasks error codes"). The stop code is read before the exit code: a container stopped
+ * by a Spot reclaim has an exit code too (143 after SIGTERM, 137 after SIGKILL), and it is not the
+ * deployment's own failure.
+ */
+export type StopKind = "succeeded" | "container-failed" | "interrupted" | "stopped-by-user" | "failed-to-start" | "stopped";
+
+export interface StopVerdict {
+    kind: StopKind;
+    /** The container's exit code, when it has one. */
+    exitCode?: number;
+    /** One sentence: what happened. */
+    what: string;
+    /** One sentence: what to do about it. */
+    next: string;
+}
+
+const SPOT_REASON = /spot/i;
+
+/** Reads a stopped task: the stop code first, then the container's exit code. */
+export function classifyStop(task: Task, containerName: string, rerun: string): StopVerdict {
+    const container = (task.containers ?? []).find((c) => c.name === containerName);
+    const exitCode = container?.exitCode ?? undefined;
+    const reason = [task.stoppedReason, container?.reason].filter((x) => x !== undefined && x !== "").join("; ");
+    const code = task.stopCode;
+    const said = `(stop code ${code ?? "none"}${reason ? `: ${reason}` : ""})`;
+    const exited = exitCode === undefined ? "" : `; the container exited with ${exitCode}`;
+    if (code === "SpotInterruption" || (code === "TerminationNotice" && SPOT_REASON.test(reason))) {
+        return {
+            kind: "interrupted",
+            exitCode,
+            what: `Fargate Spot reclaimed the task's capacity while it ran ${said}${exited}: the step in progress did not finish and the steps after it did not run`,
+            next: `run it again on on-demand capacity: ${rerun} --capacity on-demand (every step may be re-run; see the README's runbook)`,
+        };
+    }
+    if (code === "UserInitiated") {
+        return {
+            kind: "stopped-by-user",
+            exitCode,
+            what: `someone (or a tool) stopped the task ${said}${exited}: the step in progress did not finish and the steps after it did not run`,
+            next: `find out who and why (CloudTrail StopTask), then run it again: ${rerun}`,
+        };
+    }
+    if (code === "TaskFailedToStart") {
+        return {
+            kind: "failed-to-start",
+            exitCode,
+            what: `the container never started ${said}: no deployment step ran`,
+            next:
+                "fix what the reason names (CannotPullContainerError: the image or the execution role's ECR access; " +
+                `ResourceInitializationError: the identity secret, the log group or the subnets' route to AWS), then run it again: ${rerun}`,
+        };
+    }
+    if (exitCode === 0 && (code === undefined || code === "EssentialContainerExited")) {
+        return { kind: "succeeded", exitCode, what: `the container exited with 0 ${said}`, next: "" };
+    }
+    if (exitCode !== undefined && (code === undefined || code === "EssentialContainerExited")) {
+        return {
+            kind: "container-failed",
+            exitCode,
+            what: `a deployment step failed: the container exited with ${exitCode} ${said}; the log above names the step`,
+            next: `fix what the log shows, then run it again: ${rerun} (see the README's runbook for what each step leaves behind)`,
+        };
+    }
+    return {
+        kind: "stopped",
+        exitCode,
+        what: `ECS stopped the task ${said}${exited}: the deployment did not finish`,
+        next: `run it again: ${rerun}`,
+    };
+}
+
 export async function runDeploymentTask(inputs: DeploymentTaskInputs, opts: RunDeploymentTaskOptions): Promise<number> {
     const { ecs } = opts;
     const { task } = inputs;
@@ -248,13 +331,15 @@ export async function runDeploymentTask(inputs: DeploymentTaskInputs, opts: RunD
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MINUTES * 60_000;
 
     await assertServicesSettled(ecs, inputs);
+    const provider = opts.capacityProvider ?? task.capacityProvider;
+    const rerun = rerunCommand(inputs, opts.initial === true);
 
     const run = await ecs.send(
         new RunTaskCommand({
             cluster: task.cluster,
             taskDefinition: task.taskDefinitionArn,
             count: 1,
-            capacityProviderStrategy: [{ capacityProvider: task.capacityProvider, weight: 1 }],
+            capacityProviderStrategy: [{ capacityProvider: provider, weight: 1 }],
             networkConfiguration: {
                 awsvpcConfiguration: {
                     subnets: task.subnets,
@@ -279,16 +364,18 @@ export async function runDeploymentTask(inputs: DeploymentTaskInputs, opts: RunD
         const reasons = (run.failures ?? [])
             .map((f) => [f.reason, f.detail].filter((x) => x !== undefined && x !== "").join(": "))
             .filter((r) => r !== "");
+        const other = provider === "FARGATE_SPOT" ? "on-demand" : "spot";
         throw new AwsFailure(
-            `the deployment task failed to place on ${task.capacityProvider} in cluster ${task.cluster}: ` +
-                (reasons.length > 0 ? reasons.join("; ") : "RunTask returned no task"),
+            `the deployment task could not be placed on ${provider} in cluster ${task.cluster}: ` +
+                `${reasons.length > 0 ? reasons.join("; ") : "RunTask returned no task"}; nothing ran. ` +
+                `Run it again in a few minutes, or on the other capacity: ${rerun} --capacity ${other}`,
         );
     }
     const taskArn = started.taskArn;
     const taskId = taskIdOf(taskArn);
     const stream = logStreamName(task, taskArn);
     opts.status(
-        `started task ${taskId} (${task.capacityProvider}) in cluster ${task.cluster}: ${opts.initial ? "initial" : "routine"} deployment`,
+        `started task ${taskId} (${provider}) in cluster ${task.cluster}: ${opts.initial ? "initial" : "routine"} deployment`,
     );
     opts.status(`logs: ${task.logGroupName} ${stream} (Ctrl-C stops following, not the task)`);
 
@@ -320,16 +407,28 @@ export async function runDeploymentTask(inputs: DeploymentTaskInputs, opts: RunD
         await sleep(pollIntervalMs);
     }
 
-    const container = (current.containers ?? []).find((c) => c.name === task.containerName);
-    const exitCode = container?.exitCode;
-    if (exitCode === undefined || exitCode === null) {
-        const why = [current.stopCode, current.stoppedReason, container?.reason]
-            .filter((x) => x !== undefined && x !== "")
-            .join(": ");
-        throw new AwsFailure(`task ${taskId} stopped without an exit code: ${why || "no reason given"}`);
+    const verdict = classifyStop(current, task.containerName, rerun);
+    switch (verdict.kind) {
+        case "succeeded":
+            opts.status(`task ${taskId} stopped: container ${task.containerName} exited with 0`);
+            return 0;
+        case "container-failed":
+            opts.status(`task ${taskId} stopped: ${verdict.what}. Next: ${verdict.next}`);
+            return verdict.exitCode ?? EXIT.aws;
+        case "failed-to-start":
+            throw new AwsFailure(`task ${taskId} failed to start: ${verdict.what}. Next: ${verdict.next}`);
+        default:
+            throw new InterruptedError(`task ${taskId} did not finish: ${verdict.what}. Next: ${verdict.next}`);
     }
-    opts.status(`task ${taskId} stopped: container ${task.containerName} exited with ${exitCode}`);
-    return exitCode;
+}
+
+/** The command that runs the same deployment again. */
+function rerunCommand(inputs: DeploymentTaskInputs, initial: boolean): string {
+    const production = inputs.environment === undefined || inputs.environment === "production";
+    return (
+        `npm run deployment-task -- --stack ${inputs.stack}` +
+        (initial ? ` --initial${production ? ` --confirm-production ${inputs.stack}` : ""}` : "")
+    );
 }
 
 export const SPEC: CommandSpec = {
@@ -338,13 +437,18 @@ export const SPEC: CommandSpec = {
         "Runs the stack's deployment task once every service has finished rolling out, prints its\n" +
         "CloudWatch log lines and exits with the container's exit code. Routine by default; --initial\n" +
         "runs the app's initial sequence (wipe on development, then every insert). Exit 2: bad input or a missing\n" +
-        "stack output; 3: AWS refused or the task failed to place or stop cleanly; 4: a service is\n" +
-        "still rolling out (nothing was started).",
+        "stack output; 3: AWS refused, the task could not be placed or its container never started;\n" +
+        "4: a service is still rolling out (nothing was started); 5: the task was stopped from outside\n" +
+        "before it finished (a Spot reclaim, a stop by hand): run it again.",
     options: {
         initial: { type: "boolean", description: "run the initial deployment (INITIAL_DEPLOYMENT): wipe (development only), load every insert" },
         "confirm-production": {
             type: "string",
             description: "with --initial on a production stack: the stack's name, to confirm",
+        },
+        capacity: {
+            type: "string",
+            description: "spot or on-demand: run on this capacity instead of the stack's (e.g. after a Spot reclaim)",
         },
         timeout: { type: "string", description: `minutes to wait for the task to stop (default ${DEFAULT_TIMEOUT_MINUTES})` },
         "poll-interval": {
@@ -367,6 +471,10 @@ export async function main(argv: string[]): Promise<number> {
     const initial = args.extra.initial === true;
     const confirm = args.extra["confirm-production"];
     checkInitialDeployment(inputs, initial, typeof confirm === "string" ? confirm : undefined);
+    const capacity = args.extra.capacity;
+    if (capacity !== undefined && capacity !== "spot" && capacity !== "on-demand") {
+        throw new UsageError(`--capacity must be spot or on-demand, got "${String(capacity)}"`);
+    }
     const region = resolveRegion(args.region, outputs);
     quietSdkNodeWarning();
     const ecs = new ECSClient({ region });
@@ -380,6 +488,7 @@ export async function main(argv: string[]): Promise<number> {
             pollIntervalMs: pollSeconds * 1000,
             timeoutMs: timeoutMinutes * 60_000,
             initial,
+            capacityProvider: capacity === undefined ? undefined : capacityProvider(capacity),
         });
     } finally {
         ecs.destroy();

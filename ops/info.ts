@@ -4,10 +4,19 @@
 // was pushed, next to the digest the role runs now (the image named by its service's task
 // definition; for the deployment role, by the stack's deployment task definition). Exits 1 when
 // any role is out of sync: a tag missing in ECR, a pushed digest its service does not run, a
-// service that is missing, or a task definition that names a tag instead of a digest.
+// service that is missing, or a task definition that names a tag instead of a digest. Each service's
+// current deployment state (in progress, completed, failed, rolling back, rolled back) comes with the
+// latest ECS service events that explain it.
 
 import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, type Service } from "@aws-sdk/client-ecs";
+import {
+    DescribeServicesCommand,
+    DescribeTaskDefinitionCommand,
+    ECSClient,
+    ListServiceDeploymentsCommand,
+    type Service,
+    type ServiceDeploymentBrief,
+} from "@aws-sdk/client-ecs";
 import { ROLES, ROLE_SPECS, type Role } from "../components/roles";
 import { driftWarning, shortDigest } from "./drift";
 import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "./cli";
@@ -41,6 +50,101 @@ export function readInfoInputs(o: StackOutputs): InfoInputs {
     };
 }
 
+export type DeploymentPhase = "in progress" | "completed" | "failed" | "rolling back" | "rolled back";
+
+export interface DeploymentState {
+    phase: DeploymentPhase;
+    /** ECS's own words for the phase: the deployment's rolloutStateReason or statusReason. */
+    reason?: string;
+    /** The latest service events, newest first, as `<time> <message>`; only when not completed. */
+    events: string[];
+}
+
+/** How many of a service's events explain a deployment that did not simply complete. */
+const EVENTS_SHOWN = 5;
+
+/**
+ * A service's current deployment, from DescribeServices' `deployments` (rolloutState and
+ * rolloutStateReason) and, where the caller may list them, its latest service deployment
+ * (ListServiceDeployments: the only place that still says ROLLBACK_SUCCESSFUL once a rollback has
+ * completed). ECS words a circuit-breaker rollback as a new PRIMARY deployment whose reason is
+ * "ECS deployment circuit breaker: rolling back to deploymentId <id>." next to the failed one
+ * ("ECS deployment circuit breaker: tasks failed to start."), and logs the service events
+ * "(deployment <id>) deployment failed: ..." and "rolling back to deployment <id>."
+ */
+export function deploymentState(service: Service, latest?: ServiceDeploymentBrief): DeploymentState {
+    const deployments = service.deployments ?? [];
+    const primary = deployments.find((d) => d.status === "PRIMARY");
+    const failed = deployments.find((d) => d.rolloutState === "FAILED");
+    const rollingBack = primary?.rolloutState === "IN_PROGRESS" && /rolling back/i.test(primary.rolloutStateReason ?? "");
+    const events = (service.events ?? []).slice(0, EVENTS_SHOWN);
+    const recentRollback = events.some((e) => /rolling back to deployment/i.test(e.message ?? ""));
+    let phase: DeploymentPhase;
+    let reason = primary?.rolloutStateReason;
+    switch (latest?.status) {
+        case "ROLLBACK_REQUESTED":
+        case "ROLLBACK_IN_PROGRESS":
+            phase = "rolling back";
+            break;
+        case "ROLLBACK_SUCCESSFUL":
+            phase = "rolled back";
+            break;
+        case "ROLLBACK_FAILED":
+        case "STOPPED":
+        case "STOP_REQUESTED":
+            phase = "failed";
+            break;
+        default:
+            if (rollingBack) {
+                phase = "rolling back";
+            } else if (primary?.rolloutState === "FAILED") {
+                phase = "failed";
+            } else if (failed !== undefined && primary?.rolloutState !== "IN_PROGRESS") {
+                phase = "failed";
+                reason = failed.rolloutStateReason;
+            } else if (primary?.rolloutState === "IN_PROGRESS" || deployments.length > 1) {
+                phase = "in progress";
+            } else if (latest === undefined && recentRollback) {
+                // Without ListServiceDeployments the finished rollback shows only in the events.
+                phase = "rolled back";
+            } else {
+                phase = "completed";
+            }
+    }
+    if (latest?.statusReason) {
+        reason = latest.statusReason;
+    } else if (phase === "rolling back" && failed?.rolloutStateReason) {
+        reason = `${failed.rolloutStateReason} ${primary?.rolloutStateReason ?? ""}`.trim();
+    }
+    return {
+        phase,
+        reason,
+        events: phase === "completed" ? [] : events.map((e) => `${formatPushedAt(e.createdAt?.toISOString())} ${e.message ?? ""}`),
+    };
+}
+
+/**
+ * The service's newest service deployment, or undefined when the caller may not list them
+ * (ecs:ListServiceDeployments is newer than many operator policies): the state then comes from
+ * DescribeServices alone.
+ */
+async function latestServiceDeployment(
+    ecs: ECSClient,
+    cluster: string,
+    service: string,
+): Promise<ServiceDeploymentBrief | undefined> {
+    try {
+        const res = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service, maxResults: 10 }));
+        const time = (d: ServiceDeploymentBrief) => (d.createdAt ?? d.startedAt)?.getTime() ?? 0;
+        return [...(res.serviceDeployments ?? [])].sort((a, b) => time(b) - time(a))[0];
+    } catch (err) {
+        if ((err as { name?: string }).name === "AccessDeniedException") {
+            return undefined;
+        }
+        throw err;
+    }
+}
+
 export type RowStatus = "ok" | "drift" | "tag-missing" | "no-service" | "unpinned";
 
 export interface InfoRow {
@@ -53,6 +157,8 @@ export interface InfoRow {
     runsIn: string;
     /** running/desired for services, plus whether a rollout is in flight. */
     runState?: string;
+    /** The service's current deployment, for long-running roles. */
+    deployment?: DeploymentState;
     /** Image reference in the task definition, as written. */
     runningImage?: string;
     /** Digest part of `runningImage`, when it names one. */
@@ -148,6 +254,7 @@ export async function collectInfo(inputs: InfoInputs, clients: { ecs: ECSClient;
                 row.problem = `service ${name} is ${service?.status ?? "missing"} in cluster ${inputs.clusterName}`;
             } else {
                 row.runState = runState(service);
+                row.deployment = deploymentState(service, await latestServiceDeployment(ecs, inputs.clusterName, name));
                 taskDefinitionArn = service.taskDefinition;
             }
         }
@@ -194,13 +301,18 @@ const STATUS_LABEL: Record<RowStatus, string> = {
     unpinned: "UNPINNED",
 };
 
+/** A deployment that failed or was rolled back needs the runbook even when the digests agree. */
+function deploymentTrouble(row: InfoRow): boolean {
+    return row.deployment !== undefined && ["failed", "rolling back", "rolled back"].includes(row.deployment.phase);
+}
+
 export function infoExitCode(rows: InfoRow[]): number {
-    return rows.every((r) => r.status === "ok") ? EXIT.ok : EXIT.findings;
+    return rows.every((r) => r.status === "ok" && !deploymentTrouble(r)) ? EXIT.ok : EXIT.findings;
 }
 
 /** The table and a verdict, as printed. */
 export function renderInfo(inputs: InfoInputs, rows: InfoRow[]): string {
-    const header = ["ROLE", "TAG", "ECR DIGEST", "PUSHED (UTC)", "RUNNING DIGEST", "RUNS IN", "STATE", "STATUS"];
+    const header = ["ROLE", "TAG", "ECR DIGEST", "PUSHED (UTC)", "RUNNING DIGEST", "RUNS IN", "STATE", "DEPLOYMENT", "STATUS"];
     const body = rows.map((r) => [
         r.role,
         r.tag,
@@ -209,6 +321,7 @@ export function renderInfo(inputs: InfoInputs, rows: InfoRow[]): string {
         r.runningImage === undefined ? "-" : r.runningDigest === undefined ? "(no digest)" : shortDigest(r.runningDigest),
         r.runsIn,
         r.runState ?? "-",
+        r.deployment?.phase ?? "-",
         STATUS_LABEL[r.status],
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
@@ -239,6 +352,13 @@ export function renderInfo(inputs: InfoInputs, rows: InfoRow[]): string {
         for (const r of drifted) {
             out.push(driftWarning({ role: r.role, tag: r.tag, ecrDigest: r.pushedDigest!, runningDigest: r.runningDigest! }));
         }
+    }
+    for (const r of rows) {
+        if (r.deployment === undefined || r.deployment.phase === "completed") {
+            continue;
+        }
+        out.push("", `${r.role} (${r.runsIn}): deployment ${r.deployment.phase}${r.deployment.reason ? `: ${r.deployment.reason}` : ""}`);
+        out.push(...r.deployment.events.map((e) => `  ${e}`));
     }
     return out.join("\n");
 }

@@ -43,6 +43,7 @@ function task(lastStatus: string, extra: Partial<Task> = {}): Task {
 
 function stopped(exitCode: number | undefined, extra: Partial<Task> = {}): Task {
     return task("STOPPED", {
+        stopCode: "EssentialContainerExited",
         stoppedReason: "Essential container in task exited",
         containers: [{ name: "DeploymentAction", lastStatus: "STOPPED", exitCode }],
         ...extra,
@@ -59,7 +60,7 @@ interface Harness {
     getLogInputs: GetLogEventsCommandInput[];
     /** DescribeTasks polls (`poll <n>`) and printed lines, in the order they happened. */
     timeline: string[];
-    run: (i?: DeploymentTaskInputs, initial?: boolean) => Promise<number>;
+    run: (i?: DeploymentTaskInputs, initial?: boolean, capacityProvider?: "FARGATE" | "FARGATE_SPOT") => Promise<number>;
 }
 
 /**
@@ -113,9 +114,10 @@ function harness(opts: { services?: Service[]; states: Task[]; linesPerPoll?: st
         status,
         getLogInputs,
         timeline,
-        run: (i = inputs(), initial = false) =>
+        run: (i = inputs(), initial = false, capacityProvider = undefined) =>
             runDeploymentTask(i, {
                 initial,
+                capacityProvider,
                 ecs,
                 logs,
                 logLine: (l) => {
@@ -290,18 +292,74 @@ describe("deployment-task", () => {
         const code = await h.run();
         assert.equal(code, 3);
         assert.deepEqual(h.printed, ["load-data --prod", "Traceback (most recent call last):", "KeyError: 'ENV_NAME'"]);
+        const last = h.status[h.status.length - 1];
+        assert.match(last, /stopped: a deployment step failed: the container exited with 3 \(stop code EssentialContainerExited: Essential container in task exited\); the log above names the step\./);
+        assert.match(last, /Next: fix what the log shows, then run it again: npm run deployment-task -- --stack mastertest /);
+    });
+
+    // Stop codes and reasons as ECS writes them (TaskStopCode; "Your Spot Task was interrupted." from
+    // the ECS developer guide's Fargate Spot termination notice; "Task stopped by user" for StopTask).
+    it("tells a Spot reclaim from a failed step, though the killed container has an exit code (exit 5)", async () => {
+        const h = harness({
+            states: [
+                task("RUNNING"),
+                stopped(143, { stopCode: "SpotInterruption", stoppedReason: "Your Spot Task was interrupted." }),
+            ],
+            linesPerPoll: [["deployment: running create-mapping-on-deploy production.ini --app-name app --staggered"]],
+        });
+        const { message, exitCode } = await rejection(h.run());
+        assert.equal(exitCode, EXIT.interrupted);
+        assert.match(
+            message,
+            /^task 0f1e2d3c4b5a69788796a5b4c3d2e1f0 did not finish: Fargate Spot reclaimed the task's capacity while it ran \(stop code SpotInterruption: Your Spot Task was interrupted\.\); the container exited with 143: the step in progress did not finish/,
+        );
+        assert.match(message, /Next: run it again on on-demand capacity: npm run deployment-task -- --stack mastertest --capacity on-demand/);
+    });
+
+    it("reads a termination notice that names Spot as a Spot reclaim too", async () => {
+        const h = harness({
+            states: [stopped(undefined, { stopCode: "TerminationNotice", stoppedReason: "Your Spot Task was interrupted." })],
+        });
+        const { message, exitCode } = await rejection(h.run());
+        assert.equal(exitCode, EXIT.interrupted);
+        assert.match(message, /Fargate Spot reclaimed/);
+    });
+
+    it("says a person stopped it, and not that a step failed (exit 5)", async () => {
+        const h = harness({
+            states: [stopped(137, { stopCode: "UserInitiated", stoppedReason: "Task stopped by user" })],
+        });
+        const { message, exitCode } = await rejection(h.run());
+        assert.equal(exitCode, EXIT.interrupted);
+        assert.match(message, /someone \(or a tool\) stopped the task \(stop code UserInitiated: Task stopped by user\); the container exited with 137/);
+        assert.match(message, /CloudTrail StopTask/);
+    });
+
+    it("reruns on the capacity given with --capacity instead of the stack's", async () => {
+        const h = harness({ states: [stopped(0)] });
+        assert.equal(await h.run(inputs(), false, "FARGATE"), 0);
+        const input = h.ecsMock.commandCalls(RunTaskCommand)[0].args[0].input as RunTaskCommandInput;
+        assert.deepEqual(input.capacityProviderStrategy, [{ capacityProvider: "FARGATE", weight: 1 }]);
+        assert.ok(h.status[0].includes("(FARGATE)"), h.status[0]);
     });
 
     it("reports a task that fails to place, with RunTask's reason, as a one-line AWS failure", async () => {
         const h = harness({ states: [stopped(0)] });
+        // RunTask's `failures` reason for Fargate capacity, as ECS writes it.
         h.ecsMock.on(RunTaskCommand).resolves({
             tasks: [],
-            failures: [{ arn: CLUSTER_ARN, reason: "Capacity is unavailable at this time", detail: "FARGATE_SPOT" }],
+            failures: [
+                {
+                    arn: CLUSTER_ARN,
+                    reason: "Capacity is unavailable at this time. Please try again later or in a different availability zone",
+                },
+            ],
         });
         const { message, exitCode } = await rejection(h.run());
         assert.equal(exitCode, EXIT.aws);
-        assert.match(message, /failed to place on FARGATE_SPOT/);
-        assert.match(message, /Capacity is unavailable at this time: FARGATE_SPOT/);
+        assert.match(message, /could not be placed on FARGATE_SPOT in cluster /);
+        assert.match(message, /Capacity is unavailable at this time\. Please try again later or in a different availability zone; nothing ran\./);
+        assert.match(message, /Run it again in a few minutes, or on the other capacity: npm run deployment-task -- --stack mastertest --capacity on-demand$/);
         assert.ok(!message.includes("\n"));
         assert.equal(h.ecsMock.commandCalls(DescribeTasksCommand).length, 0);
     });
@@ -317,7 +375,8 @@ describe("deployment-task", () => {
         });
         const { message, exitCode } = await rejection(h.run());
         assert.equal(exitCode, EXIT.aws);
-        assert.match(message, /stopped without an exit code: TaskFailedToStart: CannotPullContainerError/);
+        assert.match(message, /failed to start: the container never started \(stop code TaskFailedToStart: CannotPullContainerError: pull image manifest/);
+        assert.match(message, /no deployment step ran\. Next: fix what the reason names/);
     });
 
     for (const [what, mutate, expected] of [

@@ -4,6 +4,9 @@ import {
     DescribeServicesCommand,
     DescribeTaskDefinitionCommand,
     ECSClient,
+    ListServiceDeploymentsCommand,
+    type ListServiceDeploymentsCommandInput,
+    type ServiceDeploymentBrief,
     type DescribeTaskDefinitionCommandInput,
     type Service,
 } from "@aws-sdk/client-ecs";
@@ -29,6 +32,8 @@ interface World {
     /** Image each role's current task definition names. */
     running: Record<Role, string>;
     services?: Service[];
+    /** What ListServiceDeployments answers per service name; "denied" = AccessDeniedException. */
+    serviceDeployments?: Record<string, ServiceDeploymentBrief[] | "denied">;
 }
 
 function matchingWorld(): World {
@@ -71,6 +76,22 @@ function stubs(world: World): { ecs: ECSClient; ecr: ECRClient; ecsMock: AwsClie
         ],
         failures: [],
     });
+    ecsMock.on(ListServiceDeploymentsCommand).callsFake((input: ListServiceDeploymentsCommandInput) => {
+        assert.equal(input.cluster, "cgap-mastertest");
+        const answer = world.serviceDeployments?.[input.service ?? ""];
+        if (answer === "denied") {
+            const err = new Error(
+                `User: arn:aws:sts::123456789012:assumed-role/operator/me is not authorized to perform: ecs:ListServiceDeployments`,
+            );
+            err.name = "AccessDeniedException";
+            throw err;
+        }
+        return {
+            serviceDeployments: answer ?? [
+                { status: "SUCCESSFUL", createdAt: new Date("2024-05-02T09:45:00Z"), statusReason: "Service deployment completed." },
+            ],
+        };
+    });
     ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: DescribeTaskDefinitionCommandInput) => {
         const role = (Object.keys(FAMILIES) as Role[]).find((r) => input.taskDefinition?.includes(`/${FAMILIES[r]}:`));
         assert.ok(role, `unexpected task definition ${input.taskDefinition}`);
@@ -83,6 +104,14 @@ function stubs(world: World): { ecs: ECSClient; ecr: ECRClient; ecsMock: AwsClie
         };
     });
     return { ecs, ecr, ecsMock, ecrMock };
+}
+
+function matchingServices(): Service[] {
+    return [
+        settledService("cgap-wsgi", taskDefinitionArn(FAMILIES.wsgi, 5), 8),
+        settledService("cgap-indexer", taskDefinitionArn(FAMILIES.indexer, 5), 4),
+        settledService("cgap-ingester", taskDefinitionArn(FAMILIES.ingester, 5), 1),
+    ];
 }
 
 const INPUTS = readInfoInputs(new StackOutputs("mastertest", { ...sampleOutputs(), deploymentTask: {
@@ -114,9 +143,9 @@ describe("info", () => {
         assert.equal(rows[0].runState, "8/8");
         assert.equal(rows[3].runsIn, "task definition CGAPDeployment:5");
         const lines = text.split("\n");
-        assert.match(lines[2], /^ROLE\s+TAG\s+ECR DIGEST\s+PUSHED \(UTC\)\s+RUNNING DIGEST\s+RUNS IN\s+STATE\s+STATUS$/);
-        assert.match(lines[3], /^wsgi\s+latest\s+sha256:aaaaaaaaaaaa\s+2024-05-02 09:41\s+sha256:aaaaaaaaaaaa\s+service cgap-wsgi\s+8\/8\s+ok$/);
-        assert.match(lines[6], /^deployment\s+latest-deployment\s+sha256:dddddddddddd\s+.*task definition CGAPDeployment:5\s+-\s+ok$/);
+        assert.match(lines[2], /^ROLE\s+TAG\s+ECR DIGEST\s+PUSHED \(UTC\)\s+RUNNING DIGEST\s+RUNS IN\s+STATE\s+DEPLOYMENT\s+STATUS$/);
+        assert.match(lines[3], /^wsgi\s+latest\s+sha256:aaaaaaaaaaaa\s+2024-05-02 09:41\s+sha256:aaaaaaaaaaaa\s+service cgap-wsgi\s+8\/8\s+completed\s+ok$/);
+        assert.match(lines[6], /^deployment\s+latest-deployment\s+sha256:dddddddddddd\s+.*task definition CGAPDeployment:5\s+-\s+-\s+ok$/);
         assert.match(text, /all 4 roles run the digest their tag points at/);
         // The deployment role's image comes from the stack's deployment task definition.
         const asked = ecsMock.commandCalls(DescribeTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition);
@@ -133,7 +162,7 @@ describe("info", () => {
             rows.map((r) => r.status),
             ["ok", "drift", "ok", "ok"],
         );
-        assert.match(text, /^indexer\s+latest-indexer\s+sha256:eeeeeeeeeeee\s+.*sha256:bbbbbbbbbbbb\s+service cgap-indexer\s+4\/4\s+DRIFT$/m);
+        assert.match(text, /^indexer\s+latest-indexer\s+sha256:eeeeeeeeeeee\s+.*sha256:bbbbbbbbbbbb\s+service cgap-indexer\s+4\/4\s+completed\s+DRIFT$/m);
         assert.match(
             text,
             /1 of 4 roles out of sync:\n {2}indexer: latest-indexer points at sha256:eeeeeeeeeeee but service cgap-indexer runs sha256:bbbbbbbbbbbb/,
@@ -189,7 +218,7 @@ describe("info", () => {
         assert.equal(code, EXIT.findings);
         assert.equal(rows[0].status, "unpinned");
         assert.equal(rows[0].runState, "5/8 rolling out");
-        assert.match(text, /^wsgi\s+latest\s+sha256:aaaaaaaaaaaa\s+\S+ \S+\s+\(no digest\)\s+service cgap-wsgi\s+5\/8 rolling out\s+UNPINNED$/m);
+        assert.match(text, /^wsgi\s+latest\s+sha256:aaaaaaaaaaaa\s+\S+ \S+\s+\(no digest\)\s+service cgap-wsgi\s+5\/8 rolling out\s+in progress\s+UNPINNED$/m);
     });
 
     it("reports a service missing from the cluster", async () => {
@@ -217,6 +246,113 @@ describe("info", () => {
                 exitCode: EXIT.aws,
             });
             return true;
+        });
+    });
+
+    describe("deployment state", () => {
+        const WSGI_OLD = taskDefinitionArn(FAMILIES.wsgi, 5);
+        const WSGI_NEW = taskDefinitionArn(FAMILIES.wsgi, 6);
+        const at = (iso: string) => new Date(iso);
+        // Event and reason texts as ECS writes them for a circuit breaker (ECS developer guide,
+        // "deployment circuit breaker", service deployment state change events).
+        const failedEvents = [
+            { id: "e3", createdAt: at("2024-05-02T10:12:00Z"), message: "(service cgap-wsgi) (deployment ecs-svc/222) deployment failed: tasks failed to start." },
+            { id: "e2", createdAt: at("2024-05-02T10:11:00Z"), message: "(service cgap-wsgi) has stopped 1 running tasks: (task 9f8e7d6c5b4a39281706f5e4d3c2b1a0)." },
+            { id: "e1", createdAt: at("2024-05-02T10:00:00Z"), message: "(service cgap-wsgi) has started 1 tasks: (task 9f8e7d6c5b4a39281706f5e4d3c2b1a0)." },
+        ];
+
+        it("shows a deployment the circuit breaker FAILED, with the events that explain it, and exits 1", async () => {
+            const wsgi = settledService("cgap-wsgi", WSGI_NEW, 8);
+            wsgi.runningCount = 0;
+            wsgi.deployments = [
+                {
+                    id: "ecs-svc/222",
+                    status: "PRIMARY",
+                    taskDefinition: WSGI_NEW,
+                    rolloutState: "FAILED",
+                    rolloutStateReason: "ECS deployment circuit breaker: tasks failed to start.",
+                    createdAt: at("2024-05-02T10:00:00Z"),
+                },
+            ];
+            wsgi.events = failedEvents;
+            const world = { ...matchingWorld(), services: [wsgi, ...matchingServices().slice(1)], serviceDeployments: { "cgap-wsgi": "denied" as const } };
+            const { rows, text, code } = await info(world);
+            assert.equal(rows[0].deployment?.phase, "failed");
+            assert.equal(code, EXIT.findings);
+            assert.match(text, /^wsgi\s+latest\s+.*service cgap-wsgi\s+0\/8\s+failed\s+ok$/m);
+            assert.match(
+                text,
+                /\nwsgi \(service cgap-wsgi\): deployment failed: ECS deployment circuit breaker: tasks failed to start\.\n {2}2024-05-02 10:12 \(service cgap-wsgi\) \(deployment ecs-svc\/222\) deployment failed: tasks failed to start\.\n {2}2024-05-02 10:11 /,
+            );
+        });
+
+        it("shows a deployment the circuit breaker rolled back, from ListServiceDeployments, and exits 1", async () => {
+            // After the rollback the service is steady again on the old task definition.
+            const wsgi = settledService("cgap-wsgi", WSGI_OLD, 8);
+            wsgi.events = [
+                { id: "e5", createdAt: at("2024-05-02T10:20:00Z"), message: "(service cgap-wsgi) has reached a steady state." },
+                { id: "e4", createdAt: at("2024-05-02T10:12:01Z"), message: "(service cgap-wsgi) rolling back to deployment ecs-svc/111." },
+                ...failedEvents,
+            ];
+            const world = {
+                ...matchingWorld(),
+                services: [wsgi, ...matchingServices().slice(1)],
+                serviceDeployments: {
+                    "cgap-wsgi": [
+                        { status: "SUCCESSFUL" as const, createdAt: at("2024-05-01T08:00:00Z") },
+                        {
+                            status: "ROLLBACK_SUCCESSFUL" as const,
+                            createdAt: at("2024-05-02T10:00:00Z"),
+                            statusReason: "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+                        },
+                    ],
+                },
+            };
+            const { rows, text, code } = await info(world);
+            assert.equal(rows[0].deployment?.phase, "rolled back");
+            assert.equal(code, EXIT.findings);
+            assert.match(text, /\nwsgi \(service cgap-wsgi\): deployment rolled back: Service deployment rolled back because the circuit breaker threshold was exceeded\.\n {2}2024-05-02 10:20 \(service cgap-wsgi\) has reached a steady state\.\n {2}2024-05-02 10:12 \(service cgap-wsgi\) rolling back to deployment ecs-svc\/111\./);
+        });
+
+        it("still sees the rollback in the events when the operator may not list service deployments", async () => {
+            const wsgi = settledService("cgap-wsgi", WSGI_OLD, 8);
+            wsgi.events = [
+                { id: "e4", createdAt: at("2024-05-02T10:12:01Z"), message: "(service cgap-wsgi) rolling back to deployment ecs-svc/111." },
+                ...failedEvents,
+            ];
+            const world = { ...matchingWorld(), services: [wsgi, ...matchingServices().slice(1)], serviceDeployments: { "cgap-wsgi": "denied" as const } };
+            const { rows } = await info(world);
+            assert.equal(rows[0].deployment?.phase, "rolled back");
+        });
+
+        it("shows a rollback in progress and a deployment in progress", async () => {
+            const wsgi = settledService("cgap-wsgi", WSGI_OLD, 8);
+            wsgi.deployments = [
+                {
+                    id: "ecs-svc/333",
+                    status: "PRIMARY",
+                    taskDefinition: WSGI_OLD,
+                    rolloutState: "IN_PROGRESS",
+                    rolloutStateReason: "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/111.",
+                },
+                {
+                    id: "ecs-svc/222",
+                    status: "ACTIVE",
+                    taskDefinition: WSGI_NEW,
+                    rolloutState: "FAILED",
+                    rolloutStateReason: "ECS deployment circuit breaker: tasks failed to start.",
+                },
+            ];
+            const indexer = settledService("cgap-indexer", taskDefinitionArn(FAMILIES.indexer, 5), 4);
+            indexer.deployments![0].rolloutState = "IN_PROGRESS";
+            const world = {
+                ...matchingWorld(),
+                services: [wsgi, indexer, matchingServices()[2]],
+                serviceDeployments: { "cgap-wsgi": "denied" as const, "cgap-indexer": "denied" as const },
+            };
+            const { rows, code } = await info(world);
+            assert.deepEqual(rows.map((r) => r.deployment?.phase), ["rolling back", "in progress", "completed", undefined]);
+            assert.equal(code, EXIT.findings);
         });
     });
 

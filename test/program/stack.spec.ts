@@ -455,3 +455,23 @@ describe("the program with a stack that puts the deployment task on Spot", () =>
         assert.strictEqual((run.outputs.deploymentTask as Record<string, unknown>).capacityProvider, "FARGATE_SPOT");
     });
 });
+
+describe("the program's stop timeouts (Pulumi.production.yaml)", () => {
+    let run: ProgramResult;
+    before(async () => {
+        run = await runProgram({ stack: "production", preview: false });
+    });
+
+    it("gives each container the time its work needs, within Fargate's 120 s", () => {
+        const timeouts = Object.fromEntries(
+            ROLES.map((role) => [role, containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`)).stopTimeout]),
+        );
+        assert.deepStrictEqual(timeouts, { wsgi: 120, indexer: 120, ingester: 30, deployment: 120 });
+    });
+
+    it("drains WSGI from the load balancer for less time than a Spot reclaim leaves", () => {
+        const delay = inputs(one(run.resources, T.targetGroup, "cgap-wsgi")).deregistrationDelay;
+        assert.strictEqual(delay, 60);
+        assert.ok(delay < 120);
+    });
+});
