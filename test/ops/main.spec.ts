@@ -5,6 +5,7 @@ import * as assert from "node:assert/strict";
 import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeImagesCommand, ECRClient, type DescribeImagesCommandInput } from "@aws-sdk/client-ecr";
 import {
+    ListServiceDeploymentsCommand,
     DescribeServicesCommand,
     DescribeTaskDefinitionCommand,
     DescribeTasksCommand,
@@ -51,6 +52,7 @@ describe("command main functions, with class-level stubbed clients", () => {
         savedRegion = process.env.AWS_REGION;
         // A default region elsewhere must not win over the stack's own.
         process.env.AWS_REGION = "eu-west-1";
+        ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [{ status: "SUCCESSFUL" }] });
         ecs.on(DescribeServicesCommand).resolves({
             services: [
                 settledService("cgap-wsgi", taskDefinitionArn("CGAPWSGI", 2), 8),
@@ -79,6 +81,7 @@ describe("command main functions, with class-level stubbed clients", () => {
                     {
                         taskArn: TASK_ARN,
                         lastStatus: "STOPPED",
+                        stopCode: "EssentialContainerExited",
                         stoppedReason: "Essential container in task exited",
                         containers: [{ name: "DeploymentAction", exitCode: 5 }],
                     },
@@ -97,7 +100,7 @@ describe("command main functions, with class-level stubbed clients", () => {
         assert.equal(stdout, "load-data --prod\nload-data failed\n");
         const progress = stderr.trim().split("\n");
         assert.ok(progress.every((l) => l.startsWith("deployment-task: ")), stderr);
-        assert.match(progress[progress.length - 1], /container DeploymentAction exited with 5$/);
+        assert.match(progress[progress.length - 1], /a deployment step failed: the container exited with 5 \(stop code EssentialContainerExited/);
         const client = ecs.send.firstCall.thisValue as ECSClient;
         assert.equal(await client.config.region(), "us-east-1");
     });
