@@ -128,7 +128,7 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
         `Policy pack ${packName} judged ${resources.length} resources:`,
         ...(diagnostics.length === 0
             ? ["  no violations"]
-            : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`))),
+            : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message.replace(/\n/g, "\n    ")}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`))),
         "",
         ...(args.update ? [wrap(UPDATE_PHASE_NOTE), ""] : []),
         mandatory.length === 0

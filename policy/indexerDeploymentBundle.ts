@@ -3,7 +3,7 @@ import { StackValidationPolicy } from "@pulumi/policy";
 import { failClosed, stackResources } from "./guard";
 import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeIndexerDeploymentBundle } from "./rollout";
-import { readPhase } from "./stack";
+import { readPhase, readRollout } from "./stack";
 
 export const INDEXER_DEPLOYMENT_BUNDLE = "indexer-deployment-bundle";
 
@@ -19,7 +19,7 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
         "drop --target, and push both images from the same build.",
     validateStack: failClosed(INDEXER_DEPLOYMENT_BUNDLE, (args, report) => {
         const images = portalRoleImages(stackResources(args, ROLLOUT_TYPES));
-        for (const finding of judgeIndexerDeploymentBundle(images, readPhase())) {
+        for (const finding of judgeIndexerDeploymentBundle(images, { ...readPhase(), rollout: readRollout() })) {
             report(finding.message, finding.urn);
         }
     }),

@@ -8,6 +8,7 @@ import {
     productionReason,
     productionStacksFromConfig,
     readPhase,
+    readRollout,
     readStackIdentity,
     shortStackName,
 } from "./stack";
@@ -47,6 +48,7 @@ export const productionRolloutComplete: StackValidationPolicy = {
             }
             const findings = judgeProductionRollout(portalRoleImages(stackResources(stackArgs, ROLLOUT_TYPES)), {
                 ...readPhase(),
+                rollout: readRollout(),
                 stackName: stack.stackName ? shortStackName(stack.stackName) : "(unnamed)",
                 why,
             });

@@ -12,6 +12,24 @@ export interface Finding {
 export interface RolloutContext {
     /** Change detection applies only in a preview. */
     preview: boolean;
+    /** The roles the stack config's cgap:rollout names (all four when unset), where the pack can read it. */
+    rollout?: readonly Role[];
+}
+
+/**
+ * The fix for role images a preview leaves unchanged. When every one of them is already in
+ * cgap:rollout, only `pulumi up --target` can have kept them from being rebuilt: dropping --target
+ * is the fix, and adding them to cgap:rollout would change nothing.
+ */
+function fixForUnchanged(unchanged: readonly Role[], context: RolloutContext, addTo: string): string {
+    if (context.rollout !== undefined && unchanged.every((role) => context.rollout!.includes(role))) {
+        const names = unchanged.map((role) => `"${role}"`).join(", ");
+        return (
+            `Fix: drop --target. ${names} ${unchanged.length === 1 ? "is" : "are"} already in cgap:rollout; ` +
+            `only --target kept ${listTags(unchanged)} from being rebuilt and pushed.`
+        );
+    }
+    return addTo;
 }
 
 const ALL_TAGS = listTags(ROLES);
@@ -83,8 +101,12 @@ export function judgeIndexerDeploymentBundle(images: readonly RoleImage[], conte
                 `This preview changes the indexer image (${indexerTag}: ${digestNote(indexer.find(isChanging)!)}) ` +
                 `but not the deployment image (${deploymentTag}: ${digestNote(deployment[0])}): the new indexer would ` +
                 `run against data the matching deployment task never loaded. ` +
-                `Fix: add "deployment" to cgap:rollout next to "indexer", and drop --target so that ` +
-                `${deploymentTag} is rebuilt and pushed with ${indexerTag}.`,
+                fixForUnchanged(
+                    ["deployment"],
+                    context,
+                    `Fix: add "deployment" to cgap:rollout next to "indexer", and drop --target so that ` +
+                        `${deploymentTag} is rebuilt and pushed with ${indexerTag}.`,
+                ),
         });
     }
     if (deployment.length > 0) {
@@ -155,8 +177,12 @@ export function judgeProductionRollout(
                 message:
                     `${stack} must roll out all four role images together, but this preview changes ` +
                     `${listTags(changing)} and leaves ${listTags(unchanged)} unchanged. ` +
-                    `Fix: add ${unchanged.map((role) => `"${role}"`).join(", ")} to cgap:rollout (or unset it: the ` +
-                    `default is all four), drop --target, and push all four tags.`,
+                    fixForUnchanged(
+                        unchanged,
+                        context,
+                        `Fix: add ${unchanged.map((role) => `"${role}"`).join(", ")} to cgap:rollout (or unset it: the ` +
+                            `default is all four), drop --target, and push all four tags.`,
+                    ),
             });
         }
     }

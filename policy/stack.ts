@@ -6,11 +6,15 @@
 // variable itself to tell "not set" from a stack really named "stack".
 import * as pulumi from "@pulumi/pulumi";
 
+import { Role, ROLES } from "./roles";
+
 export const DEFAULT_PRODUCTION_STACKS: readonly string[] = ["production", "prod", "*-production", "*-prod"];
 
 /** The stack tag and the stack config key that also mark a production stack. */
 export const ENVIRONMENT_TAG = "environment";
 export const ENVIRONMENT_CONFIG = "cgap:environment";
+/** Where the stack config names the roles a rollout builds (the program reads the same key). */
+export const ROLLOUT_CONFIG = "cgap:rollout";
 export const PRODUCTION = "production";
 
 export interface StackIdentity {
@@ -91,6 +95,26 @@ export function readStackIdentity(tags: ReadonlyMap<string, string>): StackIdent
         tags,
         environment: readConfigKey(ENVIRONMENT_CONFIG),
     };
+}
+
+/**
+ * The roles cgap:rollout names in the stack's config (the program's default, all four, when unset).
+ * Read leniently: the program validates the setting, and an unreadable one leaves the fix general.
+ */
+export function readRollout(): Role[] | undefined {
+    const raw = readConfigKey(ROLLOUT_CONFIG);
+    if (raw === undefined) {
+        return [...ROLES];
+    }
+    const trimmed = raw.trim();
+    let names: unknown;
+    try {
+        names = JSON.parse(trimmed);
+    } catch {
+        // `[wsgi, indexer]` as `pulumi config set` stores it, or `wsgi,indexer`.
+        names = trimmed.replace(/^\[|\]$/g, "").split(",").map((name) => name.trim().replace(/^(["'])(.*)\1$/, "$2"));
+    }
+    return Array.isArray(names) ? ROLES.filter((role) => names.includes(role)) : undefined;
 }
 
 function readConfigKey(key: string): string | undefined {

@@ -76,6 +76,12 @@ describe("npm run check", function () {
         assert.strictEqual(planRows(stdout).wsgi[5], "FARGATE base 2 + FARGATE_SPOT weight 1 (2 FARGATE, 0 FARGATE_SPOT)");
         assert.match(stdout, /^ {2}\[mandatory\] production-rollout-complete: /m);
         assert.match(stdout, /^ {2}\[mandatory\] indexer-deployment-bundle: /m);
+        // Every role is in cgap:rollout: --target is the cause, and the fix says so instead of
+        // asking to add roles that are already there.
+        const messages = stdout.replace(/\s+/g, " ");
+        assert.match(messages, /production-rollout-complete: .*?Fix: drop --target\. "deployment" is already in cgap:rollout/);
+        assert.match(messages, /indexer-deployment-bundle: .*?Fix: drop --target\. "deployment" is already in cgap:rollout/);
+        assert.doesNotMatch(messages, /add "deployment" to cgap:rollout/);
     });
 
     describe("bad input is on stderr, one problem per line wrapped to 100 columns, and exit 2", () => {

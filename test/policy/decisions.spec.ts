@@ -173,6 +173,17 @@ describe("policy decisions", () => {
             assert.strictEqual(skew[0].urn, changingImage("indexer").urn);
         });
 
+        it("says to drop --target first when the deployment role is already in the rollout, and to add it only when it is not", () => {
+            const skewed = images(changingImage("indexer"), pushedImage("deployment"));
+            const targeted = judgeIndexerDeploymentBundle(skewed, { preview: true, rollout: ["indexer", "deployment"] });
+            assert.match(targeted[0].message, /Fix: drop --target\. "deployment" is already in cgap:rollout; only --target kept latest-deployment from being rebuilt/);
+            assert.doesNotMatch(targeted[0].message, /add "deployment" to cgap:rollout/);
+            for (const rollout of [["indexer"] as const, undefined]) {
+                const left = judgeIndexerDeploymentBundle(skewed, { preview: true, rollout });
+                assert.match(left[0].message, /Fix: add "deployment" to cgap:rollout next to "indexer"/, String(rollout));
+            }
+        });
+
         it("does no change detection outside a preview", () => {
             assert.deepStrictEqual(judgeIndexerDeploymentBundle(images(builtOnPreviewImage("indexer"), pushedImage("deployment")), { preview: false }), []);
             assert.strictEqual(judgeIndexerDeploymentBundle(images(pushedImage("indexer")), { preview: false }).length, 1);
@@ -199,6 +210,18 @@ describe("policy decisions", () => {
             assert.match(findings[1].message, /latest is not pushed \(skipPush is true\)/);
             assert.match(findings[2].message, /changes latest and latest-ingester and leaves latest-indexer unchanged/);
             assert.match(findings[3].message, /args\.CGAP_VERSION/);
+        });
+
+        it("says to drop --target when the unchanged roles are all in the rollout, else which roles to add", () => {
+            const partial = images(changingImage("wsgi"), pushedImage("indexer"), pushedImage("ingester"), pushedImage("deployment"));
+            const targeted = judgeProductionRollout(partial, { ...context, rollout: [...ROLES] });
+            assert.strictEqual(targeted.length, 1);
+            assert.match(
+                targeted[0].message,
+                /Fix: drop --target\. "indexer", "ingester", "deployment" are already in cgap:rollout; only --target kept latest-indexer, latest-ingester and latest-deployment from being rebuilt and pushed\.$/,
+            );
+            const left = judgeProductionRollout(partial, { ...context, rollout: ["wsgi", "indexer"] });
+            assert.match(left[0].message, /Fix: add "indexer", "ingester", "deployment" to cgap:rollout/);
         });
     });
 
