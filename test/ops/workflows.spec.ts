@@ -275,6 +275,54 @@ describe("CI/CD workflows", () => {
             const raw = fs.readFileSync(path.join(WORKFLOW_DIR, "deploy.yml"), "utf8");
             assert.match(raw, /cancel-in-progress: false/);
         });
+
+        it("runs the deployment task after pulumi up, only when the deployment image changed, and fails with it", () => {
+            const job = wf.jobs.up;
+            const [up] = pulumiStep(job, "up");
+            const [preview] = pulumiStep(job, "preview");
+            const before = job.steps.findIndex((s) => (s as { id?: string }).id === "before");
+            const after = job.steps.findIndex((s) => (s as { id?: string }).id === "after");
+            const task = stepIndex(job, runs("npm run deployment-task -- --stack mastertest"), "npm run deployment-task");
+            const info = stepIndex(job, runs("npm run info -- --stack mastertest"), "npm run info");
+            assert.ok(preview < before && before < up && up < after && after < task && task < info, "preview (installs the CLI), before, up, after, task, info");
+            const step = job.steps[task] as Step & { if?: string; "continue-on-error"?: unknown };
+            assert.equal(step.if, "steps.after.outputs.deployment-image != steps.before.outputs.deployment-image");
+            assert.equal(step["continue-on-error"], undefined, "a failed deployment task fails the job");
+            for (const i of [before, after]) {
+                assert.match(job.steps[i].run ?? "", /pulumi stack output --stack mastertest --json/);
+            }
+        });
+
+        it("the before/after steps write the deployment image, or nothing for a stack without outputs", function () {
+            if (process.platform === "win32") {
+                this.skip();
+            }
+            const job = wf.jobs.up;
+            const script = (id: string) => job.steps.find((s) => (s as { id?: string }).id === id)!.run!;
+            const dir = tempDir("deploy-steps");
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            // A stand-in pulumi: prints $OUTPUTS, or fails like `pulumi stack output` on a stack never updated.
+            fs.writeFileSync(
+                path.join(bin, "pulumi"),
+                `#!/bin/sh\nif [ -z "$OUTPUTS" ]; then echo "error: no stack outputs" >&2; exit 255; fi\nprintf '%s' "$OUTPUTS"\n`,
+                { mode: 0o755 },
+            );
+            const run = (id: string, outputs: string) => {
+                const out = path.join(dir, `github-output-${id}-${outputs.length}`);
+                const r = spawnSync("bash", ["-e", "-o", "pipefail", "-c", script(id)], {
+                    env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, OUTPUTS: outputs, GITHUB_OUTPUT: out },
+                    encoding: "utf8",
+                });
+                return { status: r.status, written: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "", stderr: r.stderr };
+            };
+            const ref = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest@sha256:" + "d".repeat(64);
+            const outputs = JSON.stringify({ images: { wsgi: "w", deployment: ref } });
+            assert.deepEqual(run("before", outputs), { status: 0, written: `deployment-image=${ref}\n`, stderr: "" });
+            assert.deepEqual(run("after", outputs), { status: 0, written: `deployment-image=${ref}\n`, stderr: "" });
+            assert.deepEqual(run("before", ""), { status: 0, written: "deployment-image=\n", stderr: "" }, "a first rollout: nothing before");
+            assert.notEqual(run("after", "").status, 0, "no outputs after pulumi up is a failure, not a skipped task");
+        });
     });
 
     it("the policy pack the workflows pass exists", () => {
