@@ -1,6 +1,8 @@
 // The CGAP portal on ECS: four images of one build, rolled out together.
 import { ServiceAutoscaling } from "./components/autoscaling";
 import { loadStackConfig } from "./components/config";
+import { Estate, originsOf } from "./components/estate";
+import { describeOrigins } from "./components/exports";
 import { ImageBundle } from "./components/imageBundle";
 import { PortalLoadBalancer } from "./components/loadBalancer";
 import { Network } from "./components/network";
@@ -11,15 +13,17 @@ import { PortalServices } from "./components/services";
 
 const config = loadStackConfig();
 
-const network = new Network("cgap", { existing: config.network });
-const registry = new ImageRegistry("cgap", { repositoryName: config.envName, adopt: config.adoptRepository });
+// What exists (4dn-cloud-infra's exports, the stack file's keys) is used; what does not is created.
+const estate = new Estate("cgap", { config });
+const network = new Network("cgap", { existing: estate.network });
+const registry = new ImageRegistry("cgap", { repositoryName: config.envName, existing: estate.repository });
 const bundle = new ImageBundle("cgap", {
     repository: registry.repository,
     credentials: registry.credentials,
     rollout: config.rollout,
     image: config.image,
 });
-const queues = new IngestionQueues("cgap", { envName: config.envName });
+const queues = new IngestionQueues("cgap", { envName: config.envName, existing: estate.ingestionQueue });
 const loadBalancer = new PortalLoadBalancer("cgap", {
     envName: config.envName,
     vpcId: network.vpcId,
@@ -28,10 +32,12 @@ const loadBalancer = new PortalLoadBalancer("cgap", {
     deletionProtection: config.environment === "production",
     accessLogsBucket: config.accessLogsBucket,
 });
+const containerSecurityGroups = network.taskSecurityGroupIds.apply((joined) => [loadBalancer.containerSecurityGroupId, ...joined]);
 const portal = new PortalServices("cgap", {
     envName: config.envName,
     environment: config.environment,
-    identity: config.identity,
+    identity: estate.identity.value,
+    identityResource: estate.identity.iamResource,
     sizing: config.sizing,
     images: bundle.refs,
     keepRunning: bundle.leftOut,
@@ -39,14 +45,15 @@ const portal = new PortalServices("cgap", {
     platform: config.image.platform,
     indexerIntervalSeconds: config.indexerIntervalSeconds,
     privateSubnetIds: network.privateSubnetIds,
-    containerSecurityGroupId: loadBalancer.containerSecurityGroupId,
+    securityGroupIds: containerSecurityGroups,
     wsgiTargetGroupArn: loadBalancer.targetGroup.arn,
     listeners: loadBalancer.listeners,
     wsgiDeploymentAlarmNames: loadBalancer.deploymentAlarms.map((a) => a.name),
     repositoryArn: registry.repositoryArn,
-    queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
-    dataBuckets: config.dataBuckets,
-    searchDomainArn: config.searchDomainArn,
+    ingestionQueueArn: queues.queueArn,
+    deadLetterQueueArn: queues.deadLetterQueueArn,
+    dataBuckets: estate.dataBuckets,
+    searchDomainArn: estate.searchDomainArn,
     globalEnvBucket: config.globalEnvBucket,
     s3KmsKeyArn: config.s3KmsKeyArn,
     portalUrl: loadBalancer.url,
@@ -58,7 +65,7 @@ new ServiceAutoscaling("cgap", {
     clusterName: portal.cluster.name,
     serviceNames: portal.serviceNames,
     sizing: config.sizing,
-    queues: { ingestion: queues.queue.name, indexerPrimary: indexerQueues.primary, indexerSecondary: indexerQueues.secondary },
+    queues: { ingestion: queues.queueName, indexerPrimary: indexerQueues.primary, indexerSecondary: indexerQueues.secondary },
     wsgiRequestCountLabel: loadBalancer.requestCountLabel,
     services: Object.values(portal.services),
 });
@@ -78,7 +85,7 @@ export const deploymentTask = {
     taskDefinitionArn: portal.taskDefinitions.deployment.arn,
     containerName: ROLE_SPECS.deployment.containerName,
     subnets: network.privateSubnetIds,
-    securityGroups: [loadBalancer.containerSecurityGroupId],
+    securityGroups: containerSecurityGroups,
     assignPublicIp: "DISABLED",
     // The parser allows the deployment role one capacity only: it runs one task at a time.
     capacityProvider: capacityProvider(config.sizing.deployment.capacity[0].capacity),
@@ -87,7 +94,7 @@ export const deploymentTask = {
     /** `npm run deployment-task -- --initial` asks for a confirmation on production. */
     environment: config.environment,
 };
-export const ingestionQueueUrl = queues.queue.url;
+export const ingestionQueueUrl = queues.queueUrl;
 /** What `npm run preflight` checks: whether the task role can use the datastore's S3 KMS key. */
 export const appAccess = {
     taskRoleArn: portal.taskRoleArn,
@@ -100,3 +107,5 @@ export const logs = {
     groupArn: portal.logGroup.arn,
     streamPrefixes: Object.fromEntries(ROLES.map((role) => [role, ROLE_SPECS[role].logStreamPrefix])),
 };
+/** Where the network, the repository and the ingestion queue came from: estate exports, stack config, or created here. */
+export const sources = Object.fromEntries(Object.entries(originsOf(config)).map(([what, origins]) => [what, describeOrigins(origins)]));

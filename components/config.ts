@@ -2,6 +2,19 @@
 // fails the preview with one message and nothing half-applied.
 import * as pulumi from "@pulumi/pulumi";
 import { Capacity, CapacityStrategy, isRole, only, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
+import {
+    ESTATE_STACKS,
+    EstateConfig,
+    EstateStack,
+    EXPORT_KEYS,
+    EXPORT_NAMES,
+    ExportKey,
+    ExportNames,
+    EXPORTS,
+    ExportValueError,
+    parseQueueUrl,
+    parseRepositoryUrl,
+} from "./exports";
 
 export const CONFIG_NAMESPACE = "cgap";
 
@@ -14,14 +27,21 @@ export const PLATFORMS = {
 } as const;
 export type Platform = keyof typeof PLATFORMS;
 
-export interface ExistingNetwork {
-    vpcId: string;
-    publicSubnetIds: string[];
-    privateSubnetIds: string[];
+/**
+ * The network keys the stack file sets. With `cgap:estate.networkStack` each one overrides its
+ * export; without it, vpcId and the two subnet lists come together or not at all (none: the stack
+ * creates its own VPC).
+ */
+export interface NetworkKeys {
+    vpcId?: string;
+    publicSubnetIds?: string[];
+    privateSubnetIds?: string[];
+    /** Security groups every task joins besides the stack's own container group. */
+    taskSecurityGroupIds?: string[];
 }
 
 export interface ImageSettings {
-    /** cgap-portal release (git tag) built into the images. */
+    /** cgap-portal release tag (vX.Y.Z...) or full commit SHA built into the images. */
     appVersion: string;
     platform: Platform;
     /** Build the images during `pulumi preview` too (without pushing). */
@@ -31,22 +51,29 @@ export interface ImageSettings {
 export interface StackConfig {
     envName: string;
     environment: Environment;
-    /** Secrets Manager secret name handed to every container as IDENTITY. */
-    identity: string;
-    /** The network to run in; undefined means the stack creates its own VPC. */
-    network?: ExistingNetwork;
+    /**
+     * Secrets Manager secret (name or ARN) handed to every container as IDENTITY; undefined means
+     * the datastore stack's export names it.
+     */
+    identity?: string;
+    /** The 4dn-cloud-infra stacks whose exports the stack reads; undefined: it reads none. */
+    estate?: EstateConfig;
+    /** Network keys given in the stack file (each overrides its export). */
+    network: NetworkKeys;
     sizing: Record<Role, RoleSizing>;
     /** Roles whose images this update builds and rolls out; the others stay pinned. */
     rollout: Role[];
     image: ImageSettings;
     certificateArn?: string;
-    /** Import an existing ECR repository named envName instead of creating it. */
-    adoptRepository: boolean;
+    /** An existing ECR repository to push to (overrides the ECR stack's export); used, never created. */
+    repositoryUrl?: string;
+    /** An existing ingestion queue (overrides the datastore's export); used, never created. */
+    ingestionQueueUrl?: string;
     indexerIntervalSeconds: number;
-    /** S3 buckets the app reads and writes (files, blobs, system). */
-    dataBuckets: string[];
+    /** S3 buckets the app reads and writes (files, blobs, system); undefined: the datastore's exports, or none. */
+    dataBuckets?: string[];
     /** The Elasticsearch/OpenSearch domain the app indexes into. */
-    searchDomainArn: string;
+    searchDomainArn?: string;
     /** 4dn-cloud-infra's `<foursight prefix>envs` bucket, read by dcicutils EnvUtils at every start. */
     globalEnvBucket: string;
     /** The datastore's S3 KMS key (4dn-cloud-infra `<env>S3EncryptKey`), when its buckets are encrypted with it. */
@@ -71,16 +98,19 @@ export const CONFIG_KEYS = [
     "envName",
     "environment",
     "identity",
+    "estate",
     "vpcId",
     "publicSubnetIds",
     "privateSubnetIds",
+    "taskSecurityGroupIds",
     "sizing",
     "rollout",
     "appVersion",
     "platform",
     "buildOnPreview",
     "certificateArn",
-    "adoptRepository",
+    "repositoryUrl",
+    "ingestionQueueUrl",
     "indexerIntervalSeconds",
     "dataBuckets",
     "searchDomainArn",
@@ -131,17 +161,33 @@ export class ConfigError extends pulumi.RunError {
 const ENV_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-const GIT_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** A release tag: v, three numbers, then anything a release suffix has (-rc1, .post1, b2). */
+const RELEASE_TAG = /^v\d+\.\d+\.\d+[0-9A-Za-z.+-]*$/;
+const COMMIT_SHA = /^[0-9a-fA-F]{40}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SEARCH_DOMAIN_ARN = /^arn:aws[a-z-]*:es:[a-z0-9-]+:\d{12}:domain\/[a-z][a-z0-9-]{2,27}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+/** CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** CloudFormation export names: letters, digits, colons and hyphens. */
+const EXPORT_NAME = /^[A-Za-z0-9:-]{1,255}$/;
 const SIZING_FIELDS = ["count", "min", "max", "cpu", "memory", "capacity"] as const;
 const CAPACITIES: readonly Capacity[] = ["spot", "on-demand"];
 /** ECS's bounds for a capacity provider strategy item (CapacityProviderStrategyItem, ECS API reference). */
 const MAX_BASE = 100000;
 const MAX_WEIGHT = 1000;
+
+/** Keys earlier versions of this stack read, with what replaces them. */
+const REMOVED_KEYS: Readonly<Record<string, string>> = {
+    adoptRepository:
+        "was removed: the stack never imports a repository another tool owns (two owners fight, and an import " +
+        "whose settings differ from the live repository fails). Name the ECR stack in cgap:estate.ecrStack or the " +
+        "repository in cgap:repositoryUrl to push to it as it is; without either the stack creates its own.",
+};
 
 /**
  * Parses the `cgap:` namespace of the stack config. `raw` maps keys without the namespace to the
@@ -162,7 +208,9 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     }
 
     for (const name of Object.keys(raw)) {
-        if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
+        if (name in REMOVED_KEYS) {
+            problems.push(`${key(name)} ${REMOVED_KEYS[name]}`);
+        } else if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
             problems.push(`${key(name)} is not a setting of this stack; known keys: ${CONFIG_KEYS.join(", ")}.`);
         }
     }
@@ -173,12 +221,9 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
             : fail(`must be lower-case letters, digits and single hyphens, at most 40 characters (e.g. cgap-mastertest)`),
     );
     const environment = reader.required("environment", (v) => oneOf(v, ENVIRONMENTS));
-    const identity = reader.required("identity", (v) =>
-        SECRET_NAME.test(v) ? v : fail("must be a Secrets Manager secret name (letters, digits and /_+=.@-)"),
-    );
-    const appVersion = reader.required("appVersion", (v) =>
-        GIT_REF.test(v) ? v : fail("must be a cgap-portal git tag or branch, e.g. v15.6.0"),
-    );
+    const estate = parseEstate(reader, problems);
+    const identity = parseIdentity(reader, problems, estate);
+    const appVersion = reader.required("appVersion", parseAppVersion);
 
     const sizing = parseSizing(reader, problems, environment);
     const platform = reader.optional("platform", (v) => oneOf(v, Object.keys(PLATFORMS) as Platform[])) ?? "linux/amd64";
@@ -188,7 +233,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         envName,
         environment,
         identity,
-        network: parseNetwork(reader, problems),
+        estate,
+        network: parseNetwork(reader, problems, estate),
         sizing,
         rollout: reader.optional("rollout", parseRollout) ?? [...ROLES],
         image: {
@@ -199,10 +245,12 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         certificateArn: reader.optional("certificateArn", (v) =>
             ACM_ARN.test(v) ? v : fail("must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>"),
         ),
-        adoptRepository: reader.optional("adoptRepository", parseBoolean) ?? false,
+        repositoryUrl: reader.optional("repositoryUrl", (v) => valueOf(() => parseRepositoryUrl(v).url)),
+        ingestionQueueUrl: reader.optional("ingestionQueueUrl", (v) => valueOf(() => parseQueueUrl(v).url)),
         indexerIntervalSeconds:
             reader.optional("indexerIntervalSeconds", (v) => wholeNumberIn(v, 1, 3600, "seconds")) ?? 3,
-        dataBuckets: reader.required("dataBuckets", (v) => {
+        // Required unless the datastore's exports give them (explicit keys still override).
+        dataBuckets: (estate?.stacks.datastore ? reader.optional.bind(reader) : reader.required.bind(reader))("dataBuckets", (v) => {
             const names = bucketList(v);
             return names.length > 0 ? names : fail("must name at least one bucket (the app's blobs and system buckets)");
         }),
@@ -210,7 +258,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         accessLogsBucket: reader.optional("accessLogsBucket", (v) =>
             BUCKET_NAME.test(v) ? v : fail("must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)"),
         ),
-        searchDomainArn: reader.required("searchDomainArn", (v) =>
+        searchDomainArn: (estate?.stacks.datastore ? reader.optional.bind(reader) : reader.required.bind(reader))("searchDomainArn", (v) =>
             SEARCH_DOMAIN_ARN.test(v)
                 ? v
                 : fail("must be an OpenSearch/Elasticsearch domain ARN, arn:aws:es:<region>:<account>:domain/<name>"),
@@ -269,34 +317,151 @@ export function ownKeys(all: Readonly<Record<string, string>>, namespace = CONFI
     );
 }
 
-const NETWORK_KEYS = ["vpcId", "publicSubnetIds", "privateSubnetIds"] as const;
-
-function parseNetwork(reader: Reader, problems: string[]): ExistingNetwork | undefined {
-    const vpcId = reader.optional("vpcId", (v) => (VPC_ID.test(v) ? v : fail("must look like vpc-0123456789abcdef0")));
-    const publicSubnetIds = reader.optional("publicSubnetIds", (v) => subnetList(v, 2));
-    const privateSubnetIds = reader.optional("privateSubnetIds", (v) => subnetList(v, 1));
-    const missing = NETWORK_KEYS.filter((k) => !reader.has(k));
-    if (missing.length === NETWORK_KEYS.length) {
-        return undefined;
+/**
+ * The image clones appVersion at build time. docker.Image does not rebuild when a branch moves and
+ * BuildKit caches the clone, so only names that never move are accepted.
+ */
+function parseAppVersion(value: string): string {
+    if (RELEASE_TAG.test(value)) {
+        return value;
     }
-    if (missing.length > 0) {
-        const present = NETWORK_KEYS.filter((k) => reader.has(k));
+    if (COMMIT_SHA.test(value)) {
+        return value.toLowerCase();
+    }
+    return fail(
+        "must be a cgap-portal release tag (vX.Y.Z, e.g. v15.6.0) or a full 40-character commit SHA. " +
+            "The images clone it at build time, and a branch (or a short SHA, or any other name that can move) would go " +
+            "stale: docker.Image does not rebuild when a branch moves and BuildKit caches the clone. To build a branch, " +
+            "pin its current commit: `git ls-remote https://github.com/dbmi-bgm/cgap-portal.git <branch>`",
+    );
+}
+
+function parseIdentity(reader: Reader, problems: string[], estate: EstateConfig | undefined): string | undefined {
+    const parse = (v: string) =>
+        SECRET_NAME.test(v) || SECRET_ARN.test(v)
+            ? v
+            : fail("must be a Secrets Manager secret name (letters, digits and /_+=.@-) or a secret ARN");
+    if (!reader.has("identity") && !estate?.stacks.datastore) {
         problems.push(
-            `${present.map(key).join(", ")} set without ${missing.map(key).join(", ")}: ` +
-                "give all three to run in an existing network, or none to let the stack create its VPC.",
+            `${key("identity")} is required: set it with \`pulumi config set ${key("identity")} <secret name>\`, ` +
+                `or name the datastore stack that exports it in ${key("estate")}.datastoreStack.`,
         );
         return undefined;
     }
-    if (!vpcId || !publicSubnetIds || !privateSubnetIds) {
-        return undefined; // each malformed value is already a problem
+    return reader.optional("identity", parse);
+}
+
+const STACK_FIELDS: Readonly<Record<string, EstateStack>> = {
+    networkStack: "network",
+    ecrStack: "ecr",
+    datastoreStack: "datastore",
+};
+const ESTATE_FIELDS = [...Object.keys(STACK_FIELDS), "exports"];
+
+/** `cgap:estate`: the stacks to read and any export names that differ from EXPORT_NAMES. */
+function parseEstate(reader: Reader, problems: string[]): EstateConfig | undefined {
+    const given = reader.optional("estate", (v) => {
+        const parsed: unknown = JSON.parse(v);
+        return isPlainObject(parsed) ? parsed : fail(`must be a map with any of ${ESTATE_FIELDS.join(", ")}`);
+    });
+    if (!given) {
+        return undefined;
     }
-    const shared = publicSubnetIds.filter((s) => privateSubnetIds.includes(s));
+    const stacks: EstateConfig["stacks"] = {};
+    for (const [field, value] of Object.entries(given)) {
+        const at = `${key("estate")}.${field}`;
+        if (field === "exports") {
+            continue;
+        }
+        const stack = STACK_FIELDS[field];
+        if (!stack) {
+            problems.push(`${at} is not an estate setting; settings are ${ESTATE_FIELDS.join(", ")}.`);
+        } else if (typeof value !== "string" || !STACK_NAME.test(value)) {
+            problems.push(
+                `${at} is ${JSON.stringify(value)}; it must be a CloudFormation stack name (a letter, then letters, ` +
+                    "digits and hyphens), e.g. c4-network-main-stack.",
+            );
+        } else {
+            stacks[stack] = value;
+        }
+    }
+    if (Object.keys(stacks).length === 0 && !ESTATE_STACKS.some((s) => given[`${s}Stack`] !== undefined)) {
+        problems.push(
+            `${key("estate")} names no stack: give any of networkStack, ecrStack, datastoreStack (or remove ${key("estate")}).`,
+        );
+    }
+    return { stacks, exports: exportOverrides(given.exports, stacks, problems) };
+}
+
+function exportOverrides(given: unknown, stacks: EstateConfig["stacks"], problems: string[]): ExportNames {
+    const names = JSON.parse(JSON.stringify(EXPORT_NAMES)) as ExportNames;
+    if (given === undefined) {
+        return names;
+    }
+    if (!isPlainObject(given)) {
+        problems.push(`${key("estate")}.exports must be a map of export to name, e.g. { vpc: ExportVPC }.`);
+        return names;
+    }
+    const minimum: Partial<Record<ExportKey, number>> = { publicSubnets: 2, privateSubnets: 1 };
+    for (const [name, value] of Object.entries(given)) {
+        const at = `${key("estate")}.exports.${name}`;
+        if (!(EXPORT_KEYS as string[]).includes(name)) {
+            problems.push(`${at} is not an export this stack reads; it reads ${EXPORT_KEYS.join(", ")}.`);
+            continue;
+        }
+        const exportKey = name as ExportKey;
+        const { stack, list } = EXPORTS[exportKey];
+        if (!stacks[stack]) {
+            problems.push(`${at} names an export of the ${stack} stack, but ${key("estate")}.${stack}Stack is not set.`);
+            continue;
+        }
+        const values = list && typeof value === "string" ? [value] : value;
+        const valid = (v: unknown) => typeof v === "string" && EXPORT_NAME.test(v);
+        if (list ? !Array.isArray(values) || !values.every(valid) : !valid(values)) {
+            problems.push(
+                `${at} is ${JSON.stringify(value)}; it must be ${list ? "a list of export names" : "an export name"} ` +
+                    "(letters, digits, colons and hyphens, without the `<stack name>-` prefix).",
+            );
+        } else if (list && (values as string[]).length < (minimum[exportKey] ?? 0)) {
+            problems.push(`${at} needs at least ${minimum[exportKey]} exports (subnets in different availability zones).`);
+        } else {
+            (names as Record<ExportKey, string | string[]>)[exportKey] = values as string | string[];
+        }
+    }
+    return names;
+}
+
+const NETWORK_KEYS = ["vpcId", "publicSubnetIds", "privateSubnetIds"] as const;
+
+function parseNetwork(reader: Reader, problems: string[], estate: EstateConfig | undefined): NetworkKeys {
+    const keys: NetworkKeys = {
+        vpcId: reader.optional("vpcId", (v) => (VPC_ID.test(v) ? v : fail("must look like vpc-0123456789abcdef0"))),
+        publicSubnetIds: reader.optional("publicSubnetIds", (v) => idList(v, 2, SUBNET_ID, "subnet")),
+        privateSubnetIds: reader.optional("privateSubnetIds", (v) => idList(v, 1, SUBNET_ID, "subnet")),
+        taskSecurityGroupIds: reader.optional("taskSecurityGroupIds", (v) => idList(v, 1, SECURITY_GROUP_ID, "sg")),
+    };
+    const fromEstate = estate?.stacks.network !== undefined;
+    const missing = NETWORK_KEYS.filter((k) => !reader.has(k));
+    if (!fromEstate && missing.length > 0 && missing.length < NETWORK_KEYS.length) {
+        const present = NETWORK_KEYS.filter((k) => reader.has(k));
+        problems.push(
+            `${present.map(key).join(", ")} set without ${missing.map(key).join(", ")}: give all three to run in an ` +
+                `existing network, name its stack in ${key("estate")}.networkStack, or give none to let the stack create its VPC.`,
+        );
+    } else if (!fromEstate && missing.length === NETWORK_KEYS.length && reader.has("taskSecurityGroupIds")) {
+        problems.push(
+            `${key("taskSecurityGroupIds")} is set, but the stack creates its own VPC, and tasks cannot join another ` +
+                `network's security groups: give the network too (${key("estate")}.networkStack, or ` +
+                `${NETWORK_KEYS.map(key).join(", ")}), or remove it.`,
+        );
+    }
+    const shared = (keys.publicSubnetIds ?? []).filter((s) => keys.privateSubnetIds?.includes(s));
     if (shared.length > 0) {
         problems.push(
             `${key("publicSubnetIds")} and ${key("privateSubnetIds")} share ${shared.join(", ")}: tasks must run in private subnets only.`,
         );
     }
-    return { vpcId, publicSubnetIds, privateSubnetIds };
+    return Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined)) as NetworkKeys;
 }
 
 function parseSizing(reader: Reader, problems: string[], environment: Environment | undefined): Record<Role, RoleSizing> {
@@ -561,14 +726,15 @@ function parseExec(value: string): Role[] {
     return roles;
 }
 
-function subnetList(value: string, atLeast: number): string[] {
+function idList(value: string, atLeast: number, pattern: RegExp, prefix: string): string[] {
     const ids = listOf(value);
-    const malformed = ids.filter((id) => !SUBNET_ID.test(id));
+    const malformed = ids.filter((id) => !pattern.test(id));
+    const kind = prefix === "sg" ? "security group" : prefix;
     if (malformed.length > 0) {
-        return fail(`has ${malformed.map((id) => `"${id}"`).join(", ")}; subnet ids look like subnet-0123456789abcdef0`);
+        return fail(`has ${malformed.map((id) => `"${id}"`).join(", ")}; ${kind} ids look like ${prefix}-0123456789abcdef0`);
     }
     if (ids.length < atLeast) {
-        return fail(`needs at least ${atLeast} subnet${atLeast === 1 ? "" : "s"} (in different availability zones)`);
+        return fail(`needs at least ${atLeast} ${kind}${atLeast === 1 ? "" : "s"}${prefix === "subnet" ? " (in different availability zones)" : ""}`);
     }
     return ids;
 }
@@ -651,6 +817,18 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 function key(name: string): string {
     return `${CONFIG_NAMESPACE}:${name}`;
+}
+
+/** A parser from components/exports.ts, its error turned into a value problem. */
+function valueOf<T>(parse: () => T): T {
+    try {
+        return parse();
+    } catch (err) {
+        if (err instanceof ExportValueError) {
+            return fail(err.message);
+        }
+        throw err;
+    }
 }
 
 /** Thrown by value parsers; the reader turns it into a problem naming the key and the value. */

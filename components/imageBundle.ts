@@ -3,10 +3,11 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { ImageSettings } from "./config";
+import { RepositoryHandle } from "./registry";
 import { buildArgs, Role, ROLE_SPECS, ROLES } from "./roles";
 
 export interface ImageBundleArgs {
-    repository: aws.ecr.Repository;
+    repository: RepositoryHandle;
     /** docker.Image `registry` input. */
     credentials: docker.types.input.Registry;
     /** Roles this update builds and pushes; every other role stays pinned to its tag's digest in ECR. */
@@ -41,7 +42,7 @@ export class ImageBundle extends pulumi.ComponentResource {
         super("cgap:images:ImageBundle", name, {}, opts);
 
         const context = args.context ?? IMAGES_CONTEXT;
-        const repositoryUrl = args.repository.repositoryUrl;
+        const repositoryUrl = args.repository.url;
         this.leftOut = ROLES.filter((r) => !args.rollout.includes(r));
         const registryTags = this.leftOut.length > 0 ? this.tagsInRegistry(args.repository) : undefined;
 
@@ -81,12 +82,12 @@ export class ImageBundle extends pulumi.ComponentResource {
     }
 
     /** Tag to digest for every tagged image in the repository, looked up once for all pinned roles. */
-    private tagsInRegistry(repository: aws.ecr.Repository): pulumi.Output<Record<string, string>> {
+    private tagsInRegistry(repository: RepositoryHandle): pulumi.Output<Record<string, string>> {
         // dependsOn: when the repository is created in this same run there is nothing to look up yet,
         // and the lookup resolves as unknown in the preview instead of failing.
         const listed = aws.ecr.getImagesOutput(
             { repositoryName: repository.name },
-            { parent: this, dependsOn: [repository] },
+            { parent: this, dependsOn: repository.created ? [repository.created] : [] },
         );
         return listed.imageIds.apply((ids) =>
             Object.fromEntries(ids.filter((i) => i.imageTag).map((i) => [i.imageTag as string, i.imageDigest])),

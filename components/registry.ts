@@ -1,24 +1,35 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { UsedByUrl } from "./estate";
+import { parseRepositoryUrl, repositoryArn } from "./exports";
 
 export interface ImageRegistryArgs {
-    /** Repository name: the environment's name, as the Makefile's ECR repo was. */
+    /** Repository name of a created repository: the environment's name, as the Makefile's ECR repo was. */
     repositoryName: string;
-    /** Import a repository that already exists under that name instead of creating it. */
-    adopt: boolean;
+    /** A repository that exists (the ECR stack's, or the stack file's): pushed to, never created or imported. */
+    existing?: UsedByUrl;
     /** Days an untagged image (a digest a `latest*` tag moved away from) is kept. */
     untaggedExpiryDays?: number;
+}
+
+/** The repository the images are pushed to, whoever owns it. */
+export interface RepositoryHandle {
+    url: pulumi.Output<string>;
+    name: pulumi.Output<string>;
+    /** The repository resource, when this stack created it (lookups must wait for it). */
+    created?: aws.ecr.Repository;
 }
 
 /** Every role tag is movable; any other tag (a release tag, say) can be pushed only once. */
 export const MOVABLE_TAG_FILTER = "latest*";
 
 /**
- * The ECR repository the four role images are pushed to, its lifecycle policy, and the push
- * credentials.
+ * The ECR repository the four role images are pushed to and the push credentials. An existing
+ * repository (4dn-cloud-infra's ECR stack owns it) is only pushed to; otherwise the stack creates
+ * one, with its lifecycle policy.
  */
 export class ImageRegistry extends pulumi.ComponentResource {
-    readonly repository: aws.ecr.Repository;
+    readonly repository: RepositoryHandle;
     readonly repositoryName: pulumi.Output<string>;
     readonly repositoryUrl: pulumi.Output<string>;
     readonly repositoryArn: pulumi.Output<string>;
@@ -28,45 +39,65 @@ export class ImageRegistry extends pulumi.ComponentResource {
     constructor(name: string, args: ImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cgap:registry:ImageRegistry", name, {}, opts);
 
-        this.repository = new aws.ecr.Repository(
-            `${name}-repository`,
-            {
-                name: args.repositoryName,
-                imageScanningConfiguration: { scanOnPush: true },
-                imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-                imageTagMutabilityExclusionFilters: [{ filter: MOVABLE_TAG_FILTER, filterType: "WILDCARD" }],
-                forceDelete: false,
-            },
-            {
-                parent: this,
-                import: args.adopt ? args.repositoryName : undefined,
-                // The repository holds every image ever shipped; tearing the stack down must not take
-                // them with it.
-                retainOnDelete: true,
-            },
-        );
-
-        new aws.ecr.LifecyclePolicy(
-            `${name}-lifecycle`,
-            {
-                repository: this.repository.name,
-                policy: untaggedExpiryPolicy(args.untaggedExpiryDays ?? 14),
-            },
-            { parent: this },
-        );
+        let registryId: pulumi.Output<string>;
+        if (args.existing) {
+            const parsed = args.existing.url.apply((url) => {
+                const ref = parseRepositoryUrl(url);
+                if (ref.name !== args.repositoryName) {
+                    // Role tags are fixed names: two environments pushing to one repository move each other's tags.
+                    pulumi.log.warn(
+                        `The repository ${url} is not named after this environment (${args.repositoryName}). Every stack ` +
+                            "that pushes there moves the same latest* tags: make sure no other environment does.",
+                        this,
+                    );
+                }
+                return ref;
+            });
+            const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+            this.repository = { url: args.existing.url, name: parsed.name };
+            this.repositoryArn = pulumi.all([parsed, partition]).apply(([ref, p]) => repositoryArn(ref, p));
+            registryId = parsed.registryId;
+        } else {
+            const repository = new aws.ecr.Repository(
+                `${name}-repository`,
+                {
+                    name: args.repositoryName,
+                    imageScanningConfiguration: { scanOnPush: true },
+                    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+                    imageTagMutabilityExclusionFilters: [{ filter: MOVABLE_TAG_FILTER, filterType: "WILDCARD" }],
+                    forceDelete: false,
+                },
+                {
+                    parent: this,
+                    // The repository holds every image ever shipped; tearing the stack down must not take
+                    // them with it.
+                    retainOnDelete: true,
+                },
+            );
+            new aws.ecr.LifecyclePolicy(
+                `${name}-lifecycle`,
+                {
+                    repository: repository.name,
+                    policy: untaggedExpiryPolicy(args.untaggedExpiryDays ?? 14),
+                },
+                { parent: this },
+            );
+            this.repository = { url: repository.repositoryUrl, name: repository.name, created: repository };
+            this.repositoryArn = repository.arn;
+            registryId = repository.registryId;
+        }
 
         // Docker logs in with a short-lived ECR token; the provider ignores registry credentials
         // when diffing, so a fresh token never shows as a change.
-        const token = aws.ecr.getAuthorizationTokenOutput({ registryId: this.repository.registryId }, { parent: this });
+        const token = aws.ecr.getAuthorizationTokenOutput({ registryId }, { parent: this });
         this.credentials = {
-            server: this.repository.repositoryUrl.apply((url) => url.split("/")[0]),
+            server: this.repository.url.apply((url) => url.split("/")[0]),
             username: token.userName,
             password: pulumi.secret(token.password),
         };
 
         this.repositoryName = this.repository.name;
-        this.repositoryUrl = this.repository.repositoryUrl;
-        this.repositoryArn = this.repository.arn;
+        this.repositoryUrl = this.repository.url;
         this.registerOutputs({ repositoryName: this.repositoryName, repositoryUrl: this.repositoryUrl });
     }
 }

@@ -7,7 +7,9 @@ import { TaskRoles } from "./taskRoles";
 export interface PortalServicesArgs {
     envName: string;
     environment: Environment;
-    identity: string;
+    /** The identity secret (name or ARN) every container gets as IDENTITY, and its IAM resource. */
+    identity: pulumi.Input<string>;
+    identityResource: pulumi.Input<string>;
     sizing: Record<Role, RoleSizing>;
     /** Digest-pinned image reference per role. */
     images: Record<Role, pulumi.Input<string>>;
@@ -21,22 +23,59 @@ export interface PortalServicesArgs {
     platform: Platform;
     indexerIntervalSeconds: number;
     privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    containerSecurityGroupId: pulumi.Input<string>;
+    /** Every task's security groups: the stack's container group and any the network's tasks must join. */
+    securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /** Where WSGI registers its tasks, and the listeners that must exist first. */
     wsgiTargetGroupArn: pulumi.Input<string>;
     listeners: pulumi.Resource[];
     /** CloudWatch alarms that roll a WSGI deployment back. */
     wsgiDeploymentAlarmNames: pulumi.Input<string>[];
     repositoryArn: pulumi.Input<string>;
-    queueArns: pulumi.Input<string>[];
-    dataBuckets: string[];
-    searchDomainArn: string;
+    ingestionQueueArn: pulumi.Input<string>;
+    deadLetterQueueArn?: pulumi.Input<string>;
+    dataBuckets: pulumi.Input<string[]>;
+    searchDomainArn?: pulumi.Input<string>;
     globalEnvBucket: string;
     s3KmsKeyArn?: string;
     /** The portal's public URL: load-access-keys writes it into the access keys it makes. */
     portalUrl: pulumi.Input<string>;
     /** Roles whose services accept ECS Exec sessions. */
     exec: Role[];
+}
+
+export interface CapacityProviderStrategy {
+    capacityProvider: string;
+    base?: number;
+    weight?: number;
+}
+
+/**
+ * Whether updating a service to `desired` must force a new deployment: only when the service
+ * exists (`live` is what ECS runs now) with another capacity provider strategy.
+ *
+ * Why not always: the aws provider (terraform-provider-aws internal/service/ecs/service.go,
+ * resourceServiceUpdate) sends `ForceNewDeployment: d.Get("force_new_deployment")` with every
+ * UpdateService, so a service that always forces would replace all its running tasks on a plain
+ * desiredCount change. `triggers` does not help: it only matters together with forceNewDeployment
+ * (triggersCustomizeDiff clears it otherwise), and then the same UpdateService forces again.
+ * Why at all: ECS refuses a changed strategy without a forced deployment ("you must force a new
+ * deployment"), and the provider checks first: capacityProviderStrategyCustomizeDiff fails the
+ * preview with "force_new_deployment should be true when capacity_provider_strategy is being
+ * updated" (provider 6.x, which @pulumi/aws 7 is built on; 5.x replaced the service instead).
+ */
+export function mustForceNewDeployment(
+    live: readonly CapacityProviderStrategy[] | undefined,
+    desired: readonly CapacityProviderStrategy[],
+): boolean {
+    if (live === undefined) {
+        return false; // a new service: CreateService takes the strategy as it is
+    }
+    const normal = (strategies: readonly CapacityProviderStrategy[]) =>
+        strategies
+            .map((s) => `${s.capacityProvider}:${s.base ?? 0}:${s.weight ?? 0}`)
+            .sort()
+            .join(",");
+    return normal(live) !== normal(desired);
 }
 
 /** Log retention, as the ECS stack ran it. */
@@ -83,10 +122,11 @@ export class PortalServices extends pulumi.ComponentResource {
             `${name}-roles`,
             {
                 envName: args.envName,
-                identity: args.identity,
+                identityResource: args.identityResource,
                 repositoryArn: args.repositoryArn,
                 logGroupArn: this.logGroup.arn,
-                queueArns: args.queueArns,
+                ingestionQueueArn: args.ingestionQueueArn,
+                deadLetterQueueArn: args.deadLetterQueueArn,
                 dataBuckets: args.dataBuckets,
                 searchDomainArn: args.searchDomainArn,
                 globalEnvBucket: args.globalEnvBucket,
@@ -143,19 +183,25 @@ export class PortalServices extends pulumi.ComponentResource {
         for (const role of ROLES.filter((r) => ROLE_SPECS[r].hasService)) {
             const sizing = args.sizing[role];
             const isWsgi = role === "wsgi";
+            const serviceName = `${args.envName}-${role}`;
+            // A capacity provider strategy and never a launch type: ECS rejects both together.
+            const strategies: CapacityProviderStrategy[] = capacityProviderStrategy(sizing.capacity);
             this.services[role] = new aws.ecs.Service(
                 `${name}-${role}`,
                 {
-                    name: `${args.envName}-${role}`,
+                    name: serviceName,
                     cluster: this.cluster.arn,
                     taskDefinition: this.taskDefinitions[role].arn,
                     desiredCount: sizing.count,
                     // A capacity provider strategy and never a launch type: ECS rejects both together.
-                    capacityProviderStrategies: capacityProviderStrategy(sizing.capacity),
+                    capacityProviderStrategies: strategies,
+                    forceNewDeployment: this.liveStrategies(args.envName, serviceName).apply((live) =>
+                        mustForceNewDeployment(live, strategies),
+                    ),
                     platformVersion: "LATEST",
                     networkConfiguration: {
                         subnets: args.privateSubnetIds,
-                        securityGroups: [args.containerSecurityGroupId],
+                        securityGroups: args.securityGroupIds,
                         assignPublicIp: false,
                     },
                     deploymentCircuitBreaker: { enable: true, rollback: true },
@@ -180,8 +226,9 @@ export class PortalServices extends pulumi.ComponentResource {
                               alarms: { alarmNames: args.wsgiDeploymentAlarmNames, enable: true, rollback: true },
                           }
                         : {}),
-                    // `pulumi up` returns once the new WSGI tasks serve: the moment the deployment task may run.
-                    waitForSteadyState: isWsgi,
+                    // `pulumi up` returns once every service's rollout completed, and fails when one did not
+                    // (the circuit breaker rolled it back): for WSGI, the moment the deployment task may run.
+                    waitForSteadyState: true,
                 },
                 {
                     parent: this,
@@ -201,6 +248,21 @@ export class PortalServices extends pulumi.ComponentResource {
             serviceNames: this.serviceNames,
             logGroupName: this.logGroup.name,
         });
+    }
+
+    /**
+     * The capacity provider strategy ECS runs the service with now, or undefined when there is no
+     * such service yet. Any failed lookup counts as no service: if the strategy did change, the
+     * provider then refuses the preview itself (see mustForceNewDeployment), so nothing is lost.
+     */
+    private liveStrategies(cluster: string, serviceName: string): pulumi.Output<CapacityProviderStrategy[] | undefined> {
+        const lookup = aws.ecs
+            .getService({ clusterArn: cluster, serviceName }, { parent: this })
+            .then(
+                (service) => (service.status === "ACTIVE" ? service.capacityProviderStrategies : undefined),
+                () => undefined,
+            );
+        return pulumi.output(lookup);
     }
 }
 

@@ -4,16 +4,18 @@ import { KMS_S3_ACTIONS } from "./appContract";
 
 export interface TaskRolesArgs {
     envName: string;
-    /** Secrets Manager secret name the containers read their settings from. */
-    identity: string;
+    /** The IAM resource of the Secrets Manager secret the containers read their settings from. */
+    identityResource: pulumi.Input<string>;
     repositoryArn: pulumi.Input<string>;
     logGroupArn: pulumi.Input<string>;
-    /** ARNs of the queues the stack owns (ingestion queue and its dead-letter queue). */
-    queueArns: pulumi.Input<string>[];
+    /** The ingestion queue, created by the stack or the datastore's. */
+    ingestionQueueArn: pulumi.Input<string>;
+    /** The dead-letter queue of a created ingestion queue. */
+    deadLetterQueueArn?: pulumi.Input<string>;
     /** S3 buckets the app reads and writes. */
-    dataBuckets: string[];
+    dataBuckets: pulumi.Input<string[]>;
     /** The search domain the app indexes into. */
-    searchDomainArn: string;
+    searchDomainArn?: pulumi.Input<string>;
     /** 4dn-cloud-infra's global env bucket, read at every start. */
     globalEnvBucket: string;
     /** The datastore's S3 KMS key, when the buckets are encrypted with it. */
@@ -61,8 +63,13 @@ const EXEC_STATEMENT: Statement = {
  * What the app itself does with the estate's data, and nothing more (README, "What the app needs
  * from AWS", has the table of calls and their sources).
  */
-function dataStatements(args: TaskRolesArgs, partition: pulumi.Input<string>, region: pulumi.Input<string>): Statement[] {
-    const bucket = (name: string, objects = "") => pulumi.interpolate`arn:${partition}:s3:::${name}${objects}`;
+function dataStatements(
+    args: TaskRolesArgs,
+    data: { buckets: string[]; searchDomainArn?: string },
+    partition: string,
+    region: pulumi.Input<string>,
+): Statement[] {
+    const bucket = (name: string, objects = "") => `arn:${partition}:s3:::${name}${objects}`;
     const statements: Statement[] = [
         {
             // dcicutils 8.16.1 env_utils.py EnvUtils._get_config_ecosystem_from_s3: s3.get_object of
@@ -74,26 +81,36 @@ function dataStatements(args: TaskRolesArgs, partition: pulumi.Input<string>, re
             Action: ["s3:GetObject"],
             Resource: [bucket(args.globalEnvBucket, `/${args.envName}`), bucket(args.globalEnvBucket, "/*.ecosystem")],
         },
-        {
-            // Objects only: blobs (snovault 11.19.0 storage.py S3BlobStorage put_object/get_object and
-            // presigned GETs), metadata bundles (snovault ingestion_listener.py get_object,
-            // upload_fileobj), access keys (cgap-portal v15.6.0 commands/load_access_keys.py put_object).
-            // Listing, deleting and tagging are not called with the task role's credentials (deletes
-            // in types/file.py go through the secret's S3 user, make_s3_client).
-            Sid: "ReadWriteDataObjects",
-            Effect: "Allow",
-            Action: ["s3:GetObject", "s3:PutObject"],
-            Resource: args.dataBuckets.map((b) => bucket(b, "/*")),
-        },
-        {
-            // elasticsearch-py through AWS4Auth (dcicutils es_utils.py): searches, index and mapping
-            // calls (create-mapping deletes and recreates indices).
-            Sid: "SearchDomain",
-            Effect: "Allow",
-            Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
-            Resource: `${args.searchDomainArn}/*`,
-        },
     ];
+    // The buckets and the search domain come from the datastore's exports or the stack file; a stack
+    // given neither (the sandbox) grants none.
+    if (data.buckets.length > 0) {
+        statements.push(
+            {
+                // Objects only: blobs (snovault 11.19.0 storage.py S3BlobStorage put_object/get_object and
+                // presigned GETs), metadata bundles (snovault ingestion_listener.py get_object,
+                // upload_fileobj), access keys (cgap-portal v15.6.0 commands/load_access_keys.py put_object).
+                // Listing, deleting and tagging are not called with the task role's credentials (deletes
+                // in types/file.py go through the secret's S3 user, make_s3_client).
+                Sid: "ReadWriteDataObjects",
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:PutObject"],
+                Resource: data.buckets.map((b) => bucket(b, "/*")),
+            },
+        );
+    }
+    if (data.searchDomainArn) {
+        statements.push(
+            {
+                // elasticsearch-py through AWS4Auth (dcicutils es_utils.py): searches, index and mapping
+                // calls (create-mapping deletes and recreates indices).
+                Sid: "SearchDomain",
+                Effect: "Allow",
+                Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
+                Resource: `${data.searchDomainArn}/*`,
+            },
+        );
+    }
     if (args.s3KmsKeyArn) {
         statements.push({
             // 4dn-cloud-infra datastore.py encrypts every bucket but the system bucket (and the env
@@ -149,10 +166,20 @@ export class TaskRoles extends pulumi.ComponentResource {
                 Sid: "ReadIdentity",
                 Effect: "Allow",
                 Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                // Secret ARNs end in a random six-character suffix.
-                Resource: arn("secretsmanager", `secret:${args.identity}-??????`),
+                Resource: args.identityResource,
             },
-            { Sid: "IngestionQueues", Effect: "Allow", Action: SQS_CONSUME, Resource: args.queueArns },
+            {
+                Sid: "IngestionQueue",
+                Effect: "Allow",
+                // The app calls create_queue on the ingestion queue at start and falls back to
+                // get_queue_url when it exists (cgap-portal ingestion/queue_utils.py): CreateQueue on
+                // this one ARN lets that call succeed without letting it create any other queue.
+                Action: [...SQS_CONSUME, "sqs:CreateQueue"],
+                Resource: args.ingestionQueueArn,
+            },
+            ...(args.deadLetterQueueArn
+                ? [{ Sid: "IngestionDeadLetterQueue", Effect: "Allow" as const, Action: SQS_CONSUME, Resource: args.deadLetterQueueArn }]
+                : []),
             {
                 Sid: "IndexerQueues",
                 Effect: "Allow",
@@ -161,9 +188,10 @@ export class TaskRoles extends pulumi.ComponentResource {
                 Resource: arn("sqs", `${args.envName}-*indexer-queue*`),
             },
             // No logs:* here: the awslogs driver writes with the execution role; the app only prints.
-            ...dataStatements(args, partition.partition, region.region),
             ...(args.exec ? [EXEC_STATEMENT] : []),
-        ]);
+        ], pulumi
+            .all([args.dataBuckets, args.searchDomainArn, partition.partition])
+            .apply(([buckets, search, p]) => dataStatements(args, { buckets, searchDomainArn: search }, p, region.region)));
 
         this.executionRoleArn = execution.arn;
         this.taskRoleArn = task.arn;
@@ -171,7 +199,12 @@ export class TaskRoles extends pulumi.ComponentResource {
     }
 
     /** A role ECS tasks of this account may assume, with one inline policy. */
-    private role(name: string, accountId: pulumi.Output<string>, statements: Statement[]): aws.iam.Role {
+    private role(
+        name: string,
+        accountId: pulumi.Output<string>,
+        statements: Statement[],
+        more: pulumi.Input<Statement[]> = [],
+    ): aws.iam.Role {
         const role = new aws.iam.Role(
             name,
             {
@@ -192,7 +225,13 @@ export class TaskRoles extends pulumi.ComponentResource {
         );
         new aws.iam.RolePolicy(
             `${name}-policy`,
-            { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) },
+            {
+                role: role.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: pulumi.output(more).apply((extra) => [...statements, ...extra]),
+                }),
+            },
             { parent: this },
         );
         return role;

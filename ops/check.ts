@@ -8,7 +8,8 @@ import { isRole, Role, ROLES } from "../components/roles";
 import { Diagnostic, PackNotInstalledError, startPolicyPack } from "./analyzer";
 import { CliError, parseStrict, terminalWidth, wrap } from "./cli";
 import { driftWarning, TagDrift } from "./drift";
-import { analyzerResources, formatPlan, PlanRow, rolloutPlan } from "./plan";
+import { analyzerResources, formatPlan, formatSources, PlanRow, rolloutPlan } from "./plan";
+import { originsOf } from "../components/estate";
 import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, runProgram, StackFileError } from "./program";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
@@ -122,8 +123,11 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
         ...leftOutNote(plan),
         ...drift.map((d) => wrap(driftWarning(d))),
         ...(drift.length > 0 ? [""] : []),
-        `Offline run: the program ran under mocks. Account ${PLACEHOLDER_ACCOUNT}, ARNs, subnet ids of a created VPC`,
-        "and the digests in ECR are placeholders; ECR is assumed to hold an image for every tag.",
+        formatSources(originsOf(settings)),
+        "",
+        `Offline run: the program ran under mocks. Account ${PLACEHOLDER_ACCOUNT}, ARNs, the values of the estate's`,
+        "CloudFormation exports (shaped like 4dn-cloud-infra's), ids of a created VPC and the digests in ECR are",
+        "placeholders; ECR is assumed to hold an image for every tag.",
         "",
         `Policy pack ${packName} judged ${resources.length} resources:`,
         ...(diagnostics.length === 0

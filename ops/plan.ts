@@ -3,6 +3,8 @@
 import { StackResource } from "./analyzer";
 import { ProgramResult, RegisteredResource } from "./program";
 import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../components/roles";
+import { Origins } from "../components/estate";
+import { describeOrigins } from "../components/exports";
 
 /** One entry of a service's `capacityProviderStrategies`, as the program registers it. */
 export interface StrategyItem {
@@ -147,4 +149,15 @@ export function formatPlan(rows: PlanRow[]): string {
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
     return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** One row per thing the stack uses and where it comes from: exports of an estate stack, stack config, or created here. */
+export function formatSources(origins: Origins): string {
+    const rows: [string, string][] = [
+        ["network", describeOrigins(origins.network)],
+        ["repository", describeOrigins(origins.repository)],
+        ["queue", describeOrigins(origins.ingestionQueue)],
+    ];
+    const width = Math.max(...rows.map(([what]) => what.length));
+    return rows.map(([what, from]) => `${what.padEnd(width)}  ${from}`).join("\n");
 }

@@ -39,6 +39,67 @@ export interface RunOptions {
      * processIgnoreChanges); without state every resource is a first creation.
      */
     state?: RegisteredResource[];
+    /**
+     * ECS services that exist before the run, by service name, with the capacity provider strategy
+     * they run on now (what `aws.ecs.getService` reports). Any other service does not exist yet.
+     */
+    liveServices?: Record<string, { capacityProvider: string; base?: number; weight?: number }[]>;
+}
+
+/**
+ * The CloudFormation exports of the placeholder account, shaped like what 4dn-cloud-infra's stacks
+ * export (names of v1.0.0 and later, values of the kinds its templates output; see
+ * components/exports.ts): a network and an ECR stack for the "main" ecosystem with the mastertest
+ * datastore (v4: no secret export), and for the "prod" ecosystem with the production datastore
+ * (v1-v3: it exports the identity secret's ARN).
+ */
+export function placeholderExports(region: string): Record<string, string> {
+    const ids = (prefix: string, seed: string) => `${prefix}-${crypto.createHash("sha256").update(seed).digest("hex").slice(0, 17)}`;
+    const network = (stack: string) => ({
+        [`${stack}-VPC`]: ids("vpc", `${stack}-VPC`),
+        ...Object.fromEntries(
+            ["PublicSubnetA", "PublicSubnetB", "PrivateSubnetA", "PrivateSubnetB"].map((n) => [`${stack}-${n}`, ids("subnet", `${stack}-${n}`)]),
+        ),
+        ...Object.fromEntries(
+            ["ApplicationSecurityGroup", "DBSecurityGroup", "HTTPSSecurityGroup"].map((n) => [`${stack}-${n}`, ids("sg", `${stack}-${n}`)]),
+        ),
+    });
+    const datastore = (stack: string, env: string) => ({
+        [`${stack}-ElasticSearchURL`]: `vpc-os-${env}-${ids("x", env).slice(2, 28).padEnd(26, "0")}.${region}.es.amazonaws.com`,
+        [`${stack}-RdsUrl`]: `${env}.${ids("c", env).slice(2, 14)}.${region}.rds.amazonaws.com`,
+        [`${stack}-RdsPort`]: "5432",
+        ...Object.fromEntries(
+            [
+                ["ApplicationIndexerPrimaryQueue", "indexer-queue"],
+                ["ApplicationIndexerSecondaryQueue", "secondary-indexer-queue"],
+                ["ApplicationIndexerDLQ", "indexer-queue-dlq"],
+                ["ApplicationIngestionQueue", "ingestion-queue"],
+                ["ApplicationIndexerRealtimeQueue", "realtime-indexer-queue"],
+            ].map(([n, suffix]) => [`${stack}-${n}`, `https://sqs.${region}.amazonaws.com/${PLACEHOLDER_ACCOUNT}/${env}-${suffix}`]),
+        ),
+        ...Object.fromEntries(
+            [
+                ["AppFilesBucket", "files"],
+                ["AppWfoutBucket", "wfoutput"],
+                ["AppBlobsBucket", "blobs"],
+                ["AppSystemBucket", "system"],
+                ["AppMetadataBundlesBucket", "metadata-bundles"],
+                ["AppTibannaLogsBucket", "tibanna-output"],
+                ["AppTibannaCWLBucket", "tibanna-cwls"],
+            ].map(([n, suffix]) => [`${stack}-${n}`, `${env}-application-${suffix}`]),
+        ),
+    });
+    const registry = `${PLACEHOLDER_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`;
+    return {
+        ...network("c4-network-main-stack"),
+        "c4-ecr-main-stack-RepoURL": `${registry}/cgap-mastertest`,
+        ...datastore("c4-datastore-cgap-mastertest-stack", "cgap-mastertest"),
+        ...network("c4-network-prod-stack"),
+        "c4-ecr-prod-stack-RepoURL": `${registry}/cgap-production`,
+        ...datastore("c4-datastore-cgap-production-stack", "cgap-production"),
+        "c4-datastore-cgap-production-stack-ApplicationConfigurationSecretName":
+            `arn:aws:secretsmanager:${region}:${PLACEHOLDER_ACCOUNT}:secret:C4DatastoreCgapProductionApplicationConfiguration-Ab12Cd`,
+    };
 }
 
 export interface RegisteredResource {
@@ -72,6 +133,8 @@ export interface RegisteredResource {
 export interface ProgramResult {
     /** The config the program ran with: the stack file's, with the run's overrides laid over it. */
     config: Record<string, string>;
+    /** The CloudFormation exports the portal program read (full names); runProgram sets it. */
+    exportsRead?: string[];
     resources: RegisteredResource[];
     /** Stack outputs; unknown ones are undefined. */
     outputs: Record<string, unknown>;
@@ -101,7 +164,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramResult> {
         cloud,
         options.state,
     );
-    return { config, ...run };
+    return { config, exportsRead: [...cloud.exportsRead].sort(), ...run };
 }
 
 /** A Pulumi program of this repository to run under mocks. */
@@ -279,12 +342,19 @@ interface RegisterOutputsRequest {
 
 type State = Record<string, unknown>;
 
+/** A failed lookup as the engine reports it: the SDK rethrows the gRPC error's `details`. */
+function providerError(message: string): Error {
+    return Object.assign(new Error(message), { details: message });
+}
+
 /**
  * Mocked providers: each resource gets the outputs its real provider would compute, made from its
  * name, so runs are repeatable. A docker.Image in a preview gets none (it builds nothing it pushes).
  */
 class PlaceholderCloud implements RecordingMocks {
     readonly registered = new Map<string, Pick<RegisteredResource, "id" | "plainInputs" | "outputs">>();
+    /** Full names of the exports the program read. */
+    readonly exportsRead = new Set<string>();
 
     constructor(
         private readonly region: string,
@@ -313,6 +383,27 @@ class PlaceholderCloud implements RecordingMocks {
                 return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
             case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
                 return { userName: "AWS", password: "placeholder-ecr-token", authorizationToken: "placeholder", proxyEndpoint: `https://${this.registryHost()}`, expiresAt: "", id: this.region };
+            case "aws:cloudformation/getExport:getExport": {
+                const value = placeholderExports(this.region)[String(inputs.name)];
+                if (value === undefined) {
+                    throw providerError(`no CloudFormation export named ${inputs.name} in ${PLACEHOLDER_ACCOUNT}/${this.region}`);
+                }
+                this.exportsRead.add(String(inputs.name));
+                return { id: String(inputs.name), name: inputs.name, value };
+            }
+            case "aws:ecs/getService:getService": {
+                const strategies = this.options.liveServices?.[String(inputs.serviceName)];
+                if (!strategies) {
+                    throw providerError(`ServiceNotFoundException: service ${inputs.serviceName} not found`);
+                }
+                return {
+                    id: String(inputs.serviceName),
+                    serviceName: inputs.serviceName,
+                    clusterArn: this.arn("ecs", `cluster/${inputs.clusterArn}`),
+                    status: "ACTIVE",
+                    capacityProviderStrategies: strategies.map((s) => ({ base: 0, weight: 0, ...s })),
+                };
+            }
             case "aws:ecr/getImages:getImages":
                 return {
                     repositoryName: inputs.repositoryName,

@@ -24,6 +24,16 @@ function planRows(stdout: string): Record<string, string[]> {
     return Object.fromEntries(lines.slice(header + 1, header + 5).map((l) => l.split(/\s{2,}/)).map((cells) => [cells[0], cells]));
 }
 
+/** The rows under the plan that say where the network, the repository and the queue come from. */
+function sourceRows(stdout: string): Record<string, string> {
+    return Object.fromEntries(
+        stdout
+            .split("\n")
+            .filter((l) => /^(network|repository|queue) {2}/.test(l))
+            .map((l) => [l.split(/\s{2,}/)[0], l.replace(/^\S+\s{2,}/, "")]),
+    );
+}
+
 describe("npm run check", function () {
     this.timeout(120000);
 
@@ -36,9 +46,35 @@ describe("npm run check", function () {
             ingester: ["ingester", "latest-ingester", "yes: built and pushed", "cgap-mastertest-ingester", "1/1/1", "FARGATE", "512/1024"],
             deployment: ["deployment", "latest-deployment", "yes: built and pushed", "(one-shot task)", "-", "FARGATE", "1024/2048"],
         });
+        assert.deepStrictEqual(sourceRows(stdout), {
+            network:
+                "exports of c4-network-main-stack (VPC, PublicSubnetA, PublicSubnetB, PrivateSubnetA, PrivateSubnetB, " +
+                "ApplicationSecurityGroup, DBSecurityGroup)",
+            repository: "exports of c4-ecr-main-stack (RepoURL)",
+            queue: "exports of c4-datastore-cgap-mastertest-stack (ApplicationIngestionQueue)",
+        });
         assert.match(stdout, /placeholders/);
         assert.match(stdout, /judged \d+ resources:\n {2}no violations\n/);
         assert.match(stdout, /^PASS: no mandatory policy is violated\.$/m);
+    });
+
+    it("says where production's and sandbox's network, repository and queue come from, and passes both", () => {
+        const production = npmCheck("--stack", "production");
+        assert.strictEqual(production.status, 0, production.stdout);
+        assert.deepStrictEqual(sourceRows(production.stdout), {
+            network:
+                "exports of c4-network-prod-stack (VPC, PublicSubnetA, PublicSubnetB, PrivateSubnetA, PrivateSubnetB, " +
+                "ApplicationSecurityGroup, DBSecurityGroup)",
+            repository: "exports of c4-ecr-prod-stack (RepoURL)",
+            queue: "exports of c4-datastore-cgap-production-stack (ApplicationIngestionQueue)",
+        });
+        const sandbox = npmCheck("--stack", "sandbox");
+        assert.strictEqual(sandbox.status, 0, sandbox.stdout);
+        assert.deepStrictEqual(sourceRows(sandbox.stdout), {
+            network: "created: a VPC of two zones with one NAT gateway (awsx.ec2.Vpc)",
+            repository: "created: the repository cgap-sandbox (aws.ecr.Repository)",
+            queue: "created: cgap-sandbox-ingestion-queue and its dead-letter queue (aws.sqs.Queue)",
+        });
     });
 
     it("refuses an indexer rolled out without the deployment image, exit 1", () => {

@@ -47,7 +47,7 @@ describe("the program judged by the policy pack", function () {
         await Promise.all([...packs.values()].map(async (pack) => (await pack).close()));
     });
 
-    for (const stack of ["mastertest", "production"]) {
+    for (const stack of ["mastertest", "production", "sandbox"]) {
         it(`a full rollout of ${stack} passes every policy, advisory ones included, in the preview`, async () => {
             noViolations(await judge({ stack, preview: true }));
         });

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { ConfigError, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
+import { EXPORT_NAMES } from "../../components/exports";
 
 const SPOT = { capacity: "spot", base: 0, weight: 1 };
 const ON_DEMAND = { capacity: "on-demand", base: 0, weight: 1 };
@@ -39,8 +40,10 @@ describe("stack config", () => {
         });
         assert.deepStrictEqual(config.rollout, [...ROLES]);
         assert.deepStrictEqual(config.image, { appVersion: "v15.6.0", platform: "linux/amd64", buildOnPreview: false });
-        assert.strictEqual(config.network, undefined);
-        assert.strictEqual(config.adoptRepository, false);
+        assert.deepStrictEqual(config.network, {});
+        assert.strictEqual(config.estate, undefined);
+        assert.strictEqual(config.repositoryUrl, undefined);
+        assert.strictEqual(config.ingestionQueueUrl, undefined);
         assert.strictEqual(config.indexerIntervalSeconds, 3);
         assert.deepStrictEqual(config.dataBuckets, ["cgap-mastertest-application-blobs", "cgap-mastertest-application-system"]);
         assert.strictEqual(config.globalEnvBucket, "cgap-mastertest-foursight-envs");
@@ -180,6 +183,153 @@ describe("stack config", () => {
             publicSubnetIds: ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
             privateSubnetIds: ["subnet-0a1b2c3d"],
         });
+    });
+
+    describe("the estate (cgap:estate)", () => {
+        const ESTATE = { networkStack: "c4-network-main-stack", ecrStack: "c4-ecr-main-stack", datastoreStack: "c4-datastore-cgap-mastertest-stack" };
+
+        it("names the stacks and takes 4dn-cloud-infra's export names unless overridden", () => {
+            const config = parseStackConfig({ ...MINIMAL, estate: JSON.stringify(ESTATE) });
+            assert.deepStrictEqual(config.estate, {
+                stacks: { network: "c4-network-main-stack", ecr: "c4-ecr-main-stack", datastore: "c4-datastore-cgap-mastertest-stack" },
+                exports: EXPORT_NAMES,
+            });
+        });
+
+        it("overrides export names per stack, a list from one name too", () => {
+            const config = parseStackConfig({
+                ...MINIMAL,
+                estate: JSON.stringify({ ...ESTATE, exports: { vpc: "ExportVPC", privateSubnets: "ExportPrivateSubnetA", repositoryUrl: "ECRRepoURL" } }),
+            });
+            assert.strictEqual(config.estate?.exports.vpc, "ExportVPC");
+            assert.deepStrictEqual(config.estate?.exports.privateSubnets, ["ExportPrivateSubnetA"]);
+            assert.strictEqual(config.estate?.exports.repositoryUrl, "ECRRepoURL");
+            assert.deepStrictEqual(config.estate?.exports.publicSubnets, ["PublicSubnetA", "PublicSubnetB"]);
+            assert.deepStrictEqual(EXPORT_NAMES.privateSubnets, ["PrivateSubnetA", "PrivateSubnetB"], "the table itself stays as it is");
+        });
+
+        it("lets the datastore's export name the identity secret, and explicit keys override exports", () => {
+            const config = parseStackConfig({ ...MINIMAL, identity: undefined, estate: JSON.stringify(ESTATE), privateSubnetIds: "subnet-0a1b2c3f" });
+            assert.strictEqual(config.identity, undefined);
+            assert.deepStrictEqual(config.network, { privateSubnetIds: ["subnet-0a1b2c3f"] });
+        });
+
+        it("takes an existing repository and queue by URL, and an identity secret by ARN", () => {
+            const config = parseStackConfig({
+                ...MINIMAL,
+                identity: "arn:aws:secretsmanager:us-east-1:123456789012:secret:C4DatastoreCgapMastertestApplicationConfiguration-Ab12Cd",
+                repositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest",
+                ingestionQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-mastertest-ingestion-queue",
+            });
+            assert.strictEqual(config.repositoryUrl, "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest");
+            assert.strictEqual(config.ingestionQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-mastertest-ingestion-queue");
+        });
+
+        describe("refuses", () => {
+            it("an export this stack does not read", () => {
+                assert.strictEqual(
+                    problemWith({ estate: JSON.stringify({ ...ESTATE, exports: { vpcc: "VPC" } }) }),
+                    "cgap:estate.exports.vpcc is not an export this stack reads; it reads vpc, publicSubnets, privateSubnets, " +
+                        "taskSecurityGroups, repositoryUrl, ingestionQueue, dataBuckets, searchEndpoint, identity.",
+                );
+            });
+
+            it("an export of a stack it does not name", () => {
+                assert.strictEqual(
+                    problemWith({ estate: JSON.stringify({ networkStack: "c4-network-main-stack", exports: { ingestionQueue: "Q" } }) }),
+                    "cgap:estate.exports.ingestionQueue names an export of the datastore stack, but cgap:estate.datastoreStack is not set.",
+                );
+            });
+
+            it("an export name CloudFormation would not have, and one public subnet", () => {
+                assert.strictEqual(
+                    problemWith({ estate: JSON.stringify({ ...ESTATE, exports: { vpc: "c4-network-main-stack VPC" } }) }),
+                    'cgap:estate.exports.vpc is "c4-network-main-stack VPC"; it must be an export name (letters, digits, colons and ' +
+                        "hyphens, without the `<stack name>-` prefix).",
+                );
+                assert.strictEqual(
+                    problemWith({ estate: JSON.stringify({ ...ESTATE, exports: { publicSubnets: ["PublicSubnetA"] } }) }),
+                    "cgap:estate.exports.publicSubnets needs at least 2 exports (subnets in different availability zones).",
+                );
+            });
+
+            it("a stack name CloudFormation would not have, a setting it does not know, an estate of no stack", () => {
+                assert.strictEqual(
+                    problemWith({ estate: JSON.stringify({ ...ESTATE, ecrStack: "c4 ecr" }) }),
+                    'cgap:estate.ecrStack is "c4 ecr"; it must be a CloudFormation stack name (a letter, then letters, digits and ' +
+                        "hyphens), e.g. c4-network-main-stack.",
+                );
+                assert.strictEqual(
+                    problemWith({ estate: JSON.stringify({ ...ESTATE, appconfigStack: "c4-appconfig-stack" }) }),
+                    "cgap:estate.appconfigStack is not an estate setting; settings are networkStack, ecrStack, datastoreStack, exports.",
+                );
+                assert.strictEqual(
+                    problemWith({ estate: "{}" }),
+                    "cgap:estate names no stack: give any of networkStack, ecrStack, datastoreStack (or remove cgap:estate).",
+                );
+                assert.strictEqual(
+                    problemWith({ estate: '["c4-network-main-stack"]' }),
+                    'cgap:estate is "[\\"c4-network-main-stack\\"]"; it must be a map with any of networkStack, ecrStack, datastoreStack, exports.',
+                );
+            });
+
+            it("adoptRepository, which imported what the estate owns, saying what replaces it", () => {
+                assert.match(
+                    problemWith({ adoptRepository: "true" }),
+                    /^cgap:adoptRepository was removed: the stack never imports a repository another tool owns .* cgap:estate\.ecrStack or the repository in cgap:repositoryUrl/,
+                );
+            });
+
+            it("a repository or queue URL that is not one", () => {
+                assert.strictEqual(
+                    problemWith({ repositoryUrl: "cgap-mastertest" }),
+                    'cgap:repositoryUrl is "cgap-mastertest"; it must be an ECR repository URL, <account>.dkr.ecr.<region>.amazonaws.com/<repository>.',
+                );
+                assert.strictEqual(
+                    problemWith({ ingestionQueueUrl: "cgap-mastertest-ingestion-queue" }),
+                    'cgap:ingestionQueueUrl is "cgap-mastertest-ingestion-queue"; it must be an SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<queue>.',
+                );
+            });
+
+            it("task security groups that are not ids, or without a network to join them in", () => {
+                assert.strictEqual(
+                    problemWith({ estate: JSON.stringify(ESTATE), taskSecurityGroupIds: "sg-0a1b2c3d,default" }),
+                    'cgap:taskSecurityGroupIds is "sg-0a1b2c3d,default"; it has "default"; security group ids look like sg-0123456789abcdef0.',
+                );
+                assert.match(
+                    problemWith({ taskSecurityGroupIds: "sg-0a1b2c3d" }),
+                    /^cgap:taskSecurityGroupIds is set, but the stack creates its own VPC, and tasks cannot join another network's security groups/,
+                );
+            });
+
+            it("an identity that is neither a secret name nor a secret ARN", () => {
+                assert.match(problemWith({ identity: "arn:aws:s3:::bucket" }), /^cgap:identity is "arn:aws:s3:::bucket"; it must be a Secrets Manager secret name/);
+            });
+        });
+    });
+
+    describe("appVersion: only names that never move", () => {
+        it("takes a release tag, with or without a suffix, and a full commit SHA", () => {
+            for (const version of ["v15.6.0", "v15.6.0-rc1", "v15.6.0.post1", "v16.0.0b2"]) {
+                assert.strictEqual(parseStackConfig({ ...MINIMAL, appVersion: version }).image.appVersion, version);
+            }
+            const sha = "0123456789ABCDEF0123456789abcdef01234567";
+            assert.strictEqual(parseStackConfig({ ...MINIMAL, appVersion: sha }).image.appVersion, sha.toLowerCase());
+        });
+
+        for (const [what, value] of [
+            ["a branch", "master"],
+            ["a branch with a slash", "feature/v15.6.0"],
+            ["a short SHA", "0123456"],
+            ["a tag that is not a release", "v15.6"],
+        ]) {
+            it(`refuses ${what}, saying why and what to use`, () => {
+                const problem = problemWith({ appVersion: value });
+                assert.ok(problem.startsWith(`cgap:appVersion is "${value}"; it must be a cgap-portal release tag (vX.Y.Z, e.g. v15.6.0) or a full 40-character commit SHA.`), problem);
+                assert.match(problem, /docker\.Image does not rebuild when a branch moves and BuildKit caches the clone/);
+                assert.match(problem, /git ls-remote https:\/\/github\.com\/dbmi-bgm\/cgap-portal\.git <branch>/);
+            });
+        }
     });
 
     describe("refuses, naming the key and what is allowed", () => {
@@ -413,7 +563,15 @@ describe("stack config", () => {
             });
         });
 
-        for (const key of ["envName", "environment", "identity", "appVersion", "dataBuckets", "searchDomainArn", "globalEnvBucket"]) {
+        it("a missing identity, without a datastore to read it from", () => {
+            assert.strictEqual(
+                problemWith({ identity: undefined }),
+                "cgap:identity is required: set it with `pulumi config set cgap:identity <secret name>`, or name the datastore " +
+                    "stack that exports it in cgap:estate.datastoreStack.",
+            );
+        });
+
+        for (const key of ["envName", "environment", "appVersion", "dataBuckets", "searchDomainArn", "globalEnvBucket"]) {
             it(`a missing ${key}`, () => {
                 assert.strictEqual(
                     problemWith({ [key]: undefined }),
@@ -453,7 +611,8 @@ describe("stack config", () => {
         it("half a network", () => {
             assert.strictEqual(
                 problemWith({ vpcId: "vpc-0a1b2c3d" }),
-                "cgap:vpcId set without cgap:publicSubnetIds, cgap:privateSubnetIds: give all three to run in an existing network, or none to let the stack create its VPC.",
+                "cgap:vpcId set without cgap:publicSubnetIds, cgap:privateSubnetIds: give all three to run in an existing network, " +
+                    "name its stack in cgap:estate.networkStack, or give none to let the stack create its VPC.",
             );
         });
 

@@ -1,9 +1,13 @@
 import * as assert from "assert";
-import { ProgramResult, runProgram } from "../../ops/program";
+import { placeholderExports, ProgramResult, runProgram } from "../../ops/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { containerDefinition, inputs, one, ofType, PolicyStatement, statements, T } from "./helpers";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const EXPORTS = placeholderExports("us-east-1");
+const exported = (stack: string, ...names: string[]) => names.map((n) => EXPORTS[`${stack}-${n}`]);
+const MAIN_NETWORK = "c4-network-main-stack";
+const MASTERTEST_DATASTORE = "c4-datastore-cgap-mastertest-stack";
 
 /** What each stack file's config names for the grants the app needs (see the stack files). */
 const ESTATE = {
@@ -16,7 +20,7 @@ const ESTATE = {
     production: {
         envName: "cgap-production",
         envBucket: "cgap-production-foursight-envs",
-        searchDomain: "arn:aws:es:us-east-1:123456789012:domain/cgap-production-es",
+        searchDomain: "arn:aws:es:us-east-1:123456789012:domain/os-cgap-production",
         kmsKey: "arn:aws:kms:us-east-1:123456789012:key/6f5e4d3c-2b1a-4c9d-8e7f-a0b1c2d3e4f5",
     },
 };
@@ -32,7 +36,7 @@ function taskGrants(run: ProgramResult, stack: keyof typeof ESTATE): Record<stri
     assert.deepStrictEqual(Object.keys(byName).sort(), [
         "DatastoreKeyThroughS3",
         "IndexerQueues",
-        "IngestionQueues",
+        "IngestionQueue",
         "ReadGlobalEnv",
         "ReadIdentity",
         "ReadWriteDataObjects",
@@ -119,22 +123,45 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
         });
     });
 
-    describe("ECR", () => {
-        it("scans on push and keeps only latest* tags movable", () => {
-            const repo = inputs(one(run.resources, T.repository, "cgap-repository"));
-            assert.strictEqual(repo.name, "cgap-mastertest");
-            assert.deepStrictEqual(repo.imageScanningConfiguration, { scanOnPush: true });
-            assert.strictEqual(repo.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
-            assert.deepStrictEqual(repo.imageTagMutabilityExclusionFilters, [{ filter: "latest*", filterType: "WILDCARD" }]);
-            assert.strictEqual(one(run.resources, T.repository, "cgap-repository").importId, undefined);
+    describe("the estate 4dn-cloud-infra built", () => {
+        it("creates no VPC, no repository, no ingestion queue, and imports nothing", () => {
+            for (const type of [T.vpc, T.repository, T.lifecyclePolicy, T.queue]) {
+                assert.deepStrictEqual(ofType(run.resources, type), [], `${type} must come from the estate`);
+            }
+            assert.deepStrictEqual(run.resources.filter((r) => r.importId !== undefined), []);
         });
 
-        it("expires untagged images", () => {
-            const policy = inputs(one(run.resources, T.lifecyclePolicy, "cgap-lifecycle"));
-            assert.strictEqual(policy.repository, "cgap-mastertest");
-            const [rule] = JSON.parse(policy.policy).rules;
-            assert.strictEqual(rule.selection.tagStatus, "untagged");
-            assert.strictEqual(rule.action.type, "expire");
+        it("reads the network, repository and datastore exports it uses, and no other", () => {
+            assert.deepStrictEqual(run.exportsRead, [
+                "c4-datastore-cgap-mastertest-stack-AppBlobsBucket",
+                "c4-datastore-cgap-mastertest-stack-AppFilesBucket",
+                "c4-datastore-cgap-mastertest-stack-AppMetadataBundlesBucket",
+                "c4-datastore-cgap-mastertest-stack-AppSystemBucket",
+                "c4-datastore-cgap-mastertest-stack-AppWfoutBucket",
+                "c4-datastore-cgap-mastertest-stack-ApplicationIngestionQueue",
+                "c4-datastore-cgap-mastertest-stack-ElasticSearchURL",
+                "c4-ecr-main-stack-RepoURL",
+                "c4-network-main-stack-ApplicationSecurityGroup",
+                "c4-network-main-stack-DBSecurityGroup",
+                "c4-network-main-stack-PrivateSubnetA",
+                "c4-network-main-stack-PrivateSubnetB",
+                "c4-network-main-stack-PublicSubnetA",
+                "c4-network-main-stack-PublicSubnetB",
+                "c4-network-main-stack-VPC",
+            ]);
+        });
+
+        it("says where the network, repository and queue came from", () => {
+            assert.deepStrictEqual(run.outputs.sources, {
+                network:
+                    "exports of c4-network-main-stack (VPC, PublicSubnetA, PublicSubnetB, PrivateSubnetA, PrivateSubnetB, " +
+                    "ApplicationSecurityGroup, DBSecurityGroup)",
+                repository: "exports of c4-ecr-main-stack (RepoURL)",
+                ingestionQueue: "exports of c4-datastore-cgap-mastertest-stack (ApplicationIngestionQueue)",
+            });
+            assert.strictEqual(run.outputs.repositoryUrl, EXPORTS["c4-ecr-main-stack-RepoURL"]);
+            assert.strictEqual(run.outputs.repositoryName, "cgap-mastertest");
+            assert.strictEqual(run.outputs.ingestionQueueUrl, EXPORTS[`${MASTERTEST_DATASTORE}-ApplicationIngestionQueue`]);
         });
     });
 
@@ -202,39 +229,41 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             }
         });
 
-        it("puts only WSGI behind the target group, waits for it to be steady, and after the listener", () => {
+        it("puts only WSGI behind the target group, after the listener, and waits for every service to be steady", () => {
             const wsgi = one(run.resources, T.service, "cgap-wsgi");
             const targetGroup = one(run.resources, T.targetGroup, "cgap-wsgi");
             assert.deepStrictEqual(inputs(wsgi).loadBalancers, [
                 { targetGroupArn: targetGroup.outputs.arn, containerName: "WSGI", containerPort: 8000 },
             ]);
-            assert.strictEqual(inputs(wsgi).waitForSteadyState, true);
             const listener = one(run.resources, T.listener, "cgap-http");
             assert.ok(wsgi.dependencies.includes(listener.urn), "the WSGI service must depend on the listener");
             for (const role of ["indexer", "ingester"]) {
-                const service = one(run.resources, T.service, `cgap-${role}`);
-                assert.strictEqual(inputs(service).loadBalancers, undefined);
-                assert.strictEqual(inputs(service).waitForSteadyState, false);
+                assert.strictEqual(inputs(one(run.resources, T.service, `cgap-${role}`)).loadBalancers, undefined);
+            }
+            for (const service of ofType(run.resources, T.service)) {
+                assert.strictEqual(inputs(service).waitForSteadyState, true, `${service.name}: a failed rollout must fail pulumi up`);
             }
         });
 
-        it("runs tasks in the private subnets, behind the container security group", () => {
-            const vpc = one(run.resources, T.vpc, "cgap-vpc");
+        it("runs tasks in the network stack's private subnets, in the container group and the groups the estate's tasks join", () => {
             const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
             for (const service of ofType(run.resources, T.service)) {
-                assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, vpc.outputs.privateSubnetIds);
-                assert.deepStrictEqual(inputs(service).networkConfiguration.securityGroups, [containerSg.id]);
+                assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, exported(MAIN_NETWORK, "PrivateSubnetA", "PrivateSubnetB"));
+                assert.deepStrictEqual(inputs(service).networkConfiguration.securityGroups, [
+                    containerSg.id,
+                    ...exported(MAIN_NETWORK, "ApplicationSecurityGroup", "DBSecurityGroup"),
+                ]);
             }
+            assert.strictEqual(inputs(containerSg).vpcId, EXPORTS[`${MAIN_NETWORK}-VPC`]);
         });
     });
 
     describe("load balancer", () => {
-        it("is an internet-facing ALB in the public subnets that drops invalid headers", () => {
-            const vpc = one(run.resources, T.vpc, "cgap-vpc");
+        it("is an internet-facing ALB in the network stack's public subnets that drops invalid headers", () => {
             const alb = inputs(one(run.resources, T.loadBalancer, "cgap-alb"));
             assert.strictEqual(alb.loadBalancerType, "application");
             assert.strictEqual(alb.internal, false);
-            assert.deepStrictEqual(alb.subnets, vpc.outputs.publicSubnetIds);
+            assert.deepStrictEqual(alb.subnets, exported(MAIN_NETWORK, "PublicSubnetA", "PublicSubnetB"));
             assert.strictEqual(alb.dropInvalidHeaderFields, true);
         });
 
@@ -274,19 +303,6 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
         });
     });
 
-    describe("queues", () => {
-        it("creates <envName>-ingestion-queue with long polling and a dead-letter queue", () => {
-            const queue = inputs(one(run.resources, T.queue, "cgap-ingestion-queue"));
-            const dlq = one(run.resources, T.queue, "cgap-ingestion-dlq");
-            assert.strictEqual(queue.name, "cgap-mastertest-ingestion-queue");
-            assert.strictEqual(queue.visibilityTimeoutSeconds, 10800);
-            assert.strictEqual(queue.messageRetentionSeconds, 604800);
-            assert.ok(queue.receiveWaitTimeSeconds > 0);
-            assert.deepStrictEqual(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: dlq.outputs.arn, maxReceiveCount: 3 });
-            assert.strictEqual(inputs(dlq).name, "cgap-mastertest-ingestion-queue-dlq");
-        });
-    });
-
     describe("IAM", () => {
         it("gives tasks separate execution and task roles", () => {
             const roles = ofType(run.resources, T.role);
@@ -309,24 +325,26 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             }
         });
 
-        it("lets the execution role pull from the stack's repository and write its logs, nothing else", () => {
+        it("lets the execution role pull from the ECR stack's repository and write its logs, nothing else", () => {
             const byName = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-execution-policy")).map((s) => [s.Sid, s]));
             assert.deepStrictEqual(Object.keys(byName).sort(), ["EcrLogin", "EcrPull", "Logs"]);
-            assert.strictEqual(byName.EcrPull.Resource, one(run.resources, T.repository, "cgap-repository").outputs.arn);
+            assert.strictEqual(byName.EcrPull.Resource, "arn:aws:ecr:us-east-1:123456789012:repository/cgap-mastertest");
             assert.strictEqual(byName.Logs.Resource, `${one(run.resources, T.logGroup, "cgap-logs").outputs.arn}:*`);
         });
 
-        it("lets the task role read only the identity secret, the env's queues, env files, data and search domain", () => {
+        it("lets the task role read only the identity secret, the datastore's queue by ARN, env files, data and search domain", () => {
             const byName = taskGrants(run, "mastertest");
-            assert.deepStrictEqual(
+            assert.strictEqual(
                 byName.ReadIdentity.Resource,
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:C4DatastoreCgapMastertestApplicationConfiguration-??????",
             );
-            assert.deepStrictEqual(byName.IngestionQueues.Resource, [
-                one(run.resources, T.queue, "cgap-ingestion-queue").outputs.arn,
-                one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn,
-            ]);
+            // The queue exists: the app's create_queue at start needs CreateQueue on it, and on nothing else.
+            assert.strictEqual(byName.IngestionQueue.Resource, "arn:aws:sqs:us-east-1:123456789012:cgap-mastertest-ingestion-queue");
+            assert.ok(byName.IngestionQueue.Action.includes("sqs:CreateQueue"));
+            assert.ok(byName.IngestionQueue.Action.includes("sqs:ReceiveMessage"));
             assert.strictEqual(byName.IndexerQueues.Resource, "arn:aws:sqs:us-east-1:123456789012:cgap-mastertest-*indexer-queue*");
+            const buckets = exported(MASTERTEST_DATASTORE, "AppFilesBucket", "AppWfoutBucket", "AppBlobsBucket", "AppSystemBucket", "AppMetadataBundlesBucket");
+            assert.deepStrictEqual(byName.ReadWriteDataObjects.Resource, buckets.map((b) => `arn:aws:s3:::${b}/*`));
         });
 
         it("passes the stack's envName and env bucket to every role, and the portal URL to the deployment task", () => {
@@ -354,10 +372,10 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
 
     describe("outputs", () => {
         it("give what running the deployment task needs", () => {
-            const vpc = one(run.resources, T.vpc, "cgap-vpc");
             const deployment = run.outputs.deploymentTask as Record<string, unknown>;
             assert.strictEqual(deployment.taskDefinitionArn, one(run.resources, T.taskDefinition, "cgap-deployment").outputs.arn);
-            assert.deepStrictEqual(deployment.subnets, vpc.outputs.privateSubnetIds);
+            assert.deepStrictEqual(deployment.subnets, exported(MAIN_NETWORK, "PrivateSubnetA", "PrivateSubnetB"));
+            assert.deepStrictEqual(deployment.securityGroups, inputs(one(run.resources, T.service, "cgap-ingester")).networkConfiguration.securityGroups);
             assert.strictEqual(deployment.assignPublicIp, "DISABLED");
             assert.strictEqual(deployment.capacityProvider, "FARGATE", "on-demand unless a stack says so");
             assert.strictEqual(deployment.containerName, "DeploymentAction");
@@ -371,23 +389,37 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
     });
 });
 
+const PROD_NETWORK = "c4-network-prod-stack";
+const PROD_DATASTORE = "c4-datastore-cgap-production-stack";
+
 describe("the program with Pulumi.production.yaml (pulumi up)", () => {
     let run: ProgramResult;
     before(async () => {
         run = await runProgram({ stack: "production", preview: false });
     });
 
-    it("runs in 4dn-cloud-infra's network instead of creating a VPC", () => {
-        assert.strictEqual(ofType(run.resources, T.vpc).length, 0);
-        assert.deepStrictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).subnets, ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]);
-        for (const service of ofType(run.resources, T.service)) {
-            assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"]);
+    it("creates no VPC, no repository, no ingestion queue, imports nothing, and reads its estate's exports", () => {
+        for (const type of [T.vpc, T.repository, T.lifecyclePolicy, T.queue]) {
+            assert.deepStrictEqual(ofType(run.resources, type), [], `${type} must come from the estate`);
         }
-        assert.strictEqual(inputs(one(run.resources, T.targetGroup, "cgap-wsgi")).vpcId, "vpc-0a1b2c3d4e5f60718");
+        assert.deepStrictEqual(run.resources.filter((r) => r.importId !== undefined), []);
+        assert.deepStrictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).subnets, exported(PROD_NETWORK, "PublicSubnetA", "PublicSubnetB"));
+        for (const service of ofType(run.resources, T.service)) {
+            assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, exported(PROD_NETWORK, "PrivateSubnetA", "PrivateSubnetB"));
+        }
+        assert.strictEqual(inputs(one(run.resources, T.targetGroup, "cgap-wsgi")).vpcId, EXPORTS[`${PROD_NETWORK}-VPC`]);
+        for (const image of ofType(run.resources, T.image)) {
+            assert.ok(String(inputs(image).imageName).startsWith(`${EXPORTS["c4-ecr-prod-stack-RepoURL"]}:`), inputs(image).imageName);
+        }
+        assert.strictEqual(run.outputs.ingestionQueueUrl, EXPORTS[`${PROD_DATASTORE}-ApplicationIngestionQueue`]);
     });
 
-    it("adopts the existing repository", () => {
-        assert.strictEqual(one(run.resources, T.repository, "cgap-repository").importId, "cgap-production");
+    it("hands the containers the identity secret the datastore exports, and lets the task role read that secret only", () => {
+        const secretArn = EXPORTS[`${PROD_DATASTORE}-ApplicationConfigurationSecretName`];
+        const container = containerDefinition(one(run.resources, T.taskDefinition, "cgap-wsgi"));
+        assert.deepStrictEqual(container.environment.find((e: { name: string }) => e.name === "IDENTITY"), { name: "IDENTITY", value: secretArn });
+        const byName = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
+        assert.strictEqual(byName.ReadIdentity.Resource, secretArn);
     });
 
     it("serves HTTPS and redirects HTTP, with the WSGI service after both listeners", () => {
@@ -407,7 +439,7 @@ describe("the program with Pulumi.production.yaml (pulumi up)", () => {
         assert.match(String(run.outputs.portalUrl), /^https:\/\//);
     });
 
-    it("lets the task role use the env files, data buckets, search domain and S3 key the config names, and only those", () => {
+    it("lets the task role use the env files, S3 key the config names, and the buckets and search domain the datastore exports", () => {
         const byName = taskGrants(run, "production");
         assert.deepStrictEqual(
             byName.ReadWriteDataObjects.Resource,

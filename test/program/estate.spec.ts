@@ -1,0 +1,239 @@
+import * as assert from "assert";
+import { placeholderExports, ProgramError, ProgramResult, runProgram } from "../../ops/program";
+import { mustForceNewDeployment } from "../../components/services";
+import { inputs, one, ofType, statements, T } from "./helpers";
+
+const EXPORTS = placeholderExports("us-east-1");
+
+/**
+ * The message a run fails with, after the SDK's "error serializing property ..." prefixes (the
+ * engine shows those too: the failed lookup reaches it through the resource inputs that use it).
+ */
+async function failure(run: Promise<ProgramResult>): Promise<string> {
+    try {
+        await run;
+    } catch (err) {
+        assert.ok(err instanceof ProgramError, `expected a ProgramError, got ${err}`);
+        return err.message.replace(/^(error serializing property "[^"]+": )+/, "");
+    }
+    assert.fail("the program ran");
+}
+
+describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", () => {
+    let run: ProgramResult;
+    before(async () => {
+        run = await runProgram({ stack: "sandbox", preview: false });
+    });
+
+    it("creates its own VPC, repository and ingestion queue, and reads no export", () => {
+        one(run.resources, T.vpc, "cgap-vpc");
+        one(run.resources, T.repository, "cgap-repository");
+        one(run.resources, T.queue, "cgap-ingestion-queue");
+        assert.deepStrictEqual(run.exportsRead, []);
+        assert.deepStrictEqual(run.outputs.sources, {
+            network: "created: a VPC of two zones with one NAT gateway (awsx.ec2.Vpc)",
+            repository: "created: the repository cgap-sandbox (aws.ecr.Repository)",
+            ingestionQueue: "created: cgap-sandbox-ingestion-queue and its dead-letter queue (aws.sqs.Queue)",
+        });
+    });
+
+    it("scans on push, keeps only latest* tags movable, expires untagged images, imports nothing", () => {
+        const repository = one(run.resources, T.repository, "cgap-repository");
+        const repo = inputs(repository);
+        assert.strictEqual(repo.name, "cgap-sandbox");
+        assert.deepStrictEqual(repo.imageScanningConfiguration, { scanOnPush: true });
+        assert.strictEqual(repo.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
+        assert.deepStrictEqual(repo.imageTagMutabilityExclusionFilters, [{ filter: "latest*", filterType: "WILDCARD" }]);
+        assert.strictEqual(repository.importId, undefined);
+        const policy = inputs(one(run.resources, T.lifecyclePolicy, "cgap-lifecycle"));
+        assert.strictEqual(policy.repository, "cgap-sandbox");
+        const [rule] = JSON.parse(policy.policy).rules;
+        assert.strictEqual(rule.selection.tagStatus, "untagged");
+        assert.strictEqual(rule.action.type, "expire");
+        for (const image of ofType(run.resources, T.image)) {
+            assert.ok(String(inputs(image).imageName).startsWith(`${repository.outputs.repositoryUrl}:`));
+        }
+    });
+
+    it("creates <envName>-ingestion-queue with the attributes the app asks for, and a dead-letter queue", () => {
+        const queue = inputs(one(run.resources, T.queue, "cgap-ingestion-queue"));
+        const dlq = one(run.resources, T.queue, "cgap-ingestion-dlq");
+        assert.strictEqual(queue.name, "cgap-sandbox-ingestion-queue");
+        assert.strictEqual(queue.visibilityTimeoutSeconds, 10800);
+        assert.strictEqual(queue.messageRetentionSeconds, 604800);
+        assert.strictEqual(queue.receiveWaitTimeSeconds, 5);
+        assert.strictEqual(queue.delaySeconds, 1);
+        assert.deepStrictEqual(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: dlq.outputs.arn, maxReceiveCount: 3 });
+        assert.strictEqual(inputs(dlq).name, "cgap-sandbox-ingestion-queue-dlq");
+    });
+
+    it("runs the ALB and the tasks in the created VPC, the tasks in the container group only", () => {
+        const vpc = one(run.resources, T.vpc, "cgap-vpc");
+        assert.deepStrictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).subnets, vpc.outputs.publicSubnetIds);
+        const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
+        for (const service of ofType(run.resources, T.service)) {
+            assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, vpc.outputs.privateSubnetIds);
+            assert.deepStrictEqual(inputs(service).networkConfiguration.securityGroups, [containerSg.id]);
+        }
+    });
+
+    it("grants the created repository, queue and dead-letter queue, and no data the config does not name", () => {
+        const execution = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-execution-policy")).map((s) => [s.Sid, s]));
+        assert.strictEqual(execution.EcrPull.Resource, one(run.resources, T.repository, "cgap-repository").outputs.arn);
+        const task = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
+        assert.deepStrictEqual(Object.keys(task).sort(), ["IndexerQueues", "IngestionDeadLetterQueue", "IngestionQueue", "Logs", "ReadIdentity"]);
+        assert.strictEqual(task.IngestionQueue.Resource, one(run.resources, T.queue, "cgap-ingestion-queue").outputs.arn);
+        assert.strictEqual(task.IngestionDeadLetterQueue.Resource, one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn);
+        assert.ok(!task.IngestionDeadLetterQueue.Action.includes("sqs:CreateQueue"));
+    });
+});
+
+describe("reading the estate", () => {
+    it("lets an explicit key override its export, and reads that export no more", async () => {
+        const run = await runProgram({
+            stack: "mastertest",
+            preview: false,
+            config: { "cgap:privateSubnetIds": '["subnet-0a1b2c3d4e5f60101","subnet-0a1b2c3d4e5f60102"]' },
+        });
+        for (const service of ofType(run.resources, T.service)) {
+            assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"]);
+        }
+        assert.ok(!(run.exportsRead ?? []).some((name) => name.includes("PrivateSubnet")), String(run.exportsRead));
+        assert.strictEqual(
+            (run.outputs.sources as Record<string, string>).network,
+            "exports of c4-network-main-stack (VPC, PublicSubnetA, PublicSubnetB, ApplicationSecurityGroup, DBSecurityGroup); " +
+                "config (cgap:privateSubnetIds)",
+        );
+    });
+
+    it("reads an export under the name a stack file gives it", async () => {
+        const run = await runProgram({
+            stack: "mastertest",
+            preview: false,
+            config: {
+                "cgap:estate": JSON.stringify({
+                    networkStack: "c4-network-main-stack",
+                    ecrStack: "c4-ecr-main-stack",
+                    datastoreStack: "c4-datastore-cgap-mastertest-stack",
+                    exports: { taskSecurityGroups: ["HTTPSSecurityGroup"], dataBuckets: ["AppFilesBucket"] },
+                }),
+            },
+        });
+        const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
+        assert.deepStrictEqual(inputs(one(run.resources, T.service, "cgap-wsgi")).networkConfiguration.securityGroups, [
+            containerSg.id,
+            EXPORTS["c4-network-main-stack-HTTPSSecurityGroup"],
+        ]);
+        const task = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
+        assert.deepStrictEqual(task.ListDataBuckets.Resource, ["arn:aws:s3:::cgap-mastertest-application-files"]);
+    });
+
+    it("refuses an export the account does not have, naming it, its stack and the fix", async () => {
+        const message = await failure(
+            runProgram({
+                stack: "mastertest",
+                preview: true,
+                config: { "cgap:estate": JSON.stringify({ networkStack: "c4-network-mian-stack" }) },
+            }),
+        );
+        assert.match(
+            message,
+            /^The CloudFormation export "c4-network-mian-stack-(VPC|PublicSubnetA|PrivateSubnetA|ApplicationSecurityGroup)" \(\w+: export \w+ of stack c4-network-mian-stack, cgap:estate\.networkStack\) could not be read: .*no CloudFormation export named/,
+        );
+        assert.match(message, /Check the stack name in cgap:estate\.networkStack \(`aws cloudformation list-exports` lists what the account exports\), or set cgap:estate\.exports\.\w+ to the name this 4dn-cloud-infra version exports\.$/);
+    });
+
+    it("refuses a datastore that does not export the identity secret, when the stack file does not name it", async () => {
+        // Production's stack file names no identity; mastertest's datastore is a 4dn-cloud-infra v4 one.
+        const message = await failure(
+            runProgram({
+                stack: "production",
+                preview: true,
+                config: { "cgap:estate": JSON.stringify({ datastoreStack: "c4-datastore-cgap-mastertest-stack" }) },
+            }),
+        );
+        assert.match(message, /^The CloudFormation export "c4-datastore-cgap-mastertest-stack-ApplicationConfigurationSecretName" \(identity: /);
+        assert.match(message, /4dn-cloud-infra v4 and later keep the identity secret in the appconfig stack: set cgap:identity to its name\.$/);
+    });
+
+    it("refuses an export whose value is not what the stack reads it as", async () => {
+        const message = await failure(
+            runProgram({
+                stack: "mastertest",
+                preview: false,
+                config: {
+                    "cgap:estate": JSON.stringify({
+                        networkStack: "c4-network-main-stack",
+                        ecrStack: "c4-ecr-main-stack",
+                        datastoreStack: "c4-datastore-cgap-mastertest-stack",
+                        exports: { ingestionQueue: "AppFilesBucket" },
+                    }),
+                },
+            }),
+        );
+        assert.strictEqual(
+            message,
+            'The export read for ingestionQueue holds "cgap-mastertest-application-files", but it must be an SQS queue URL, ' +
+                "https://sqs.<region>.amazonaws.com/<account>/<queue>. Check the name in cgap:estate.exports.ingestionQueue, " +
+                "or give the value in the stack file.",
+        );
+    });
+});
+
+describe("updates that apply", () => {
+    const serviceOf = (run: ProgramResult, role: string) => inputs(one(run.resources, T.service, `cgap-${role}`));
+
+    it("forces a new deployment of a service whose capacity changes (spot to on-demand), and of no other", async () => {
+        const run = await runProgram({
+            stack: "mastertest",
+            preview: true,
+            config: { "cgap:sizing": JSON.stringify({ wsgi: { capacity: "on-demand" } }) },
+            liveServices: {
+                "cgap-mastertest-wsgi": [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+                "cgap-mastertest-indexer": [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+                "cgap-mastertest-ingester": [{ capacityProvider: "FARGATE", weight: 1 }],
+            },
+        });
+        assert.deepStrictEqual(serviceOf(run, "wsgi").capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
+        assert.strictEqual(serviceOf(run, "wsgi").forceNewDeployment, true);
+        assert.strictEqual(serviceOf(run, "indexer").forceNewDeployment, false);
+        assert.strictEqual(serviceOf(run, "ingester").forceNewDeployment, false);
+        for (const role of ["wsgi", "indexer", "ingester"]) {
+            assert.strictEqual(serviceOf(run, role).triggers, undefined, "triggers would force a deployment on every update");
+        }
+    });
+
+    it("does not force a deployment for a plain count change, which must not replace running tasks", async () => {
+        const run = await runProgram({
+            stack: "mastertest",
+            preview: true,
+            config: { "cgap:sizing": JSON.stringify({ wsgi: { count: 12 }, indexer: { count: 2 } }) },
+            liveServices: {
+                "cgap-mastertest-wsgi": [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+                "cgap-mastertest-indexer": [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+                "cgap-mastertest-ingester": [{ capacityProvider: "FARGATE", weight: 1 }],
+            },
+        });
+        assert.strictEqual(serviceOf(run, "wsgi").desiredCount, 12);
+        for (const role of ["wsgi", "indexer", "ingester"]) {
+            assert.strictEqual(serviceOf(run, role).forceNewDeployment, false, role);
+        }
+    });
+
+    it("does not force a deployment of a service that does not exist yet", async () => {
+        const run = await runProgram({ stack: "mastertest", preview: true, firstRollout: true });
+        for (const role of ["wsgi", "indexer", "ingester"]) {
+            assert.strictEqual(serviceOf(run, role).forceNewDeployment, false, role);
+        }
+    });
+
+    it("compares strategies as sets, base and weight included", () => {
+        const spot = { capacityProvider: "FARGATE_SPOT", weight: 1 };
+        const onDemand = { capacityProvider: "FARGATE", base: 1, weight: 0 };
+        assert.strictEqual(mustForceNewDeployment([onDemand, spot], [spot, onDemand]), false);
+        assert.strictEqual(mustForceNewDeployment([{ ...spot, base: 0 }], [spot]), false, "ECS reports base 0 for an unset base");
+        assert.strictEqual(mustForceNewDeployment([spot], [spot, onDemand]), true);
+        assert.strictEqual(mustForceNewDeployment([{ ...onDemand, base: 2 }], [onDemand]), true);
+        assert.strictEqual(mustForceNewDeployment(undefined, [spot]), false);
+    });
+});
