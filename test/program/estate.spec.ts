@@ -5,6 +5,18 @@ import { inputs, one, ofType, statements, T } from "./helpers";
 
 const EXPORTS = placeholderExports("us-east-1");
 
+/** mastertest's cgap:estate with some export names overridden. */
+function mastertestEstateWith(exports: Record<string, string | string[]>): Record<string, string> {
+    return {
+        "cgap:estate": JSON.stringify({
+            networkStack: "c4-network-main-stack",
+            ecrStack: "c4-ecr-main-stack",
+            datastoreStack: "c4-datastore-cgap-mastertest-stack",
+            exports,
+        }),
+    };
+}
+
 /**
  * The message a run fails with, after the SDK's "error serializing property ..." prefixes (the
  * engine shows those too: the failed lookup reaches it through the resource inputs that use it).
@@ -110,14 +122,7 @@ describe("reading the estate", () => {
         const run = await runProgram({
             stack: "mastertest",
             preview: false,
-            config: {
-                "cgap:estate": JSON.stringify({
-                    networkStack: "c4-network-main-stack",
-                    ecrStack: "c4-ecr-main-stack",
-                    datastoreStack: "c4-datastore-cgap-mastertest-stack",
-                    exports: { taskSecurityGroups: ["HTTPSSecurityGroup"], dataBuckets: ["AppFilesBucket"] },
-                }),
-            },
+            config: mastertestEstateWith({ taskSecurityGroups: ["HTTPSSecurityGroup"], dataBuckets: ["AppFilesBucket"] }),
         });
         const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
         assert.deepStrictEqual(inputs(one(run.resources, T.service, "cgap-wsgi")).networkConfiguration.securityGroups, [
@@ -161,14 +166,7 @@ describe("reading the estate", () => {
             runProgram({
                 stack: "mastertest",
                 preview: false,
-                config: {
-                    "cgap:estate": JSON.stringify({
-                        networkStack: "c4-network-main-stack",
-                        ecrStack: "c4-ecr-main-stack",
-                        datastoreStack: "c4-datastore-cgap-mastertest-stack",
-                        exports: { ingestionQueue: "AppFilesBucket" },
-                    }),
-                },
+                config: mastertestEstateWith({ ingestionQueue: "AppFilesBucket" }),
             }),
         );
         assert.strictEqual(
