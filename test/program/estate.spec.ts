@@ -89,11 +89,23 @@ describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", (
         }
     });
 
-    it("grants the created repository, queue and dead-letter queue, and no data the config does not name", () => {
+    it("grants the created repository, queue and dead-letter queue, and the data the config names", () => {
         const execution = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-execution-policy")).map((s) => [s.Sid, s]));
         assert.strictEqual(execution.EcrPull.Resource, one(run.resources, T.repository, "cgap-repository").outputs.arn);
         const task = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
-        assert.deepStrictEqual(Object.keys(task).sort(), ["IndexerQueues", "IngestionDeadLetterQueue", "IngestionQueue", "Logs", "ReadIdentity"]);
+        assert.deepStrictEqual(Object.keys(task).sort(), [
+            "IndexerQueues",
+            "IngestionDeadLetterQueue",
+            "IngestionQueue",
+            "ReadGlobalEnv",
+            "ReadIdentity",
+            "ReadWriteDataObjects",
+            "SearchDomain",
+        ]);
+        assert.deepStrictEqual(task.ReadWriteDataObjects.Resource, [
+            "arn:aws:s3:::cgap-sandbox-application-blobs/*",
+            "arn:aws:s3:::cgap-sandbox-application-system/*",
+        ]);
         assert.strictEqual(task.IngestionQueue.Resource, one(run.resources, T.queue, "cgap-ingestion-queue").outputs.arn);
         assert.strictEqual(task.IngestionDeadLetterQueue.Resource, one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn);
         assert.ok(!task.IngestionDeadLetterQueue.Action.includes("sqs:CreateQueue"));
@@ -130,7 +142,7 @@ describe("reading the estate", () => {
             EXPORTS["c4-network-main-stack-HTTPSSecurityGroup"],
         ]);
         const task = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
-        assert.deepStrictEqual(task.ListDataBuckets.Resource, ["arn:aws:s3:::cgap-mastertest-application-files"]);
+        assert.deepStrictEqual(task.ReadWriteDataObjects.Resource, ["arn:aws:s3:::cgap-mastertest-application-files/*"]);
     });
 
     it("refuses an export the account does not have, naming it, its stack and the fix", async () => {
@@ -138,7 +150,13 @@ describe("reading the estate", () => {
             runProgram({
                 stack: "mastertest",
                 preview: true,
-                config: { "cgap:estate": JSON.stringify({ networkStack: "c4-network-mian-stack" }) },
+                config: {
+                    "cgap:estate": JSON.stringify({
+                        networkStack: "c4-network-mian-stack",
+                        ecrStack: "c4-ecr-main-stack",
+                        datastoreStack: "c4-datastore-cgap-mastertest-stack",
+                    }),
+                },
             }),
         );
         assert.match(
