@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { tempDir } from "../tempDirs";
 import { buildArgs, CONTAINER_PORT, ROLE_SPECS, ROLES } from "../../components/roles";
 import { WSGI_PORTS } from "../../components/appContract";
 import {
@@ -46,12 +48,37 @@ describe("images/Dockerfile", () => {
             assert.equal(arg.args, `ENTRYPOINT=${ROLE_SPECS.wsgi.entrypoint}`);
         });
 
-        it("builds the cgap-portal git tag named by CGAP_VERSION", () => {
-            const clone = instructions.find((i) => i.keyword === "RUN" && /git\b.*\bclone\b/.test(i.args));
-            assert.ok(clone, "no RUN that clones the app");
-            assert.match(clone.args, /--branch "\$CGAP_VERSION"/);
-            assert.match(clone.args, /https:\/\/github\.com\/dbmi-bgm\/cgap-portal\.git/);
-            assert.match(clone.args, /test -n "\$CGAP_VERSION"/, "a missing CGAP_VERSION must fail the build clearly");
+        it("builds the cgap-portal release tag or commit named by CGAP_VERSION, for real against a stand-in repository", () => {
+            const fetch = instructions.find((i) => i.keyword === "RUN" && /git\b.*\bfetch\b/.test(i.args));
+            assert.ok(fetch, "no RUN that fetches the app");
+            const url = "https://github.com/dbmi-bgm/cgap-portal.git";
+            assert.ok(fetch.args.includes(url), fetch.args);
+            assert.match(fetch.args, /test -n "\$CGAP_VERSION"/, "a missing CGAP_VERSION must fail the build clearly");
+            // A stand-in for GitHub: a tag, then a later commit, served by SHA as GitHub serves them.
+            const root = tempDir("cgap-fetch-");
+            const source = path.join(root, "cgap-portal");
+            const git = (...args: string[]) =>
+                execFileSync("git", ["-c", "user.email=ci@example.org", "-c", "user.name=ci", ...args], { cwd: source, encoding: "utf8" }).trim();
+            fs.mkdirSync(source);
+            git("init", "-q");
+            git("commit", "-q", "--allow-empty", "-m", "release");
+            git("tag", "v15.6.0");
+            git("commit", "-q", "--allow-empty", "-m", "later");
+            const sha = git("rev-parse", "HEAD");
+            git("config", "uploadpack.allowAnySHA1InWant", "true");
+            const script = fetch.args.split(url).join(`file://${source}`);
+            for (const [version, subject] of [["v15.6.0", "release"], [sha, "later"]]) {
+                const home = path.join(root, `app-${subject}`);
+                const built = spawnSync("sh", ["-c", `${script} && echo ok`], {
+                    env: { ...process.env, CGAP_VERSION: version, APP_HOME: home },
+                    encoding: "utf8",
+                });
+                assert.equal(built.status, 0, built.stderr);
+                assert.ok(!fs.existsSync(path.join(home, ".git")), "the history must not ship");
+            }
+            const missing = spawnSync("sh", ["-c", script], { env: { ...process.env, CGAP_VERSION: "", APP_HOME: path.join(root, "none") }, encoding: "utf8" });
+            assert.notEqual(missing.status, 0);
+            assert.match(missing.stderr, /CGAP_VERSION is required: a cgap-portal release tag \(e\.g\. v15\.6\.0\) or a full commit SHA/);
         });
     });
 

@@ -51,13 +51,19 @@ function stacksWith(stacks: Record<string, unknown>): string {
 describe("platform config", () => {
     it("reads the platform's own stack file: every portal stack, push-to-deploy for mastertest only", () => {
         const raw = ownKeys(readStackConfig(PLATFORM_STACK, PLATFORM_DIR, PLATFORM_NAMESPACE), PLATFORM_NAMESPACE);
-        const config = parsePlatformConfig(raw, PORTAL);
+        const config = parsePlatformConfig(raw, { ...PORTAL, sandbox: { environment: "development" } });
         assert.strictEqual(config.organization, "dbmi-bgm");
         assert.strictEqual(config.repository, "dbmi-bgm/cgap-rollout-stack");
         assert.strictEqual(config.branch, "main");
         assert.deepStrictEqual(config.stacks, [
             { name: "mastertest", awsRoleArn: MASTERTEST_ROLE, deployOnMerge: true, production: false },
             { name: "production", awsRoleArn: PRODUCTION_ROLE, deployOnMerge: false, production: true },
+            {
+                name: "sandbox",
+                awsRoleArn: "arn:aws:iam::123456789012:role/cgap-sandbox-pulumi-deployments",
+                deployOnMerge: false,
+                production: false,
+            },
         ]);
     });
 

@@ -65,7 +65,7 @@ describe("the platform project (pulumi up of platform/ with Pulumi.platform.yaml
                 inputs(group).stacks,
                 committedStackNames(PROJECT_DIR).map((name) => ({ name, routingProject: "cgap" })),
             );
-            assert.deepStrictEqual(committedStackNames(PROJECT_DIR), ["mastertest", "production"]);
+            assert.deepStrictEqual(committedStackNames(PROJECT_DIR), ["mastertest", "production", "sandbox"]);
         });
 
         it("counts the stack files git tracks, not one only written locally", () => {
@@ -99,7 +99,7 @@ describe("the platform project (pulumi up of platform/ with Pulumi.platform.yaml
         it("exist for every portal stack, deploying the cgap project from the repository's main branch", () => {
             assert.deepStrictEqual(
                 ofType(run.resources, PT.deploymentSettings).map((r) => r.name).sort(),
-                ["mastertest-settings", "production-settings"],
+                ["mastertest-settings", "production-settings", "sandbox-settings"],
             );
             for (const stack of ["mastertest", "production"]) {
                 const s = settingsOf(run, stack);
@@ -256,7 +256,11 @@ describe("the platform project (pulumi up of platform/ with Pulumi.platform.yaml
         it("exports the pack version, the group and how each stack deploys", () => {
             assert.deepStrictEqual(run.outputs.policyPack, { name: "cgap-rollout", versionTag: packVersionTag(POLICY_PACK_DIR) });
             assert.strictEqual(run.outputs.policyGroup, "cgap-portal");
-            assert.deepStrictEqual(run.outputs.deployments, { mastertest: "on merge to main", production: "on demand only" });
+            assert.deepStrictEqual(run.outputs.deployments, {
+                mastertest: "on merge to main",
+                production: "on demand only",
+                sandbox: "on demand only",
+            });
         });
     });
 });
@@ -281,7 +285,7 @@ describe("the platform project with a bad config", () => {
             }),
         });
         assert.strictEqual(err.name, "ConfigError");
-        assert.match(err.message, /cgap-platform:stacks\.staging: the portal has no stack "staging" \(no Pulumi\.staging\.yaml\); its stacks are mastertest, production\./);
+        assert.match(err.message, /cgap-platform:stacks\.staging: the portal has no stack "staging" \(no Pulumi\.staging\.yaml\); its stacks are mastertest, production, sandbox\./);
         assert.deepStrictEqual(err.resources.filter((r) => r.type.startsWith("pulumiservice:")), []);
     });
 
