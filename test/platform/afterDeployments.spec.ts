@@ -47,7 +47,11 @@ describe("the deployment task after a Pulumi Deployments rollout", () => {
 
     it("runs for the pushes that start a Deployments update of the stack that deploys on merge", () => {
         const raw = ownKeys(readStackConfig(PLATFORM_STACK, PLATFORM_DIR, PLATFORM_NAMESPACE), PLATFORM_NAMESPACE);
-        const onMerge = parsePlatformConfig(raw, { mastertest: { environment: "development" }, production: { environment: "production" } })
+        const onMerge = parsePlatformConfig(raw, {
+            mastertest: { environment: "development" },
+            production: { environment: "production" },
+            sandbox: { environment: "development" },
+        })
             .stacks.filter((s) => s.deployOnMerge)
             .map((s) => s.name);
         assert.deepStrictEqual(onMerge, ["mastertest"]);

@@ -210,7 +210,7 @@ describe("updates that apply", () => {
                 "cgap-mastertest-ingester": [{ capacityProvider: "FARGATE", weight: 1 }],
             },
         });
-        assert.deepStrictEqual(serviceOf(run, "wsgi").capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
+        assert.deepStrictEqual(serviceOf(run, "wsgi").capacityProviderStrategies, [{ capacityProvider: "FARGATE", base: 0, weight: 1 }]);
         assert.strictEqual(serviceOf(run, "wsgi").forceNewDeployment, true);
         assert.strictEqual(serviceOf(run, "indexer").forceNewDeployment, false);
         assert.strictEqual(serviceOf(run, "ingester").forceNewDeployment, false);
