@@ -2,7 +2,7 @@
 // below: cgap-portal v15.6.0 (github.com/dbmi-bgm/cgap-portal), whose poetry.lock pins dcicutils
 // 8.16.1 (github.com/4dn-dcic/utils) and dcicsnovault 11.19.0 (github.com/4dn-dcic/snovault).
 // A new app version means reading those files again (README, "Deploying a new cgap-portal
-// version"); test/images/appCommands.spec.ts runs the role scripts against this table.
+// version"); test/images/roles.spec.ts runs the role scripts against this table.
 
 /** The cgap-portal release the role scripts, the ini template and the IAM grants were read from. */
 export const APP_CONTRACT_VERSION = "v15.6.0";

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { APP_CONTRACT_VERSION, DEPLOYMENT_STEPS, WSGI_PORTS } from "../../components/appContract";
+import { APP_CONTRACT_VERSION, DEPLOYMENT_STEPS, SERVICE_COMMANDS, WSGI_PORTS } from "../../components/appContract";
 import { IMAGES, isRunning, killStarted, requireProgram, run, Sandbox, script, start, waitFor } from "./support";
 
 // The role scripts run as in the image (`/bin/sh /opt/cgap/entrypoint.sh`), with stand-ins for
@@ -9,7 +9,8 @@ import { IMAGES, isRunning, killStarted, requireProgram, run, Sandbox, script, s
 // become a `sleep`, as the real servers would keep running.
 
 const SH = "/bin/sh";
-const ARGS = ["production.ini", "--app-name", "app"];
+/** An app command line as the call log shows it, from the table in components/appContract.ts. */
+const line = ({ command, args }: { command: string; args: readonly string[] }, ...more: string[]) => [command, ...args, ...more].join(" ");
 
 /** Stand-in body of a server that keeps running: records its pid, checks its cwd, then sleeps. */
 const SERVER = (pidFile: string) =>
@@ -69,7 +70,7 @@ describe("images/ role scripts", function () {
             assert.deepEqual(box.called().slice(0, 2), ["aws", "nginx"]);
             assert.equal(box.callLog()[1], `nginx -e stderr -p ${box.file("nginx-prefix/")} -c /etc/nginx/nginx.conf`);
             assert.ok(fs.statSync(box.file("nginx-prefix/")).isDirectory(), "the nginx prefix must be created");
-            assert.deepEqual(box.callLog().slice(2).sort(), PORTS.map((p) => `pserve production.ini http_port=${p}`));
+            assert.deepEqual(box.callLog().slice(2).sort(), PORTS.map((p) => line(SERVICE_COMMANDS.wsgi, `http_port=${p}`)));
             assert.ok(fs.existsSync(path.join(box.app, "production.ini")));
             assert.ok(pids.every((pid) => pid !== undefined && isRunning(pid)));
         });
@@ -156,7 +157,7 @@ describe("images/ role scripts", function () {
             const calls = box.callLog();
             assert.equal(calls[0].split(" ")[0], "aws");
             for (const call of calls.slice(1)) {
-                assert.equal(call, `es-index-data ${ARGS.join(" ")}`);
+                assert.equal(call, line(SERVICE_COMMANDS.indexer));
             }
         });
 
@@ -210,7 +211,7 @@ describe("images/ role scripts", function () {
             const ingester = start(SH, [script("entrypoint_ingester.sh")], { env: box.env() });
             const pid = await waitFor("the listener to start", 8000, () => (ingester.exit ? -1 : pidIn(pidFile)));
             assert.equal(pid, ingester.pid, `the listener must replace the script (exec)\n${ingester.output}`);
-            assert.deepEqual(box.callLog().slice(1), [`ingestion-listener ${ARGS.join(" ")}`]);
+            assert.deepEqual(box.callLog().slice(1), [line(SERVICE_COMMANDS.ingester)]);
         });
 
         it("ends within a few seconds of SIGTERM", async () => {
