@@ -272,6 +272,8 @@ describe("CI/CD workflows", () => {
             assert.ok(check < i);
             const info = stepIndex(job, runs("npm run info -- --stack mastertest"), "npm run info");
             assert.ok(info > i, "info reports what runs after the rollout");
+            const preflight = stepIndex(job, runs("npm run preflight -- --stack mastertest"), "npm run preflight");
+            assert.ok(preflight > i, "preflight checks the task role the rollout created");
             const raw = fs.readFileSync(path.join(WORKFLOW_DIR, "deploy.yml"), "utf8");
             assert.match(raw, /cancel-in-progress: false/);
         });
