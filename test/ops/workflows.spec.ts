@@ -274,6 +274,8 @@ describe("CI/CD workflows", () => {
             assert.ok(info > i, "info reports what runs after the rollout");
             const preflight = stepIndex(job, runs("npm run preflight -- --stack mastertest"), "npm run preflight");
             assert.ok(preflight > i, "preflight checks the task role the rollout created");
+            const task = stepIndex(job, runs("npm run deployment-task -- --stack mastertest"), "npm run deployment-task");
+            assert.ok(preflight < task, "a task role that cannot use the key fails the job before the deployment task runs");
             const raw = fs.readFileSync(path.join(WORKFLOW_DIR, "deploy.yml"), "utf8");
             assert.match(raw, /cancel-in-progress: false/);
         });
