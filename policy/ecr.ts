@@ -1,107 +1,157 @@
 // ECR compliance policies: the repository the four role images are pushed to.
-import { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-
-import { forTypes, fsbp, fsbpUrl, policyConfig, stackCheck } from "./guard";
+import { ComplianceCheck, excepted, fail, pass, unknown } from "./compliance";
+import { CONTROLS } from "./controls";
 import { ResourceView } from "./images";
-import { at, isUnknown, knownArray, knownBoolean, knownString, parseJsonDocument } from "./props";
+import { at, isMissing, isUnknown, knownArray, knownBoolean, knownString, parseJsonDocument } from "./props";
+import { globToRegExp } from "./stack";
 
 export const REPOSITORY_TYPE = "aws:ecr/repository:Repository";
 export const LIFECYCLE_POLICY_TYPE = "aws:ecr/lifecyclePolicy:LifecyclePolicy";
+export const REGISTRY_SCANNING_TYPE = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration";
 
-export const DEFAULT_MUTABLE_TAG_FILTERS = ["latest*"];
+const SCANNING_FREQUENCIES = ["SCAN_ON_PUSH", "CONTINUOUS_SCAN"];
 
-export const ecrScanOnPush: ResourceValidationPolicy = {
-    name: "ecr-scan-on-push",
-    description: "ECR repositories scan every image on push.",
-    enforcementLevel: "advisory",
-    severity: "high",
-    framework: fsbp("ECR.1", "ECR private repositories should have image scanning configured"),
-    url: fsbpUrl("ECR.1"),
-    validateResource: forTypes([REPOSITORY_TYPE], (view, _args, report) => {
-        const scanOnPush = at(view.props.imageScanningConfiguration, "scanOnPush");
-        if (isUnknown(scanOnPush)) {
-            return;
-        }
-        if (knownBoolean(scanOnPush) !== true) {
-            report(
-                `Repository "${view.name}" does not scan images on push. Set ` +
-                    `imageScanningConfiguration { scanOnPush: true }.`,
-            );
-        }
-    }),
-};
-
-/**
- * IMMUTABLE, or IMMUTABLE_WITH_EXCLUSION whose exclusion filters are all allowed (by default only
- * `latest*`, the four role tags): a release tag can then be pushed once and never moved.
- */
-export function tagMutabilityProblem(
-    mutability: unknown,
-    filters: unknown,
-    allowedFilters: readonly string[],
-): string | undefined {
-    if (isUnknown(mutability)) {
-        return undefined;
-    }
-    if (mutability === "IMMUTABLE") {
-        return undefined;
-    }
-    if (mutability !== "IMMUTABLE_WITH_EXCLUSION") {
-        return `its tags are mutable (imageTagMutability ${JSON.stringify(mutability ?? "MUTABLE")})`;
-    }
-    if (isUnknown(filters)) {
-        return undefined;
-    }
-    const list = knownArray(filters) ?? [];
-    const disallowed: string[] = [];
-    for (const filter of list) {
-        const value = at(filter, "filter");
-        const type = at(filter, "filterType");
-        if (isUnknown(value) || isUnknown(type)) {
-            continue;
-        }
-        if (typeof value !== "string" || !allowedFilters.includes(value) || (type !== undefined && type !== "WILDCARD")) {
-            disallowed.push(JSON.stringify(value));
-        }
-    }
-    if (disallowed.length > 0) {
-        return `its tag-immutability exclusions include ${disallowed.join(", ")}; only ${allowedFilters.join(", ")} may stay movable`;
-    }
-    return undefined;
+/** ECR's wildcard filters: `*` matches any run of characters, case-sensitive (like the globs elsewhere, bar case). */
+function wildcardMatches(filter: string, name: string): boolean {
+    return globToRegExp(filter).test(name);
 }
 
-export const ecrTagImmutability: ResourceValidationPolicy = {
-    name: "ecr-tag-immutability",
-    description: "ECR repositories make tags immutable, except the movable role tags (latest*).",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    framework: fsbp("ECR.2", "ECR private repositories should have tag immutability configured"),
-    url: fsbpUrl("ECR.2"),
-    configSchema: {
-        properties: {
-            allowedMutableTagFilters: {
-                type: "array",
-                items: { type: "string" },
-                default: DEFAULT_MUTABLE_TAG_FILTERS,
-                description: "Wildcard filters allowed in imageTagMutabilityExclusionFilters.",
-            },
+/**
+ * How a repository is scanned, by ECR's rules: with ENHANCED registry scanning only the registry's
+ * rules count (the repository's own scanOnPush is ignored); with BASIC, a registry rule or the
+ * repository's scanOnPush.
+ */
+function scanning(repository: ResourceView, registry: ResourceView | undefined, externalFilters: readonly string[]) {
+    const name = knownString(repository.props.name);
+    const rules = registry ? registry.props.rules : undefined;
+    if (isUnknown(rules) || (registry && isUnknown(registry.props.scanType)) || (name === undefined && isUnknown(repository.props.name))) {
+        return { state: "unknown" as const };
+    }
+    const ruleFilters = (knownArray(rules) ?? [])
+        .filter((rule) => SCANNING_FREQUENCIES.includes(String(at(rule, "scanFrequency"))))
+        .flatMap((rule) => (knownArray(at(rule, "repositoryFilters")) ?? []).map((f) => knownString(at(f, "filter"))))
+        .filter((f): f is string => f !== undefined);
+    const byRegistry = [...ruleFilters, ...externalFilters].find((f) => name !== undefined && wildcardMatches(f, name));
+    if (byRegistry) {
+        return { state: "scanned" as const, how: `registry scanning rule "${byRegistry}"` };
+    }
+    if (registry && registry.props.scanType === "ENHANCED") {
+        return { state: "not scanned" as const, why: "the registry uses enhanced scanning and no rule of it matches the repository" };
+    }
+    const scanOnPush = at(repository.props.imageScanningConfiguration, "scanOnPush");
+    if (isUnknown(scanOnPush)) {
+        return { state: "unknown" as const };
+    }
+    return knownBoolean(scanOnPush) === true
+        ? { state: "scanned" as const, how: "scan on push" }
+        : { state: "not scanned" as const, why: "it does not scan on push and no registry scanning rule matches it" };
+}
+
+export const ecrImageScanning: ComplianceCheck = {
+    name: "ecr-scan-on-push",
+    control: CONTROLS["ECR.1"],
+    description: "ECR repositories are scanned: scan on push, or a registry-level scanning rule (scan on push or continuous) that matches them.",
+    severity: "high",
+    remediation:
+        "Set imageScanningConfiguration { scanOnPush: true } on the repository, or add a registry scanning rule " +
+        "(aws.ecr.RegistryScanningConfiguration, scanFrequency SCAN_ON_PUSH or CONTINUOUS_SCAN) whose filter matches it.",
+    types: [REPOSITORY_TYPE],
+    reads: [REGISTRY_SCANNING_TYPE],
+    scope: "stack",
+    settings: {
+        registryScanFilters: {
+            type: "array",
+            items: { type: "string", minLength: 1 },
+            default: [],
+            description:
+                "Repository filters (wildcards) of scanning rules (scan on push or continuous) in the account's registry " +
+                "scanning configuration when it is managed outside this stack.",
         },
     },
-    validateResource: forTypes([REPOSITORY_TYPE], (view, args, report) => {
-        const configured = policyConfig(args).allowedMutableTagFilters;
-        const allowed = Array.isArray(configured) ? (configured as string[]) : DEFAULT_MUTABLE_TAG_FILTERS;
-        const problem = tagMutabilityProblem(
-            view.props.imageTagMutability,
-            view.props.imageTagMutabilityExclusionFilters,
-            allowed,
-        );
-        if (problem) {
-            report(
-                `Repository "${view.name}": ${problem}. Set imageTagMutability "IMMUTABLE_WITH_EXCLUSION" with ` +
-                    `imageTagMutabilityExclusionFilters [{ filter: "latest*", filterType: "WILDCARD" }].`,
+    judge: (resources, settings) => {
+        const registry = resources.find((r) => r.type === REGISTRY_SCANNING_TYPE);
+        return resources
+            .filter((r) => r.type === REPOSITORY_TYPE)
+            .map((repository) => {
+                const result = scanning(repository, registry, settings.registryScanFilters as string[]);
+                switch (result.state) {
+                    case "unknown":
+                        return unknown(repository, "its scanning configuration is not known yet; the update judges it");
+                    case "scanned":
+                        return pass(repository, `scanned by ${result.how}`);
+                    case "not scanned":
+                        return fail(repository, `Repository "${repository.name}" is not scanned: ${result.why}. Set imageScanningConfiguration { scanOnPush: true }, or add a registry scanning rule that matches it.`);
+                }
+            });
+    },
+};
+
+/** The exclusion filters of an IMMUTABLE_WITH_EXCLUSION repository, or "unknown". */
+function exclusionFilters(value: unknown): { filter: unknown; type: unknown }[] | "unknown" {
+    if (isUnknown(value)) {
+        return "unknown";
+    }
+    const list = (knownArray(value) ?? []).map((f) => ({ filter: at(f, "filter"), type: at(f, "filterType") }));
+    return list.some((f) => isUnknown(f.filter) || isUnknown(f.type)) ? "unknown" : list;
+}
+
+/**
+ * ECR.2 passes IMMUTABLE only. A repository whose tags are immutable except for exclusion filters
+ * that are all accepted in `acceptedMutableTagFilters` is an accepted exception, reported as such.
+ */
+export const ecrTagImmutability: ComplianceCheck = {
+    name: "ecr-tag-immutability",
+    control: CONTROLS["ECR.2"],
+    description:
+        "ECR repositories have immutable tags (imageTagMutability IMMUTABLE). Movable tags a stack needs are an accepted " +
+        "exception only when listed in acceptedMutableTagFilters.",
+    severity: "medium",
+    remediation:
+        'Set imageTagMutability "IMMUTABLE". If some tags must move (this stack\'s latest* role tags), use ' +
+        '"IMMUTABLE_WITH_EXCLUSION" with exactly those filters and list them in the policy\'s acceptedMutableTagFilters.',
+    types: [REPOSITORY_TYPE],
+    scope: "resource",
+    settings: {
+        acceptedMutableTagFilters: {
+            type: "array",
+            items: { type: "string", minLength: 1 },
+            default: [],
+            description:
+                "Exclusion filters (WILDCARD) accepted as an exception to ECR.2: a repository whose only mutable tags match " +
+                "these is reported as excepted, not passed.",
+        },
+    },
+    judge: (resources, settings) =>
+        resources.map((view) => {
+            const accepted = settings.acceptedMutableTagFilters as string[];
+            const mutability = view.props.imageTagMutability;
+            if (isUnknown(mutability)) {
+                return unknown(view, "imageTagMutability is not known yet; the update judges it");
+            }
+            if (mutability === "IMMUTABLE") {
+                return pass(view);
+            }
+            if (mutability !== "IMMUTABLE_WITH_EXCLUSION") {
+                return fail(view, `Repository "${view.name}" has mutable tags (imageTagMutability ${JSON.stringify(mutability ?? "MUTABLE")}). Set imageTagMutability "IMMUTABLE".`);
+            }
+            const filters = exclusionFilters(view.props.imageTagMutabilityExclusionFilters);
+            if (filters === "unknown") {
+                return unknown(view, "imageTagMutabilityExclusionFilters is not known yet; the update judges it");
+            }
+            const described = filters.map((f) => JSON.stringify(f.filter)).join(", ") || "(none)";
+            const outside = filters.filter(
+                (f) => typeof f.filter !== "string" || !accepted.includes(f.filter) || (f.type !== undefined && f.type !== "WILDCARD"),
             );
-        }
-    }),
+            if (filters.length > 0 && outside.length === 0) {
+                return excepted(view, `accepted exception (acceptedMutableTagFilters): tags matching ${described} stay movable; every other tag is immutable`);
+            }
+            return fail(
+                view,
+                `Repository "${view.name}" is IMMUTABLE_WITH_EXCLUSION with movable tags ${described}, which ECR.2 does not pass` +
+                    (accepted.length > 0 ? ` and ${outside.map((f) => JSON.stringify(f.filter)).join(", ")} is not in acceptedMutableTagFilters (${accepted.join(", ")})` : "") +
+                    `. Set imageTagMutability "IMMUTABLE", or accept the filters in the policy's acceptedMutableTagFilters.`,
+            );
+        }),
 };
 
 /**
@@ -119,9 +169,7 @@ export function repositoriesWithoutLifecycle(resources: readonly ResourceView[])
     for (const policy of policies) {
         const target = knownString(policy.props.repository);
         const byName = target === undefined ? [] : repositories.filter((r) => knownString(r.props.name) === target);
-        const byDependency = (policy.propertyDependencies?.repository ?? []).filter((urn) =>
-            repositories.some((r) => r.urn === urn),
-        );
+        const byDependency = (policy.propertyDependencies?.repository ?? []).filter((urn) => repositories.some((r) => r.urn === urn));
         if (byName.length > 0) {
             byName.forEach((r) => covered.add(r.urn));
         } else if (byDependency.length > 0) {
@@ -130,8 +178,6 @@ export function repositoriesWithoutLifecycle(resources: readonly ResourceView[])
             unattributed.push(policy);
         }
     }
-    // A policy whose repository is not known yet covers one repository not otherwise covered:
-    // preferably one that shares its parent component, else the first.
     for (const policy of unattributed) {
         const uncovered = repositories.filter((r) => !covered.has(r.urn));
         const sibling = uncovered.find((r) => r.parent !== undefined && r.parent === policy.parent) ?? uncovered[0];
@@ -142,29 +188,65 @@ export function repositoriesWithoutLifecycle(resources: readonly ResourceView[])
     return repositories.filter((r) => !covered.has(r.urn));
 }
 
-export const ecrLifecyclePolicy: StackValidationPolicy = {
+export const ecrLifecyclePolicy: ComplianceCheck = {
     name: "ecr-lifecycle-policy",
+    control: CONTROLS["ECR.3"],
     description: "Every ECR repository has a lifecycle policy with at least one rule.",
-    enforcementLevel: "advisory",
     severity: "low",
-    framework: fsbp("ECR.3", "ECR repositories should have at least one lifecycle policy configured"),
-    url: fsbpUrl("ECR.3"),
-    validateStack: stackCheck({ types: [REPOSITORY_TYPE, LIFECYCLE_POLICY_TYPE], requiredType: REPOSITORY_TYPE }, (resources, _args, report) => {
-        for (const repository of repositoriesWithoutLifecycle(resources)) {
-            report(
-                `Repository "${repository.name}" has no lifecycle policy. Add an aws.ecr.LifecyclePolicy for it ` +
-                    `(for example, expire untagged images after 14 days).`,
-                repository.urn,
-            );
-        }
-        for (const policy of resources.filter((r) => r.type === LIFECYCLE_POLICY_TYPE)) {
-            const parsed = parseJsonDocument(policy.props.policy);
-            const rules = parsed.state === "known" ? knownArray(at(parsed.value, "rules")) : undefined;
-            if (parsed.state === "invalid" || (parsed.state === "known" && (!rules || rules.length === 0))) {
-                report(`Lifecycle policy "${policy.name}" has no rules. Give it at least one rule.`, policy.urn);
+    remediation: "Add an aws.ecr.LifecyclePolicy for the repository with at least one rule (for example, expire untagged images after 14 days).",
+    types: [REPOSITORY_TYPE, LIFECYCLE_POLICY_TYPE],
+    scope: "stack",
+    judge: (resources) => {
+        const uncovered = new Set(repositoriesWithoutLifecycle(resources).map((r) => r.urn));
+        return resources.map((r) => {
+            if (r.type === REPOSITORY_TYPE) {
+                return uncovered.has(r.urn)
+                    ? fail(r, `Repository "${r.name}" has no lifecycle policy. Add an aws.ecr.LifecyclePolicy for it (for example, expire untagged images after 14 days).`)
+                    : pass(r);
             }
-        }
-    }),
+            const parsed = parseJsonDocument(r.props.policy);
+            if (parsed.state === "unknown") {
+                return unknown(r, "the lifecycle policy document is not known yet; the update judges it");
+            }
+            const rules = parsed.state === "known" ? knownArray(at(parsed.value, "rules")) : undefined;
+            return rules && rules.length > 0 ? pass(r) : fail(r, `Lifecycle policy "${r.name}" has no rules. Give it at least one rule.`);
+        });
+    },
 };
 
-export const ecrPolicies: Policies = [ecrScanOnPush, ecrTagImmutability, ecrLifecyclePolicy];
+/** An AWS managed key (aws/ecr) is not a customer managed key. */
+function isCustomerManagedKey(key: string): boolean {
+    return key.trim() !== "" && !/alias\/aws\//.test(key);
+}
+
+export const ecrCustomerManagedKey: ComplianceCheck = {
+    name: "ecr-customer-managed-kms-key",
+    control: CONTROLS["ECR.5"],
+    description: "ECR repositories are encrypted with a customer managed KMS key.",
+    severity: "medium",
+    remediation:
+        'Create the repository with encryptionConfigurations [{ encryptionType: "KMS", kmsKey: <customer managed key ARN> }]. ' +
+        "Encryption is fixed at creation: an existing repository must be recreated and its images copied.",
+    types: [REPOSITORY_TYPE],
+    scope: "resource",
+    judge: (resources) =>
+        resources.map((view) => {
+            const configs = view.props.encryptionConfigurations;
+            if (isUnknown(configs)) {
+                return unknown(view, "encryptionConfigurations is not known yet; the update judges it");
+            }
+            const first = (knownArray(configs) ?? [])[0];
+            const type = at(first, "encryptionType");
+            const key = at(first, "kmsKey");
+            if (isUnknown(type) || isUnknown(key)) {
+                return unknown(view, "the encryption configuration is not known yet; the update judges it");
+            }
+            if (type === "KMS" && typeof key === "string" && isCustomerManagedKey(key)) {
+                return pass(view);
+            }
+            const now = isMissing(first) || type === "AES256" || isMissing(type) ? "AES256 (ECR's default)" : "KMS with the AWS managed key aws/ecr";
+            return fail(view, `Repository "${view.name}" is encrypted with ${now}, not a customer managed KMS key. Recreate it with encryptionConfigurations [{ encryptionType: "KMS", kmsKey: <key ARN> }].`);
+        }),
+};
+
+export const ecrChecks: ComplianceCheck[] = [ecrImageScanning, ecrTagImmutability, ecrLifecyclePolicy, ecrCustomerManagedKey];

@@ -1,42 +1,101 @@
 // Load balancer compliance policies: the ALB in front of the WSGI service.
-import { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-
-import { forTypes, fsbp, fsbpUrl, stackCheck } from "./guard";
+import { ComplianceCheck, fail, Finding, pass, unknown } from "./compliance";
+import { CONTROLS } from "./controls";
 import { ResourceView } from "./images";
 import { at, isMissing, isUnknown, knownArray, knownBoolean, knownString } from "./props";
 
 /** `aws.alb.*` are aliases of `aws.lb.*`; both type tokens are accepted. */
 export const LOAD_BALANCER_TYPES = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"];
 export const LISTENER_TYPES = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
+export const WEB_ACL_ASSOCIATION_TYPES = ["aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafregional/webAclAssociation:WebAclAssociation"];
 
-/** Application load balancers: loadBalancerType "application", its default; unknown counts too. */
-function isApplication(view: ResourceView): boolean {
+/** "application" (its default), another type, or unknown. */
+function loadBalancerKind(view: ResourceView): "application" | "other" | "unknown" {
     const type = view.props.loadBalancerType;
-    return isMissing(type) || isUnknown(type) || type === "application";
+    if (isUnknown(type)) {
+        return "unknown";
+    }
+    return isMissing(type) || type === "application" ? "application" : "other";
 }
 
-export const albDropInvalidHeaders: ResourceValidationPolicy = {
+function isApplication(view: ResourceView): boolean {
+    return loadBalancerKind(view) !== "other";
+}
+
+/** A resource check on application load balancers (others pass: the control does not apply). */
+function albCheck(judge: (view: ResourceView) => Finding): (resources: readonly ResourceView[]) => Finding[] {
+    return (resources) =>
+        resources.map((view) => {
+            switch (loadBalancerKind(view)) {
+                case "unknown":
+                    return unknown(view, "loadBalancerType is not known yet; the update judges it");
+                case "other":
+                    return pass(view, `not an application load balancer (${String(view.props.loadBalancerType)})`);
+                case "application":
+                    return judge(view);
+            }
+        });
+}
+
+export const albDropInvalidHeaders: ComplianceCheck = {
     name: "alb-drop-invalid-headers",
+    control: CONTROLS["ELB.4"],
     description: "Application load balancers drop HTTP headers that are not valid.",
-    enforcementLevel: "advisory",
     severity: "medium",
-    framework: fsbp("ELB.4", "Application Load Balancer should be configured to drop invalid http headers"),
-    url: fsbpUrl("ELB.4"),
-    validateResource: forTypes(LOAD_BALANCER_TYPES, (view, _args, report) => {
-        if (!isApplication(view) || isUnknown(view.props.loadBalancerType)) {
-            return;
-        }
+    remediation: "Set dropInvalidHeaderFields: true on the load balancer.",
+    types: LOAD_BALANCER_TYPES,
+    scope: "resource",
+    judge: albCheck((view) => {
         const drop = view.props.dropInvalidHeaderFields;
         if (isUnknown(drop)) {
-            return;
+            return unknown(view, "dropInvalidHeaderFields is not known yet; the update judges it");
         }
-        if (knownBoolean(drop) !== true) {
-            report(`Load balancer "${view.name}" forwards invalid HTTP headers. Set dropInvalidHeaderFields: true.`);
-        }
+        return knownBoolean(drop) === true ? pass(view) : fail(view, `Load balancer "${view.name}" forwards invalid HTTP headers. Set dropInvalidHeaderFields: true.`);
     }),
 };
 
-type ListenerKind = "http" | "https" | "unknown";
+export const albAccessLogs: ComplianceCheck = {
+    name: "alb-access-logs",
+    control: CONTROLS["ELB.5"],
+    description: "Application load balancers write access logs to S3.",
+    severity: "medium",
+    remediation: "Set accessLogs { bucket: <log bucket>, enabled: true } on the load balancer; the bucket's policy must let ELB log delivery write to it.",
+    types: LOAD_BALANCER_TYPES,
+    scope: "resource",
+    judge: albCheck((view) => {
+        const logs = view.props.accessLogs;
+        const enabled = at(logs, "enabled");
+        const bucket = at(logs, "bucket");
+        if (isUnknown(logs) || isUnknown(enabled) || isUnknown(bucket)) {
+            return unknown(view, "accessLogs is not known yet; the update judges it");
+        }
+        // The provider's `enabled` defaults to true once a bucket is given.
+        const on = typeof bucket === "string" && bucket !== "" && knownBoolean(enabled) !== false;
+        return on ? pass(view, `access logs to s3://${bucket}`) : fail(view, `Load balancer "${view.name}" writes no access logs. Set accessLogs { bucket: <log bucket>, enabled: true }.`);
+    }),
+};
+
+export const lbDeletionProtection: ComplianceCheck = {
+    name: "lb-deletion-protection",
+    control: CONTROLS["ELB.6"],
+    description: "Load balancers (application, network, gateway) have deletion protection on.",
+    severity: "medium",
+    remediation: "Set enableDeletionProtection: true. Turn it off first, in its own update, to delete the load balancer on purpose.",
+    types: LOAD_BALANCER_TYPES,
+    scope: "resource",
+    judge: (resources) =>
+        resources.map((view) => {
+            const protection = view.props.enableDeletionProtection;
+            if (isUnknown(protection)) {
+                return unknown(view, "enableDeletionProtection is not known yet; the update judges it");
+            }
+            return knownBoolean(protection) === true
+                ? pass(view)
+                : fail(view, `Load balancer "${view.name}" can be deleted by any update that replaces or removes it. Set enableDeletionProtection: true.`);
+        }),
+};
+
+type ListenerKind = "http" | "https" | "unknown" | "other";
 
 export function listenerKind(listener: ResourceView): ListenerKind {
     const protocol = listener.props.protocol;
@@ -53,7 +112,7 @@ export function listenerKind(listener: ResourceView): ListenerKind {
         // Unset: HTTPS when the listener has a certificate, HTTP otherwise.
         return isMissing(listener.props.certificateArn) ? "http" : "https";
     }
-    return "unknown"; // TCP, TLS, ...: not an ALB listener
+    return "other"; // TCP, TLS, ...: not an ALB listener
 }
 
 /** True when the listener's default action redirects to HTTPS; undefined when not known yet. */
@@ -62,79 +121,122 @@ export function redirectsToHttps(listener: ResourceView): boolean | undefined {
     if (isUnknown(actions)) {
         return undefined;
     }
-    let unknown = false;
+    let unknownSeen = false;
     for (const action of knownArray(actions) ?? []) {
         const type = at(action, "type");
         const protocol = at(action, "redirect", "protocol");
         if (isUnknown(type) || isUnknown(protocol)) {
-            unknown = true;
+            unknownSeen = true;
         } else if (type === "redirect" && protocol === "HTTPS") {
             return true;
         }
     }
-    return unknown ? undefined : false;
+    return unknownSeen ? undefined : false;
 }
 
 /**
- * The load balancer each listener belongs to. `loadBalancerArn` is unknown in a preview that
- * creates the ALB, so a listener is attributed, in order, by: a known ARN equal to an ALB's `arn`;
- * its `loadBalancerArn` input's dependency on an ALB resource (what the engine records for
- * `loadBalancerArn: alb.arn`); the one ALB that shares its parent component; the one ALB in the
- * stack. A known ARN of an ALB outside the stack forms a group of its own; a listener none of this
- * attributes forms the "unattributed" group.
+ * The load balancer a resource belongs to through one of its inputs (`loadBalancerArn` of a
+ * listener, `resourceArn` of a web ACL association): a known ARN equal to an ALB's `arn`; else the
+ * input's dependency on an ALB resource (what the engine records for `loadBalancerArn: alb.arn`);
+ * else the one ALB under the same parent component; else the one ALB in the stack. Returns the
+ * ALB, the outside ARN, or undefined when it cannot be told (never a guess between two ALBs).
  */
-export function groupListeners(resources: readonly ResourceView[]): Map<string, ResourceView[]> {
-    const albs = resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type) && isApplication(r));
-    const listeners = resources.filter((r) => LISTENER_TYPES.includes(r.type));
-    const groups = new Map<string, ResourceView[]>();
-    const add = (key: string, listener: ResourceView) => groups.set(key, [...(groups.get(key) ?? []), listener]);
-    for (const listener of listeners) {
-        const arn = knownString(listener.props.loadBalancerArn);
-        const byArn = arn === undefined ? undefined : albs.find((a) => knownString(a.props.arn) === arn);
-        const byDependency = albs.filter((a) => (listener.propertyDependencies?.loadBalancerArn ?? []).includes(a.urn));
-        const byParent = albs.filter((a) => a.parent !== undefined && a.parent === listener.parent);
-        if (byArn) {
-            add(byArn.urn, listener);
-        } else if (arn !== undefined) {
-            add(`arn:${arn}`, listener);
-        } else if (byDependency.length === 1) {
-            add(byDependency[0].urn, listener);
-        } else if (byParent.length === 1) {
-            add(byParent[0].urn, listener);
-        } else if (albs.length === 1) {
-            add(albs[0].urn, listener);
-        } else {
-            add("unattributed", listener);
-        }
+export function attributedLoadBalancer(
+    resource: ResourceView,
+    property: string,
+    albs: readonly ResourceView[],
+): { alb: ResourceView } | { arn: string } | undefined {
+    const arn = knownString(resource.props[property]);
+    const byArn = arn === undefined ? undefined : albs.find((a) => knownString(a.props.arn) === arn);
+    if (byArn) {
+        return { alb: byArn };
     }
-    return groups;
+    if (arn !== undefined) {
+        return { arn };
+    }
+    const byDependency = albs.filter((a) => (resource.propertyDependencies?.[property] ?? []).includes(a.urn));
+    if (byDependency.length === 1) {
+        return { alb: byDependency[0] };
+    }
+    const byParent = albs.filter((a) => a.parent !== undefined && a.parent === resource.parent);
+    if (byDependency.length === 0 && byParent.length === 1) {
+        return { alb: byParent[0] };
+    }
+    return byDependency.length === 0 && albs.length === 1 ? { alb: albs[0] } : undefined;
 }
 
-export const albHttpRedirectsToHttps: StackValidationPolicy = {
+function describeAttribution(attribution: ReturnType<typeof attributedLoadBalancer>): string {
+    if (attribution === undefined) {
+        return "a load balancer that cannot be told yet (its ARN is not known)";
+    }
+    return "alb" in attribution ? `load balancer "${attribution.alb.name}"` : `load balancer ${attribution.arn}`;
+}
+
+/** ELB.1 as AWS words it: every HTTP listener of an application load balancer redirects to HTTPS. */
+export const albHttpRedirectsToHttps: ComplianceCheck = {
     name: "alb-http-redirects-to-https",
-    description:
-        "An application load balancer with a certificate (an HTTPS listener) redirects every HTTP listener to HTTPS.",
-    enforcementLevel: "advisory",
+    control: CONTROLS["ELB.1"],
+    description: "Every HTTP listener of an application load balancer redirects to HTTPS.",
     severity: "high",
-    framework: fsbp("ELB.1", "Application Load Balancer should be configured to redirect all HTTP requests to HTTPS"),
-    url: fsbpUrl("ELB.1"),
-    validateStack: stackCheck({ types: [...LISTENER_TYPES, ...LOAD_BALANCER_TYPES] }, (resources, _args, report) => {
-        for (const listeners of groupListeners(resources).values()) {
-            if (!listeners.some((l) => listenerKind(l) === "https")) {
-                continue; // no certificate: plain HTTP forwarding is allowed
-            }
-            for (const listener of listeners) {
-                if (listenerKind(listener) === "http" && redirectsToHttps(listener) === false) {
-                    report(
-                        `Listener "${listener.name}" serves plain HTTP on a load balancer that has an HTTPS listener. ` +
-                            `Make its default action a redirect: { type: "redirect", redirect: { port: "443", ` +
-                            `protocol: "HTTPS", statusCode: "HTTP_301" } }.`,
-                        listener.urn,
-                    );
+    remediation:
+        'Give the load balancer a certificate and an HTTPS listener, and make every HTTP listener\'s default action { type: "redirect", ' +
+        'redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }.',
+    types: LISTENER_TYPES,
+    reads: LOAD_BALANCER_TYPES,
+    scope: "stack",
+    judge: (resources) => {
+        const albs = resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type) && isApplication(r));
+        return resources
+            .filter((r) => LISTENER_TYPES.includes(r.type))
+            .map((listener) => {
+                const kind = listenerKind(listener);
+                if (kind === "unknown") {
+                    return unknown(listener, "its protocol is not known yet; the update judges it");
                 }
-            }
-        }
-    }),
+                if (kind !== "http") {
+                    return pass(listener, kind === "https" ? "an HTTPS listener" : "not an HTTP listener");
+                }
+                const redirect = redirectsToHttps(listener);
+                if (redirect === undefined) {
+                    return unknown(listener, "its default action is not known yet; the update judges it");
+                }
+                const where = describeAttribution(attributedLoadBalancer(listener, "loadBalancerArn", albs));
+                return redirect
+                    ? pass(listener, "redirects to HTTPS")
+                    : fail(
+                          listener,
+                          `HTTP listener "${listener.name}" of ${where} serves plain HTTP instead of redirecting to HTTPS. ` +
+                              `Make its default action { type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } } ` +
+                              `(the load balancer needs an HTTPS listener with a certificate).`,
+                      );
+            });
+    },
 };
 
-export const elbPolicies: Policies = [albDropInvalidHeaders, albHttpRedirectsToHttps];
+/** ELB.16: a WAF web ACL association whose resourceArn is the ALB. */
+export const albWafWebAcl: ComplianceCheck = {
+    name: "alb-waf-web-acl",
+    control: CONTROLS["ELB.16"],
+    description: "Application load balancers are associated with an AWS WAF web ACL.",
+    severity: "medium",
+    remediation: "Associate a regional WAF web ACL with the load balancer (aws.wafv2.WebAclAssociation { resourceArn: alb.arn, webAclArn }).",
+    types: LOAD_BALANCER_TYPES,
+    reads: WEB_ACL_ASSOCIATION_TYPES,
+    scope: "stack",
+    judge: (resources) => {
+        const albs = resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type));
+        const associations = resources.filter((r) => WEB_ACL_ASSOCIATION_TYPES.includes(r.type));
+        const attributions = associations.map((a) => attributedLoadBalancer(a, "resourceArn", albs.filter(isApplication)));
+        return albCheck((view) => {
+            if (attributions.some((a) => a !== undefined && "alb" in a && a.alb.urn === view.urn)) {
+                return pass(view, "a web ACL association names it");
+            }
+            if (attributions.some((a) => a === undefined)) {
+                return unknown(view, "a web ACL association's resourceArn is not known yet; the update judges it");
+            }
+            return fail(view, `Load balancer "${view.name}" has no AWS WAF web ACL. Associate one (aws.wafv2.WebAclAssociation { resourceArn: alb.arn, webAclArn }).`);
+        })(albs);
+    },
+};
+
+export const elbChecks: ComplianceCheck[] = [albDropInvalidHeaders, albHttpRedirectsToHttps, albAccessLogs, lbDeletionProtection, albWafWebAcl];

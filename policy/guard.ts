@@ -1,7 +1,6 @@
 // Shared pieces every policy in the pack is built from: typed views of the resources, and
 // wrappers that keep errors (and unknown values) from escaping a policy.
 import {
-    PolicyComplianceFramework,
     ReportViolation,
     ResourceValidation,
     ResourceValidationArgs,
@@ -107,20 +106,4 @@ export function stackCheck(
         (validation as { __pulumiType?: string }).__pulumiType = options.requiredType;
     }
     return validation;
-}
-
-/** AWS Foundational Security Best Practices, the framework the compliance policies mirror. */
-export function fsbp(control: string, title: string): PolicyComplianceFramework {
-    return {
-        name: "AWS Foundational Security Best Practices",
-        version: "1.0.0",
-        reference: control,
-        specification: title,
-    };
-}
-
-/** The Security Hub page of a control, e.g. ECS.8. */
-export function fsbpUrl(control: string): string {
-    const [service, number] = control.split(".");
-    return `https://docs.aws.amazon.com/securityhub/latest/userguide/${service.toLowerCase()}-controls.html#${service.toLowerCase()}-${number}`;
 }

@@ -1,7 +1,6 @@
 // IAM compliance policy: no statement grants every action on every resource.
-import { Policies, ResourceValidationPolicy } from "@pulumi/policy";
-
-import { forTypes, fsbp, fsbpUrl } from "./guard";
+import { ComplianceCheck, fail, pass, unknown } from "./compliance";
+import { CONTROLS } from "./controls";
 import { ResourceView } from "./images";
 import { at, isUnknown, knownArray, oneOrMany, parseJsonDocument, Parsed } from "./props";
 
@@ -47,25 +46,38 @@ function documentsOf(view: ResourceView): { label: string; parsed: Parsed<unknow
     return [{ label: `policy "${view.name}"`, parsed: parseJsonDocument(view.props.policy) }];
 }
 
-export const iamNoFullAdmin: ResourceValidationPolicy = {
+export const iamNoFullAdmin: ComplianceCheck = {
     name: "iam-no-full-admin",
+    control: CONTROLS["IAM.1"],
     description: 'IAM policies grant no "*" action on "*" resources.',
-    enforcementLevel: "advisory",
     severity: "critical",
-    framework: fsbp("IAM.1", 'IAM policies should not allow full "*" administrative privileges'),
-    url: fsbpUrl("IAM.1"),
-    validateResource: forTypes([...POLICY_DOCUMENT_TYPES, ROLE_TYPE], (view, _args, report) => {
-        for (const { label, parsed } of documentsOf(view)) {
-            if (parsed.state === "invalid") {
-                report(`The ${label} is not valid JSON: ${parsed.error}.`);
-            } else if (parsed.state === "known" && fullAdminStatements(parsed.value).length > 0) {
-                report(
-                    `The ${label} allows every action ("*") on every resource ("*"). Grant the actions the role ` +
-                        `needs on the resources it uses (the identity secret, the environment's queues, its log group).`,
-                );
+    remediation:
+        "Grant the actions the role needs on the resources it uses (the identity secret, the environment's queues, its log group), " +
+        'never "Action": "*" on "Resource": "*".',
+    types: [...POLICY_DOCUMENT_TYPES, ROLE_TYPE],
+    scope: "resource",
+    judge: (resources) =>
+        resources.map((view) => {
+            const documents = documentsOf(view);
+            const problems: string[] = [];
+            let unknownSeen = false;
+            for (const { label, parsed } of documents) {
+                if (parsed.state === "unknown") {
+                    unknownSeen = true;
+                } else if (parsed.state === "invalid") {
+                    problems.push(`The ${label} is not valid JSON: ${parsed.error}.`);
+                } else if (parsed.state === "known" && fullAdminStatements(parsed.value).length > 0) {
+                    problems.push(
+                        `The ${label} allows every action ("*") on every resource ("*"). Grant the actions the role needs on ` +
+                            `the resources it uses (the identity secret, the environment's queues, its log group).`,
+                    );
+                }
             }
-        }
-    }),
+            if (problems.length > 0) {
+                return fail(view, ...problems);
+            }
+            return unknownSeen ? unknown(view, "a policy document is not known yet; the update judges it") : pass(view);
+        }),
 };
 
-export const iamPolicies: Policies = [iamNoFullAdmin];
+export const iamChecks: ComplianceCheck[] = [iamNoFullAdmin];

@@ -2,14 +2,18 @@
 //
 // Run it with `pulumi preview --policy-pack policy [--policy-pack-config <file>]`, or publish it
 // to a Pulumi Cloud policy group. Every policy's level can be changed by ordinary policy config
-// (`{ "<policy-name>": "mandatory" }`); see config.example.json.
+// (`{ "<policy-name>": "mandatory" }`); see config.example.json. Config naming no policy of the
+// pack, or a setting of the wrong type, is refused (configGuard.ts).
 import { PolicyPack } from "@pulumi/policy";
 
+import { refuseBadPolicyConfig } from "./configGuard";
 import { POLICY_PACK_NAME, policies } from "./policies";
+
+refuseBadPolicyConfig(policies);
 
 new PolicyPack(POLICY_PACK_NAME, {
     description:
-        "Refuses skewed and incomplete CGAP portal rollouts, and checks the stack's ECS, ECR, load balancer " +
-        "and IAM resources against AWS Foundational Security Best Practices.",
+        "Refuses skewed and incomplete CGAP portal rollouts, and checks the stack's ECS, ECR, load balancer, network, " +
+        "logging, queue and IAM resources against AWS Security Hub controls (FSBP first).",
     policies,
 });

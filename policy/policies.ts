@@ -2,19 +2,28 @@
 // starts the analyzer server) so that tests and tools can read the list.
 import { Policies } from "@pulumi/policy";
 
-import { ecrPolicies } from "./ecr";
-import { ecsPolicies } from "./ecs";
-import { elbPolicies } from "./elb";
-import { iamPolicies } from "./iam";
+import { ComplianceCheck, toPolicy } from "./compliance";
+import { ecrChecks } from "./ecr";
+import { ecsChecks, ecsExecOffInProduction } from "./ecs";
+import { elbChecks } from "./elb";
+import { iamChecks } from "./iam";
 import { indexerDeploymentBundle } from "./indexerDeploymentBundle";
+import { logChecks } from "./logs";
+import { networkChecks } from "./network";
 import { productionRolloutComplete } from "./productionRolloutComplete";
+import { sqsChecks } from "./sqs";
 
 export const POLICY_PACK_NAME = "cgap-rollout";
 
 /** The rollout gates, mandatory by default. */
 export const rolloutPolicies: Policies = [indexerDeploymentBundle, productionRolloutComplete];
 
-/** The compliance checks, advisory by default. */
-export const compliancePolicies: Policies = [...ecsPolicies, ...ecrPolicies, ...elbPolicies, ...iamPolicies];
+/** The pack's own advisories that are no compliance check: they judge by the stack being production. */
+export const productionPolicies: Policies = [ecsExecOffInProduction];
 
-export const policies: Policies = [...rolloutPolicies, ...compliancePolicies];
+/** The compliance checks (and the pack's own ECS rules), advisory by default: pure judgements the report reuses. */
+export const complianceChecks: readonly ComplianceCheck[] = [...ecsChecks, ...ecrChecks, ...elbChecks, ...networkChecks, ...logChecks, ...sqsChecks, ...iamChecks];
+
+export const compliancePolicies: Policies = complianceChecks.map(toPolicy);
+
+export const policies: Policies = [...rolloutPolicies, ...productionPolicies, ...compliancePolicies];

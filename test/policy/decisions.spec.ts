@@ -3,8 +3,9 @@ import * as assert from "assert";
 
 import { unknownCheckingProxy, UnknownValueError } from "../../policy/node_modules/@pulumi/policy";
 import { ROLE_SPECS, ROLES as PROGRAM_ROLES } from "../../components/roles";
-import { repositoriesWithoutLifecycle, tagMutabilityProblem } from "../../policy/ecr";
-import { groupListeners, listenerKind, redirectsToHttps } from "../../policy/elb";
+import { ecrTagImmutability, repositoriesWithoutLifecycle } from "../../policy/ecr";
+import { attributedLoadBalancer, listenerKind, redirectsToHttps } from "../../policy/elb";
+import { evaluate } from "../../policy/compliance";
 import { failClosed, forTypes } from "../../policy/guard";
 import { fullAdminStatements } from "../../policy/iam";
 import {
@@ -289,13 +290,20 @@ describe("policy decisions", () => {
 
     describe("ECR", () => {
         it("tag immutability allows IMMUTABLE and only latest* exclusions", () => {
-            assert.strictEqual(tagMutabilityProblem("IMMUTABLE", undefined, ["latest*"]), undefined);
-            assert.strictEqual(tagMutabilityProblem("IMMUTABLE_WITH_EXCLUSION", [{ filter: "latest*", filterType: "WILDCARD" }], ["latest*"]), undefined);
-            assert.match(tagMutabilityProblem("MUTABLE", undefined, ["latest*"])!, /mutable/);
-            assert.match(tagMutabilityProblem(undefined, undefined, ["latest*"])!, /MUTABLE/);
-            assert.match(tagMutabilityProblem("IMMUTABLE_WITH_EXCLUSION", [{ filter: "*", filterType: "WILDCARD" }], ["latest*"])!, /"\*"/);
-            assert.strictEqual(tagMutabilityProblem(UNKNOWN, undefined, ["latest*"]), undefined);
-            assert.strictEqual(tagMutabilityProblem("IMMUTABLE_WITH_EXCLUSION", UNKNOWN, ["latest*"]), undefined);
+            const verdict = (props: Record<string, unknown>, accepted: string[] = []) => {
+                const repo = view({ type: "aws:ecr/repository:Repository", name: "r", props });
+                const [finding] = evaluate(ecrTagImmutability, [repo], { acceptedMutableTagFilters: accepted }, "mastertest");
+                return finding.verdict;
+            };
+            const latest = { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "latest*", filterType: "WILDCARD" }] };
+            assert.strictEqual(verdict({ imageTagMutability: "IMMUTABLE" }), "pass");
+            assert.strictEqual(verdict(latest), "fail", "ECR.2 passes IMMUTABLE only");
+            assert.strictEqual(verdict(latest, ["latest*"]), "excepted");
+            assert.strictEqual(verdict({ ...latest, imageTagMutabilityExclusionFilters: [{ filter: "*", filterType: "WILDCARD" }] }, ["latest*"]), "fail");
+            assert.strictEqual(verdict({ imageTagMutability: "MUTABLE" }, ["latest*"]), "fail");
+            assert.strictEqual(verdict({}), "fail");
+            assert.strictEqual(verdict({ imageTagMutability: UNKNOWN }), "unknown");
+            assert.strictEqual(verdict({ ...latest, imageTagMutabilityExclusionFilters: UNKNOWN }, ["latest*"]), "unknown");
         });
 
         it("matches lifecycle policies to repositories by name, dependency, parent, or as a fallback", () => {
@@ -330,29 +338,30 @@ describe("policy decisions", () => {
             assert.strictEqual(listenerKind(listener("l", { certificateArn: "arn" })), "https");
             assert.strictEqual(listenerKind(listener("l", {})), "http");
             assert.strictEqual(listenerKind(listener("l", { protocol: UNKNOWN })), "unknown");
-            assert.strictEqual(listenerKind(listener("l", { protocol: "TCP" })), "unknown");
+            assert.strictEqual(listenerKind(listener("l", { protocol: "TCP" })), "other");
             assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: redirect })), true);
             assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: [{ type: "forward" }] })), false);
             assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: UNKNOWN })), undefined);
             assert.strictEqual(redirectsToHttps(listener("l", { defaultActions: [{ type: UNKNOWN }] })), undefined);
         });
 
-        it("groups listeners by ARN, then loadBalancerArn dependency, then parent, then the only ALB", () => {
-            const groups = (resources: ResourceView[]) =>
-                Object.fromEntries([...groupListeners(resources)].map(([k, v]) => [k, v.map((l) => l.name)]));
-            assert.deepStrictEqual(groups([alb("a", { arn: "arn:a" }), alb("b", { arn: "arn:b" }), listener("l", { loadBalancerArn: "arn:b" })]), { "urn:b": ["l"] });
-            assert.deepStrictEqual(groups([alb("a"), listener("l", { loadBalancerArn: "arn:elsewhere" })]), { "arn:arn:elsewhere": ["l"] });
-            assert.deepStrictEqual(
-                groups([alb("a", { arn: UNKNOWN }), alb("b", { arn: UNKNOWN }), listener("l", { loadBalancerArn: UNKNOWN }, { propertyDependencies: { loadBalancerArn: ["urn:a"] } })]),
-                { "urn:a": ["l"] },
+        it("attributes listeners by ARN, then loadBalancerArn dependency, then parent, then the only ALB; never guesses between two", () => {
+            const owner = (resources: ResourceView[]) => {
+                const l = resources[resources.length - 1];
+                const albs = resources.filter((r) => r.type === "aws:lb/loadBalancer:LoadBalancer");
+                const found = attributedLoadBalancer(l, "loadBalancerArn", albs);
+                return found === undefined ? "unattributed" : "alb" in found ? found.alb.name : found.arn;
+            };
+            assert.strictEqual(owner([alb("a", { arn: "arn:a" }), alb("b", { arn: "arn:b" }), listener("l", { loadBalancerArn: "arn:b" })]), "b");
+            assert.strictEqual(owner([alb("a"), listener("l", { loadBalancerArn: "arn:elsewhere" })]), "arn:elsewhere");
+            assert.strictEqual(
+                owner([alb("a", { arn: UNKNOWN }), alb("b", { arn: UNKNOWN }), listener("l", { loadBalancerArn: UNKNOWN }, { propertyDependencies: { loadBalancerArn: ["urn:a"] } })]),
+                "a",
             );
-            assert.deepStrictEqual(
-                groups([alb("a", { arn: UNKNOWN }, "p1"), alb("b", { arn: UNKNOWN }, "p2"), listener("l", { loadBalancerArn: UNKNOWN }, { parent: "p2" })]),
-                { "urn:b": ["l"] },
-            );
-            assert.deepStrictEqual(groups([alb("a", { arn: UNKNOWN }), listener("l", { loadBalancerArn: UNKNOWN })]), { "urn:a": ["l"] });
-            assert.deepStrictEqual(groups([alb("a"), alb("b"), listener("l", { loadBalancerArn: UNKNOWN })]), { unattributed: ["l"] });
-            assert.deepStrictEqual(groups([alb("n", { loadBalancerType: "network" }), listener("l", {})]), { unattributed: ["l"] });
+            assert.strictEqual(owner([alb("a", { arn: UNKNOWN }, "p1"), alb("b", { arn: UNKNOWN }, "p2"), listener("l", { loadBalancerArn: UNKNOWN }, { parent: "p2" })]), "b");
+            assert.strictEqual(owner([alb("a", { arn: UNKNOWN }), listener("l", { loadBalancerArn: UNKNOWN })]), "a");
+            assert.strictEqual(owner([alb("a"), alb("b"), listener("l", { loadBalancerArn: UNKNOWN })]), "unattributed");
+            assert.strictEqual(owner([alb("a", {}, "p"), alb("b", {}, "p"), listener("l", { loadBalancerArn: UNKNOWN }, { parent: "p" })]), "unattributed");
         });
     });
 

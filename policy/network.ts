@@ -1,0 +1,200 @@
+// Security group compliance policies: what the internet may reach.
+//
+// Security Hub judges a security group by all its inbound rules. This stack (like most Pulumi
+// programs) declares rules as separate resources (aws.vpc.SecurityGroupIngressRule,
+// aws.ec2.SecurityGroupRule), so these are stack checks: each rule is given to its group by the
+// group's id, or, while the id is not known (a preview that creates both), by its securityGroupId
+// input's dependency on the group; a rule that cannot be given to a group is judged on its own.
+import { combine, ComplianceCheck, fail, Finding, pass, unknown } from "./compliance";
+import { Control, CONTROLS } from "./controls";
+import { ResourceView } from "./images";
+import { at, isUnknown, knownArray, knownString } from "./props";
+
+export const SECURITY_GROUP_TYPE = "aws:ec2/securityGroup:SecurityGroup";
+export const SECURITY_GROUP_RULE_TYPE = "aws:ec2/securityGroupRule:SecurityGroupRule";
+export const INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+
+const WORLD = ["0.0.0.0/0", "::/0"];
+
+/** The ports EC2.19 calls high-risk (its Config rule's blockedPorts). */
+export const HIGH_RISK_PORTS = [20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300];
+
+interface Ingress {
+    /** The resource that declares the rule. */
+    from: ResourceView;
+    protocol: "tcp" | "udp" | "all" | "other" | "unknown";
+    fromPort: number | "unknown";
+    toPort: number | "unknown";
+    /** Open to 0.0.0.0/0 or ::/0. */
+    open: boolean | "unknown";
+}
+
+function protocolOf(value: unknown): Ingress["protocol"] {
+    if (isUnknown(value)) {
+        return "unknown";
+    }
+    const p = String(value).toLowerCase();
+    return p === "-1" || p === "all" ? "all" : p === "tcp" || p === "6" ? "tcp" : p === "udp" || p === "17" ? "udp" : "other";
+}
+
+function portOf(value: unknown): number | "unknown" {
+    if (isUnknown(value)) {
+        return "unknown";
+    }
+    const n = Number(value);
+    return Number.isFinite(n) ? n : "unknown";
+}
+
+function openOf(...cidrLists: unknown[]): boolean | "unknown" {
+    let unknownSeen = false;
+    for (const list of cidrLists) {
+        for (const cidr of list === undefined || list === null ? [] : Array.isArray(list) ? list : [list]) {
+            if (isUnknown(cidr)) {
+                unknownSeen = true;
+            } else if (WORLD.includes(String(cidr))) {
+                return true;
+            }
+        }
+        if (isUnknown(list)) {
+            unknownSeen = true;
+        }
+    }
+    return unknownSeen ? "unknown" : false;
+}
+
+/** The inbound rules a resource declares. */
+export function ingressOf(view: ResourceView): Ingress[] {
+    const p = view.props;
+    switch (view.type) {
+        case SECURITY_GROUP_TYPE:
+            return (knownArray(p.ingress) ?? []).map((rule) => ({
+                from: view,
+                protocol: protocolOf(at(rule, "protocol")),
+                fromPort: portOf(at(rule, "fromPort")),
+                toPort: portOf(at(rule, "toPort")),
+                open: openOf(at(rule, "cidrBlocks"), at(rule, "ipv6CidrBlocks")),
+            }));
+        case SECURITY_GROUP_RULE_TYPE:
+            if (p.type !== "ingress") {
+                return [];
+            }
+            return [{ from: view, protocol: protocolOf(p.protocol), fromPort: portOf(p.fromPort), toPort: portOf(p.toPort), open: openOf(p.cidrBlocks, p.ipv6CidrBlocks) }];
+        case INGRESS_RULE_TYPE:
+            return [{ from: view, protocol: protocolOf(p.ipProtocol), fromPort: portOf(p.fromPort), toPort: portOf(p.toPort), open: openOf(p.cidrIpv4, p.cidrIpv6) }];
+        default:
+            return [];
+    }
+}
+
+/** Each security group with every inbound rule it has; rules that cannot be given to a group stand alone. */
+export function groupRules(resources: readonly ResourceView[]): { subject: ResourceView; rules: Ingress[] }[] {
+    const groups = resources.filter((r) => r.type === SECURITY_GROUP_TYPE);
+    const byUrn = new Map(groups.map((g) => [g.urn, { subject: g, rules: ingressOf(g) }]));
+    const alone: { subject: ResourceView; rules: Ingress[] }[] = [];
+    for (const rule of resources.filter((r) => r.type === SECURITY_GROUP_RULE_TYPE || r.type === INGRESS_RULE_TYPE)) {
+        const id = knownString(rule.props.securityGroupId);
+        const group =
+            (id !== undefined ? groups.find((g) => knownString(g.props.id) === id) : undefined) ??
+            (id === undefined ? groups.find((g) => (rule.propertyDependencies?.securityGroupId ?? []).includes(g.urn)) : undefined);
+        if (group) {
+            byUrn.get(group.urn)!.rules.push(...ingressOf(rule));
+        } else {
+            alone.push({ subject: rule, rules: ingressOf(rule) });
+        }
+    }
+    return [...byUrn.values(), ...alone];
+}
+
+function portsText(rule: Ingress): string {
+    if (rule.protocol === "all") {
+        return "every port (protocol -1)";
+    }
+    return rule.fromPort === rule.toPort ? `${rule.protocol} ${rule.fromPort}` : `${rule.protocol} ${rule.fromPort}-${rule.toPort}`;
+}
+
+/** Judges every open rule of every group with `problem`, which names the ports it objects to (or nothing). */
+function judgeOpenRules(resources: readonly ResourceView[], problem: (rule: Ingress) => string | undefined, fix: string): Finding[] {
+    return groupRules(resources).map(({ subject, rules }) => {
+        const findings = rules.map((rule): Finding => {
+            if (rule.open === false || rule.protocol === "other") {
+                return pass(subject);
+            }
+            if (rule.open === "unknown" || rule.protocol === "unknown" || rule.fromPort === "unknown" || rule.toPort === "unknown") {
+                return unknown(subject, `a rule of "${rule.from.name}" is not known yet; the update judges it`);
+            }
+            const objection = problem(rule);
+            return objection === undefined
+                ? pass(subject)
+                : fail(subject, `"${rule.from.name}" lets the whole internet (0.0.0.0/0 or ::/0) reach ${portsText(rule)}: ${objection}. ${fix}`);
+        });
+        return combine(subject, findings);
+    });
+}
+
+function inRange(rule: Ingress, port: number): boolean {
+    return rule.protocol === "all" || (port >= (rule.fromPort as number) && port <= (rule.toPort as number));
+}
+
+function securityGroupCheck(name: string, control: Control, description: string, remediation: string, judge: ComplianceCheck["judge"], settings?: ComplianceCheck["settings"]): ComplianceCheck {
+    return {
+        name,
+        control,
+        description,
+        severity: "high",
+        remediation,
+        types: [SECURITY_GROUP_TYPE, SECURITY_GROUP_RULE_TYPE, INGRESS_RULE_TYPE],
+        scope: "stack",
+        settings,
+        judge,
+    };
+}
+
+export const sgAuthorizedPortsOnly = securityGroupCheck(
+    "sg-unrestricted-ingress-authorized-ports",
+    CONTROLS["EC2.18"],
+    "Security groups let the whole internet reach only the authorized ports (by default TCP 80 and 443, EC2.18's defaults).",
+    "Restrict the rule's source to the addresses that need it (or another security group), or authorize the port in the policy's authorizedTcpPorts/authorizedUdpPorts if it must be public.",
+    (resources, settings) => {
+        const tcp = settings.authorizedTcpPorts as number[];
+        const udp = settings.authorizedUdpPorts as number[];
+        return judgeOpenRules(
+            resources,
+            (rule) => {
+                if (rule.protocol === "all") {
+                    return "every port is open, not only the authorized ones";
+                }
+                const authorized = rule.protocol === "tcp" ? tcp : udp;
+                const from = rule.fromPort as number;
+                const to = rule.toPort as number;
+                const outside = to - from > 1024 ? undefined : Array.from({ length: to - from + 1 }, (_, i) => from + i).filter((p) => !authorized.includes(p));
+                if (outside === undefined) {
+                    return `a range of ${to - from + 1} ports is open, not only the authorized ones`;
+                }
+                return outside.length > 0 ? `${rule.protocol} ${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} not authorized (authorized: ${authorized.join(", ") || "none"})` : undefined;
+            },
+            "Restrict the source, or authorize the port in the policy's settings if it must be public.",
+        );
+    },
+    {
+        authorizedTcpPorts: { type: "array", items: { type: "integer", minimum: 0 }, default: [80, 443], description: "TCP ports the internet may reach (EC2.18's default: 80, 443)." },
+        authorizedUdpPorts: { type: "array", items: { type: "integer", minimum: 0 }, default: [], description: "UDP ports the internet may reach (EC2.18's default: none)." },
+    },
+);
+
+export const sgNoHighRiskPorts = securityGroupCheck(
+    "sg-no-unrestricted-high-risk-ports",
+    CONTROLS["EC2.19"],
+    `Security groups do not let the whole internet reach the ports EC2.19 calls high-risk (${HIGH_RISK_PORTS.join(", ")}).`,
+    "Restrict the rule's source to the addresses that need it, or reach the service through a load balancer, VPN or Session Manager.",
+    (resources) =>
+        judgeOpenRules(
+            resources,
+            (rule) => {
+                const risky = HIGH_RISK_PORTS.filter((p) => inRange(rule, p));
+                return risky.length > 0 ? `high-risk port${risky.length === 1 ? "" : "s"} ${risky.join(", ")}` : undefined;
+            },
+            "Restrict the source, or reach the service through a load balancer, VPN or Session Manager.",
+        ),
+);
+
+export const networkChecks: ComplianceCheck[] = [sgAuthorizedPortsOnly, sgNoHighRiskPorts];
