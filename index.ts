@@ -29,7 +29,6 @@ const loadBalancer = new PortalLoadBalancer("cgap", {
     vpcId: network.vpcId,
     publicSubnetIds: network.publicSubnetIds,
     certificateArn: config.certificateArn,
-    deletionProtection: config.environment === "production",
     accessLogsBucket: config.accessLogsBucket,
 });
 const containerSecurityGroups = network.taskSecurityGroupIds.apply((joined) => [loadBalancer.containerSecurityGroupId, ...joined]);

@@ -9,8 +9,6 @@ export interface PortalLoadBalancerArgs {
     publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** ACM certificate for HTTPS; with it, HTTP only redirects to HTTPS. */
     certificateArn?: string;
-    /** Refuse to delete the ALB (production). */
-    deletionProtection: boolean;
     /** Bucket for the ALB's access logs (written under `<envName>/`); undefined leaves them off. */
     accessLogsBucket?: string;
 }
@@ -152,7 +150,9 @@ export class PortalLoadBalancer extends pulumi.ComponentResource {
                 securityGroups: [albSg.id],
                 subnets: args.publicSubnetIds,
                 dropInvalidHeaderFields: true,
-                enableDeletionProtection: args.deletionProtection,
+                // On every stack (Security Hub ELB.6): a replacement or a destroy of the ALB fails until
+                // protection is turned off on purpose (see the README).
+                enableDeletionProtection: true,
                 // The bucket is the estate's, not this stack's: see "ALB access logs" in the README
                 // for the bucket policy it must carry, or creating the ALB fails with AccessDenied.
                 ...(args.accessLogsBucket

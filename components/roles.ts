@@ -142,6 +142,12 @@ export const WSGI_DEREGISTRATION_DELAY_SECONDS = 60;
 /** The port nginx listens on inside every image; the ALB target group forwards to it. */
 export const CONTAINER_PORT = 8000;
 
+/**
+ * The unprivileged user the image runs as (images/Dockerfile: `USER nginx`). Task definitions name
+ * it too: Security Hub's ECS.20 reads the container definition's `user`, not the image's.
+ */
+export const IMAGE_USER = "nginx";
+
 export function isRole(value: string): value is Role {
     return (ROLES as readonly string[]).includes(value);
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment, Platform, PLATFORMS } from "./config";
-import { capacityProviderStrategy, CONTAINER_PORT, isAutoscaled, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
+import { capacityProviderStrategy, CONTAINER_PORT, IMAGE_USER, isAutoscaled, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
 import { TaskRoles } from "./taskRoles";
 
 export interface PortalServicesArgs {
@@ -159,6 +159,7 @@ export class PortalServices extends pulumi.ComponentResource {
                             image: args.images[role],
                             essential: true,
                             stopTimeout: spec.stopTimeoutSeconds,
+                            user: IMAGE_USER,
                             // The tag decides the role; the image's own ENTRYPOINT runs, never overridden.
                             portMappings: role === "wsgi" ? [{ containerPort: CONTAINER_PORT, protocol: "tcp" }] : [],
                             environment: containerEnvironment(role, args),

@@ -1,20 +1,31 @@
 // npm run check -- --stack <name> [--rollout wsgi,indexer] [--target <role>]... [--update]
+//                  [--policy-config <file>] [--format text|json]
 //
 // The offline rollout check: runs the real program under mocks with the stack's config file, prints
 // the rollout plan, and judges it with the real policy pack through its analyzer protocol. Needs no
 // cloud credentials and no Pulumi CLI. Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConfigWarnings } from "../components/config";
 import { isRole, Role, ROLES } from "../components/roles";
-import { Diagnostic, PackNotInstalledError, startPolicyPack } from "./analyzer";
-import { CliError, parseStrict, terminalWidth, wrap } from "./cli";
+import { Diagnostic, PackInfo, PackNotInstalledError, PolicyPackConfig, POLICY_PACK_DIR, startPolicyPack } from "./analyzer";
+import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "./cli";
 import { driftWarning, TagDrift } from "./drift";
 import { analyzerResources, formatPlan, formatSources, PlanRow, rolloutPlan } from "./plan";
 import { originsOf } from "../components/estate";
 import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, runProgram, StackFileError } from "./program";
+import { buildReport, ComplianceReport, summarizeReport } from "./report";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
+/** The policy config reviewers hold previews to (the README's `--policy-pack-config`). */
+export const DEFAULT_POLICY_CONFIG = path.join(POLICY_PACK_DIR, "config.example.json");
+
+const FORMATS = ["text", "json"] as const;
+type Format = (typeof FORMATS)[number];
+
 const USAGE = `usage: npm run check -- --stack <name> [--rollout <role,...>] [--target <role>]... [--update]
+                       [--policy-config <file>] [--format text|json]
 
 Runs the program offline with Pulumi.<name>.yaml, prints the rollout plan and judges it with the
 policy pack (policy/). Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
@@ -23,7 +34,11 @@ policy pack (policy/). Exit 0: no mandatory policy violated; 1: one is; 2: bad i
   --rollout <roles>    override cgap:rollout (comma-separated: ${ROLES.join(", ")})
   --target <role>      judge a \`pulumi up --target\` of this role's image: the other images keep
                        their current state (repeatable)
-  --update             judge the update phase (after the preview) instead of the preview`;
+  --update             judge the update phase (after the preview) instead of the preview
+  --policy-config <f>  the --policy-pack-config file to judge with (default policy/config.example.json,
+                       the reviewers' levels and accepted exceptions); "none" runs every policy at its default
+  --format <f>         text (default), or json: the compliance report, every policy's verdict on every
+                       resource with its control, level and reasons`;
 
 class BadInput extends Error {}
 
@@ -32,6 +47,9 @@ export interface CheckArgs {
     rollout?: string;
     targets: Role[];
     update: boolean;
+    /** A --policy-pack-config file, or null for the pack's defaults; default: the reviewers' config. */
+    policyConfig?: string | null;
+    format?: Format;
 }
 
 export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
@@ -40,8 +58,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
         rollout: { type: "string" },
         target: { type: "string", multiple: true },
         update: { type: "boolean" },
+        "policy-config": { type: "string" },
+        format: { type: "string" },
         help: { type: "boolean", short: "h" },
-    }) as { stack?: string; rollout?: string; target?: string[]; update?: boolean; help?: boolean };
+    }) as { stack?: string; rollout?: string; target?: string[]; update?: boolean; "policy-config"?: string; format?: string; help?: boolean };
     if (values.help) {
         return "help";
     }
@@ -59,12 +79,41 @@ export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
     if (unknown.length > 0) {
         throw new BadInput(`--target ${unknown.join(", ")}: not a role; roles are ${ROLES.join(", ")}`);
     }
-    return { stack: values.stack, rollout: values.rollout, targets: targets as Role[], update: values.update ?? false };
+    const format = values.format ?? "text";
+    if (!(FORMATS as readonly string[]).includes(format)) {
+        throw new BadInput(`--format ${format}: use ${FORMATS.join(" or ")}`);
+    }
+    const policyConfig = values["policy-config"] === "none" ? null : (values["policy-config"] ?? DEFAULT_POLICY_CONFIG);
+    return { stack: values.stack, rollout: values.rollout, targets: targets as Role[], update: values.update ?? false, policyConfig, format: format as Format };
+}
+
+/** Reads a --policy-pack-config file: a JSON object of policy name to level or settings. */
+export function readPolicyConfig(file: string | null): PolicyPackConfig {
+    if (file === null) {
+        return {};
+    }
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw new BadInput(`--policy-config ${file}: cannot read it (${oneLine((err as Error).message)})`);
+    }
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch (err) {
+        throw new BadInput(`--policy-config ${file}: not valid JSON (${oneLine((err as Error).message)})`);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new BadInput(`--policy-config ${file}: must be a JSON object of policy name to level or settings`);
+    }
+    return value as PolicyPackConfig;
 }
 
 export interface CheckReport {
     text: string;
     exitCode: number;
+    report: ComplianceReport;
 }
 
 /** What the offline run takes the account to hold; placeholders unless a caller knows better. */
@@ -82,6 +131,7 @@ export const UPDATE_PHASE_NOTE =
     "preview (run without --update) can refuse one before anything changes.";
 
 export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: placeholderRegistry() }): Promise<CheckReport> {
+    const policyConfigFile = args.policyConfig === undefined ? DEFAULT_POLICY_CONFIG : args.policyConfig;
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
     const registry = cloud.registry;
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
@@ -100,16 +150,36 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
     });
     const resources = analyzerResources(result, { untouched, registry });
 
-    const pack = await startPolicyPack({ stack: args.stack, dryRun: !args.update, config: result.config });
-    let diagnostics: Diagnostic[];
-    let packName: string;
+    const policyConfig = readPolicyConfig(policyConfigFile);
+    let pack;
     try {
-        const info = await pack.info();
-        packName = `${info.name} ${info.version} (${info.policies.length} policies)`;
+        pack = await startPolicyPack({ stack: args.stack, dryRun: !args.update, config: result.config, policyConfig });
+    } catch (err) {
+        // The pack refuses policy config it cannot use (unknown policy, wrong type): bad input, not a verdict.
+        const message = (err as { details?: string }).details ?? (err as Error).message;
+        if (/policy config refused/.test(message)) {
+            throw new BadInput(`--policy-config ${policyConfigFile}: ${oneLine(message)}`);
+        }
+        throw err;
+    }
+    let diagnostics: Diagnostic[];
+    let info: PackInfo;
+    try {
+        info = await pack.info();
         diagnostics = await pack.judge(resources);
     } finally {
         await pack.close();
     }
+    const packName = `${info.name} ${info.version} (${info.policies.length} policies)`;
+    const report = buildReport({
+        stack: args.stack,
+        preview: !args.update,
+        info,
+        policyConfig,
+        policyConfigFile: policyConfigFile === null ? null : path.relative(process.cwd(), policyConfigFile) || policyConfigFile,
+        resources,
+        diagnostics,
+    });
 
     const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
     const phase = args.update ? "update" : "preview";
@@ -129,17 +199,20 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
         "CloudFormation exports (shaped like 4dn-cloud-infra's), ids of a created VPC and the digests in ECR are",
         "placeholders; ECR is assumed to hold an image for every tag.",
         "",
-        `Policy pack ${packName} judged ${resources.length} resources:`,
+        `Policy pack ${packName} judged ${resources.length} resources with ${policyConfigFile === null ? "its default levels" : `policy config ${report.policyConfig}`}:`,
         ...(diagnostics.length === 0
             ? ["  no violations"]
             : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message.replace(/\n/g, "\n    ")}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`))),
+        "",
+        ...summarizeReport(report).map((line) => wrap(line)),
         "",
         ...(args.update ? [wrap(UPDATE_PHASE_NOTE), ""] : []),
         mandatory.length === 0
             ? "PASS: no mandatory policy is violated."
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
-    return { text: lines.join("\n"), exitCode: mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused };
+    const exitCode = mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused;
+    return { text: args.format === "json" ? JSON.stringify(report, null, 2) : lines.join("\n"), exitCode, report };
 }
 
 function leftOutNote(plan: PlanRow[]): string[] {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
 import { tempDir } from "../tempDirs";
-import { buildArgs, CONTAINER_PORT, ROLE_SPECS, ROLES } from "../../components/roles";
+import { buildArgs, CONTAINER_PORT, IMAGE_USER, ROLE_SPECS, ROLES } from "../../components/roles";
 import { WSGI_PORTS } from "../../components/appContract";
 import {
     copyParts,
@@ -23,6 +23,11 @@ const dockerignore = fs.readFileSync(path.join(IMAGES, ".dockerignore"), "utf8")
 const describeAll = (list: Instruction[]) => list.map((i) => `line ${i.line}: ${i.keyword} ${i.args}`).join("\n");
 
 describe("images/Dockerfile", () => {
+    it("runs as the user the task definitions name (ECS.20 reads the task definition, not the image)", () => {
+        const users = finalStage(instructions).filter((i) => i.keyword === "USER");
+        assert.deepEqual(users.map((i) => i.args), [IMAGE_USER]);
+    });
+
     describe("build args", () => {
         for (const role of ROLES) {
             it(`declares exactly the build args the program passes for the ${role} role`, () => {

@@ -189,6 +189,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
                 assert.strictEqual(inputs(td).cpu, String(ROLE_SPECS[role].defaults.cpu));
                 assert.strictEqual(inputs(td).memory, String(ROLE_SPECS[role].defaults.memory));
                 assert.strictEqual(container.command, undefined, "the tag alone decides the role");
+                assert.strictEqual(container.user, "nginx", "ECS.20: the image's unprivileged user, named in the task definition");
             }
         });
 
@@ -265,6 +266,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             assert.strictEqual(alb.internal, false);
             assert.deepStrictEqual(alb.subnets, exported(MAIN_NETWORK, "PublicSubnetA", "PublicSubnetB"));
             assert.strictEqual(alb.dropInvalidHeaderFields, true);
+            assert.strictEqual(alb.enableDeletionProtection, true, "ELB.6 on every stack, development too");
         });
 
         it("forwards to an ip target group on 8000 with the portal's health check", () => {
@@ -468,7 +470,7 @@ describe("the program with Pulumi.production.yaml (pulumi up)", () => {
     });
 
     it("protects the ALB from deletion and tells the containers they are in production", () => {
-        assert.strictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).enableDeletionProtection, true);
+        assert.strictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).enableDeletionProtection, true, "ELB.6");
         const container = containerDefinition(one(run.resources, T.taskDefinition, "cgap-deployment"));
         assert.deepStrictEqual(container.environment.find((e: { name: string }) => e.name === "CGAP_ENVIRONMENT"), {
             name: "CGAP_ENVIRONMENT",

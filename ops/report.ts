@@ -1,0 +1,154 @@
+// The compliance report of `npm run check -- --format json`: every policy's verdict on every
+// resource it judges (pass, fail, unknown until the update, excepted, or the policy disabled),
+// with the control it cites and the level it runs at, for a reviewer to archive.
+//
+// A preview only prints failures. The verdicts come from the same pure judgements the pack runs
+// (policy/compliance.ts), applied to the same resources with the same policy config; the failures
+// are then checked against the diagnostics the running pack returned, so the report can never say
+// something the pack did not.
+import { Diagnostic, EnforcementLevel, PackInfo, PolicyPackConfig, reconcilePolicyConfig, StackResource } from "./analyzer";
+import { ComplianceCheck, evaluate, Finding, Verdict } from "../policy/compliance";
+import { ResourceView } from "../policy/images";
+import { complianceChecks } from "../policy/policies";
+
+export type ReportVerdict = Verdict | "disabled";
+
+export interface ReportEntry {
+    policy: string;
+    /** The control the policy mirrors (e.g. "ECS.8"), null for the pack's own rules. */
+    control: string | null;
+    standard: string | null;
+    controlTitle: string | null;
+    controlUrl: string | null;
+    level: EnforcementLevel;
+    /** The resource judged; null for a verdict on the whole stack (the rollout gates, a disabled policy). */
+    resource: { urn: string; type: string; name: string } | null;
+    verdict: ReportVerdict;
+    /** Why: the violations of a failure, the exception's reason, what is not known yet. */
+    reasons: string[];
+}
+
+export interface ComplianceReport {
+    stack: string;
+    phase: "preview" | "update";
+    pack: { name: string; version: string };
+    /** The policy config file the verdicts and levels come from, or null for the pack's defaults. */
+    policyConfig: string | null;
+    summary: Record<ReportVerdict, number> & { mandatoryFailures: number };
+    results: ReportEntry[];
+}
+
+function resourceOf(r: ResourceView): ReportEntry["resource"] {
+    return { urn: r.urn, type: r.type, name: r.name };
+}
+
+/** The view a policy gets of a resource: its inputs in Analyze (resource checks), its outputs in AnalyzeStack. */
+function viewOf(resource: StackResource, scope: ComplianceCheck["scope"]): ResourceView {
+    return {
+        type: resource.type,
+        urn: resource.urn!,
+        name: resource.name,
+        props: scope === "resource" ? (resource.inputs ?? resource.props) : resource.props,
+        parent: resource.parent,
+        propertyDependencies: resource.propertyDependencies,
+    };
+}
+
+function checkFindings(check: ComplianceCheck, resources: readonly StackResource[], properties: Record<string, unknown>, stack: string): Finding[] {
+    const types = [...check.types, ...(check.reads ?? [])];
+    const views = resources.filter((r) => types.includes(r.type)).map((r) => viewOf(r, check.scope));
+    if (check.scope === "resource") {
+        return views.flatMap((v) => evaluate(check, [v], properties, stack));
+    }
+    return evaluate(check, views, properties, stack).filter((f) => check.types.includes(f.resource.type));
+}
+
+export interface ReportInput {
+    stack: string;
+    preview: boolean;
+    info: PackInfo;
+    /** The policy config the pack was configured with, and the file it came from. */
+    policyConfig: PolicyPackConfig;
+    policyConfigFile: string | null;
+    /** The resources the pack judged (with URNs), and what it answered. */
+    resources: readonly StackResource[];
+    diagnostics: readonly Diagnostic[];
+}
+
+export function buildReport(input: ReportInput): ComplianceReport {
+    const reconciled = reconcilePolicyConfig(input.info, input.policyConfig);
+    const results: ReportEntry[] = [];
+    const disagreements: string[] = [];
+    for (const policy of input.info.policies) {
+        const level = reconciled[policy.name].enforcementLevel;
+        const check = complianceChecks.find((c) => c.name === policy.name);
+        const control = {
+            control: check?.control?.id ?? null,
+            standard: check?.control?.standard ?? null,
+            controlTitle: check?.control?.title ?? null,
+            controlUrl: check?.control?.url ?? null,
+        };
+        const reported = input.diagnostics.filter((d) => d.policyName === policy.name);
+        if (level === "disabled") {
+            results.push({ policy: policy.name, ...control, level, resource: null, verdict: "disabled", reasons: ["the policy config disables it"] });
+            continue;
+        }
+        if (!check) {
+            // A rollout gate: one verdict on the whole stack, straight from the pack.
+            results.push({
+                policy: policy.name,
+                ...control,
+                level,
+                resource: null,
+                verdict: reported.length > 0 ? "fail" : "pass",
+                reasons: reported.map((d) => d.message),
+            });
+            continue;
+        }
+        const findings = checkFindings(check, input.resources, reconciled[policy.name].properties, input.stack);
+        const failing = new Set(findings.filter((f) => f.verdict === "fail").map((f) => f.resource.urn));
+        const flagged = new Set(reported.map((d) => d.urn ?? ""));
+        if (failing.size !== flagged.size || [...failing].some((urn) => !flagged.has(urn))) {
+            disagreements.push(`${policy.name}: the judgement fails [${[...failing].join(", ")}], the pack reported [${[...flagged].join(", ")}]`);
+        }
+        for (const finding of findings) {
+            results.push({
+                policy: policy.name,
+                ...control,
+                level,
+                resource: resourceOf(finding.resource),
+                verdict: finding.verdict,
+                reasons: finding.verdict === "fail" ? reported.filter((d) => d.urn === finding.resource.urn).map((d) => d.message) : finding.reasons,
+            });
+        }
+    }
+    if (disagreements.length > 0) {
+        throw new Error(`the report disagrees with the policy pack (a defect in the pack or the report): ${disagreements.join("; ")}`);
+    }
+    const count = (verdict: ReportVerdict) => results.filter((r) => r.verdict === verdict).length;
+    return {
+        stack: input.stack,
+        phase: input.preview ? "preview" : "update",
+        pack: { name: input.info.name, version: input.info.version },
+        policyConfig: input.policyConfigFile,
+        summary: {
+            pass: count("pass"),
+            fail: count("fail"),
+            unknown: count("unknown"),
+            excepted: count("excepted"),
+            disabled: count("disabled"),
+            mandatoryFailures: results.filter((r) => r.verdict === "fail" && r.level === "mandatory").length,
+        },
+        results,
+    };
+}
+
+/** One line per verdict that is not a pass, for the text output. */
+export function summarizeReport(report: ComplianceReport): string[] {
+    const s = report.summary;
+    const lines = [`Compliance: ${s.pass} pass, ${s.fail} fail, ${s.excepted} excepted, ${s.unknown} unknown until the update, ${s.disabled} disabled (--format json lists every result).`];
+    for (const r of report.results.filter((x) => x.verdict === "excepted")) {
+        lines.push(`  excepted ${r.control ? `${r.standard} ${r.control}` : r.policy} ${r.resource?.name ?? "(stack)"}: ${r.reasons[0]}`);
+    }
+    return lines;
+}
