@@ -97,8 +97,12 @@ export interface PolicyInfo {
     description: string;
     enforcementLevel: EnforcementLevel;
     type: "resource" | "stack" | "unknown";
-    /** The FSBP control a compliance policy mirrors, e.g. "ECS.8". */
+    /** The control a compliance policy mirrors, e.g. "ECS.8" (its framework reference). */
     control?: string;
+    /** The framework the control belongs to, e.g. "AWS Foundational Security Best Practices". */
+    framework?: string;
+    remediationSteps?: string;
+    url?: string;
     configSchema?: Record<string, unknown>;
 }
 
@@ -434,6 +438,9 @@ export class PolicyPackProcess {
                           ? "stack"
                           : "unknown",
                 control: p.getFramework()?.getReference() || undefined,
+                framework: p.getFramework()?.getName() || undefined,
+                remediationSteps: p.getRemediationSteps() || undefined,
+                url: p.getUrl() || undefined,
                 configSchema: p.getConfigschema()?.getProperties()?.toJavaScript() as Record<string, unknown> | undefined,
             })),
         };

@@ -149,6 +149,8 @@ function resource(stack: string, type: string, name: string, props: Record<strin
     return { ...extra, type, name, urn: makeUrn(stack, PROJECT, type, name, extra.parent), props };
 }
 
+export const PRODUCTION_CERTIFICATE = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+
 export interface InfraOptions {
     stack?: string;
     envName?: string;
@@ -164,6 +166,8 @@ export interface InfraOptions {
 export function infrastructure(o: InfraOptions = {}): StackResource[] {
     const stack = o.stack ?? "mastertest";
     const envName = o.envName ?? "cgap-mastertest";
+    // Every stack but the development one serves HTTPS (mastertest's plain HTTP is an accepted exception).
+    const certificateArn = o.certificateArn ?? (stack === "mastertest" ? undefined : PRODUCTION_CERTIFICATE);
     const known = (value: string) => (o.creating ? UNKNOWN : value);
     const arn = (service: string, rest: string) => known(`arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`);
     const out: LocatedResource[] = [];
@@ -180,7 +184,7 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
     const registry = add("cgap:registry:ImageRegistry", "cgap-registry", {}, { parent: root.urn });
     const repository = add(
         "aws:ecr/repository:Repository",
-        "cgap-registry-repository",
+        "cgap-repository",
         {
             name: envName,
             arn: arn("ecr", `repository/${envName}`),
@@ -214,12 +218,13 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
     );
 
     add("aws:cloudwatch/logGroup:LogGroup", "cgap-logs", { name: `/ecs/${envName}`, retentionInDays: 365 });
-    add("aws:sqs/queue:Queue", "cgap-ingestion-dlq", { name: `${envName}-ingestion-queue-dlq` });
+    add("aws:sqs/queue:Queue", "cgap-ingestion-dlq", { name: `${envName}-ingestion-queue-dlq`, sqsManagedSseEnabled: true });
     add("aws:sqs/queue:Queue", "cgap-ingestion-queue", {
         name: `${envName}-ingestion-queue`,
         visibilityTimeoutSeconds: 10800,
         messageRetentionSeconds: 604800,
         receiveWaitTimeSeconds: 20,
+        sqsManagedSseEnabled: true,
     });
 
     const cluster = add("aws:ecs/cluster:Cluster", "cgap-cluster", {
@@ -314,6 +319,7 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
                               name: spec.container,
                               image,
                               essential: true,
+                              user: "nginx",
                               portMappings: role === "wsgi" ? [{ containerPort: 8000, protocol: "tcp" }] : [],
                               environment: [{ name: "IDENTITY", value: `${envName}-identity` }],
                               logConfiguration: {
@@ -335,6 +341,7 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
         loadBalancerType: "application",
         internal: false,
         dropInvalidHeaderFields: true,
+        enableDeletionProtection: true,
         subnets: ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
     });
     const targetGroup = add("aws:lb/targetGroup:TargetGroup", "cgap-wsgi-tg", {
@@ -346,12 +353,12 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
     });
     const albArn = alb.props.arn;
     const listenerLinks = { propertyDependencies: { loadBalancerArn: [alb.urn] }, dependencies: [alb.urn] };
-    if (o.certificateArn) {
+    if (certificateArn) {
         add("aws:lb/listener:Listener", "cgap-https", {
             loadBalancerArn: albArn,
             port: 443,
             protocol: "HTTPS",
-            certificateArn: o.certificateArn,
+            certificateArn,
             sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
             defaultActions: [{ type: "forward", targetGroupArn: targetGroup.props.arn }],
         }, listenerLinks);
@@ -410,7 +417,7 @@ export function rolloutStack(
 export function foreignResource(i: number, stack = "mastertest"): StackResource {
     const kinds: (() => StackResource)[] = [
         () => resource(stack, "aws:s3/bucket:Bucket", `bucket-${i}`, { bucket: `cgap-files-${i}`, acl: "private", tags: { n: String(i) } }),
-        () => resource(stack, "aws:sqs/queue:Queue", `queue-${i}`, { name: `q-${i}`, visibilityTimeoutSeconds: 30, arn: UNKNOWN }),
+        () => resource(stack, "aws:sqs/queue:Queue", `queue-${i}`, { name: `q-${i}`, visibilityTimeoutSeconds: 30, arn: UNKNOWN, sqsManagedSseEnabled: UNKNOWN }),
         () =>
             resource(stack, "docker:index/image:Image", `sidecar-${i}`, {
                 imageName: `${REGISTRY}/sidecar:v${i}`,

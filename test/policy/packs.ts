@@ -1,16 +1,39 @@
 // The policy pack processes the protocol tests talk to: one per stack identity and phase (what
 // the pack reads from its environment), started together once and shared by every test of a spec
 // file; test/hooks.ts closes them after the file.
-import { Diagnostic, EnforcementLevel, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/analyzer";
+import * as fs from "fs";
+import * as path from "path";
+
+import { Diagnostic, EnforcementLevel, PolicyPackConfig, POLICY_PACK_DIR, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/analyzer";
+
+/**
+ * The reviewers' policy config (policy/config.example.json) without its levels: the settings and
+ * accepted exceptions of this stack's deliberate deviations (ECR.2's movable latest* tags,
+ * mastertest's plain HTTP, ...), every policy at its default level.
+ */
+export function reviewedSettings(): PolicyPackConfig {
+    const example = JSON.parse(fs.readFileSync(path.join(POLICY_PACK_DIR, "config.example.json"), "utf8")) as PolicyPackConfig;
+    return Object.fromEntries(
+        Object.entries(example).flatMap(([name, entry]) => {
+            if (typeof entry === "string") {
+                return [];
+            }
+            const { enforcementLevel: _level, ...settings } = entry;
+            return [[name, settings]];
+        }),
+    );
+}
+
+export const REVIEWED_SETTINGS = reviewedSettings();
 
 export const PACKS = {
-    mastertestPreview: { stack: "mastertest", dryRun: true },
-    productionPreview: { stack: "production", dryRun: true },
-    productionUpdate: { stack: "production", dryRun: false },
+    mastertestPreview: { stack: "mastertest", dryRun: true, policyConfig: REVIEWED_SETTINGS },
+    productionPreview: { stack: "production", dryRun: true, policyConfig: REVIEWED_SETTINGS },
+    productionUpdate: { stack: "production", dryRun: false, policyConfig: REVIEWED_SETTINGS },
     /** Started without PULUMI_NODEJS_STACK: the stack name cannot be read. */
-    unnamedPreview: { stack: undefined, dryRun: true },
+    unnamedPreview: { stack: undefined, dryRun: true, policyConfig: REVIEWED_SETTINGS },
     /** A stack whose name says nothing, with `cgap:environment: production` in its config. */
-    configuredProductionPreview: { stack: "staging-eu", dryRun: true, config: { "cgap:environment": "production" } },
+    configuredProductionPreview: { stack: "staging-eu", dryRun: true, config: { "cgap:environment": "production" }, policyConfig: REVIEWED_SETTINGS },
 } satisfies Record<string, StartOptions>;
 
 export type PackName = keyof typeof PACKS;

@@ -1,0 +1,417 @@
+// The compliance policies through the running pack: for every policy that mirrors a control, a
+// compliant, a violating and an unknown-value case; each violation cites its control. Then the
+// stack's deliberate deviations as settings, one diagnostic per root cause, and bad config refused.
+import * as assert from "assert";
+
+import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/analyzer";
+import { evaluate } from "../../policy/compliance";
+import { complianceChecks } from "../../policy/policies";
+import { hex64, REGISTRY } from "./fixtures";
+import { listDiagnostics, pack, REVIEWED_SETTINGS } from "./packs";
+
+const TD = "aws:ecs/taskDefinition:TaskDefinition";
+const ALB = "aws:lb/loadBalancer:LoadBalancer";
+const LISTENER = "aws:lb/listener:Listener";
+const REPO = "aws:ecr/repository:Repository";
+const SG = "aws:ec2/securityGroup:SecurityGroup";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+
+const urnOf = (type: string, name: string) => `urn:pulumi:mastertest::cgap::${type}::${name}`;
+function r(type: string, name: string, props: Record<string, unknown>, extra: Partial<StackResource> = {}): StackResource {
+    return { type, name, urn: urnOf(type, name), props, ...extra };
+}
+
+/** A container that meets every container control. */
+function container(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        name: "app",
+        image: `${REGISTRY}/cgap@sha256:${hex64("app")}`,
+        user: "nginx",
+        readonlyRootFilesystem: true,
+        environment: [{ name: "IDENTITY", value: "cgap-identity" }],
+        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/cgap" } },
+        ...overrides,
+    };
+}
+function taskDefinition(name: string, containers: Record<string, unknown>[] | string, props: Record<string, unknown> = {}): StackResource {
+    return r(TD, name, { networkMode: "awsvpc", containerDefinitions: typeof containers === "string" ? containers : JSON.stringify(containers), ...props });
+}
+function alb(name: string, props: Record<string, unknown> = {}): StackResource {
+    return r(ALB, name, {
+        loadBalancerType: "application",
+        arn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/${name}/1`,
+        dropInvalidHeaderFields: true,
+        enableDeletionProtection: true,
+        accessLogs: { bucket: "cgap-logs", enabled: true },
+        ...props,
+    });
+}
+const REDIRECT = [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }];
+const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+
+interface Case {
+    policy: string;
+    compliant: StackResource[];
+    /** The resources, and how many violations (one per root cause) the pack reports. */
+    violating: [StackResource[], number];
+    unknown: StackResource[];
+}
+
+const CASES: Case[] = [
+    {
+        policy: "ecs-no-plaintext-secrets-in-environment",
+        // Names that merely look secret are not what ECS.8 names: SECRET_ARN holds an ARN, TOKEN_TTL_SECONDS a number.
+        compliant: [taskDefinition("td", [container({ environment: [{ name: "SECRET_ARN", value: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x" }, { name: "TOKEN_TTL_SECONDS", value: "3600" }] })])],
+        violating: [[taskDefinition("td", [container({ environment: [{ name: "AWS_SECRET_ACCESS_KEY", value: "x" }] }), container({ name: "b", environment: [{ name: "LEGACY", value: "AKIAABCDEFGHIJKLMNOP" }] })])], 2],
+        unknown: [taskDefinition("td", UNKNOWN)],
+    },
+    {
+        policy: "ecs-container-logging-configured",
+        compliant: [taskDefinition("td", [container()])],
+        violating: [[taskDefinition("td", [container({ logConfiguration: undefined })])], 1],
+        unknown: [taskDefinition("td", UNKNOWN)],
+    },
+    {
+        policy: "ecs-container-read-only-root",
+        compliant: [taskDefinition("td", [container()])],
+        violating: [[taskDefinition("td", [container({ readonlyRootFilesystem: false }), container({ name: "b", readonlyRootFilesystem: undefined })])], 2],
+        unknown: [taskDefinition("td", UNKNOWN)],
+    },
+    {
+        policy: "ecs-container-non-root-user",
+        compliant: [taskDefinition("td", [container()]), taskDefinition("win", [container({ user: undefined })], { runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_CORE" } })],
+        violating: [[taskDefinition("td", [container({ user: undefined })]), taskDefinition("root", [container({ user: "0:0" })])], 2],
+        unknown: [taskDefinition("td", [container({ user: undefined })], { runtimePlatform: { operatingSystemFamily: UNKNOWN } })],
+    },
+    {
+        policy: "ecs-task-no-host-network",
+        compliant: [taskDefinition("td", [container()])],
+        violating: [[taskDefinition("td", [container()], { networkMode: "host" })], 1],
+        unknown: [taskDefinition("td", [container()], { networkMode: UNKNOWN })],
+    },
+    {
+        policy: "ecs-task-no-host-pid",
+        compliant: [taskDefinition("td", [container()], { pidMode: "task" })],
+        violating: [[taskDefinition("td", [container()], { pidMode: "host" })], 1],
+        unknown: [taskDefinition("td", [container()], { pidMode: UNKNOWN })],
+    },
+    {
+        policy: "ecs-container-not-privileged",
+        compliant: [taskDefinition("td", [container({ privileged: false })])],
+        violating: [[taskDefinition("td", [container({ privileged: true })])], 1],
+        unknown: [taskDefinition("td", UNKNOWN)],
+    },
+    {
+        policy: "ecs-service-no-public-ip",
+        compliant: [r("aws:ecs/service:Service", "svc", { networkConfiguration: { assignPublicIp: false } })],
+        violating: [[r("aws:ecs/service:Service", "svc", { networkConfiguration: { assignPublicIp: true } })], 1],
+        unknown: [r("aws:ecs/service:Service", "svc", { networkConfiguration: { assignPublicIp: UNKNOWN } })],
+    },
+    {
+        policy: "ecs-task-set-no-public-ip",
+        compliant: [r("aws:ecs/taskSet:TaskSet", "ts", { networkConfiguration: { assignPublicIp: false } })],
+        violating: [[r("aws:ecs/taskSet:TaskSet", "ts", { networkConfiguration: { assignPublicIp: true } })], 1],
+        unknown: [r("aws:ecs/taskSet:TaskSet", "ts", { networkConfiguration: UNKNOWN })],
+    },
+    {
+        policy: "ecs-fargate-platform-latest",
+        compliant: [r("aws:ecs/service:Service", "svc", { platformVersion: "LATEST" }), r("aws:ecs/service:Service", "unset", {})],
+        violating: [[r("aws:ecs/service:Service", "svc", { platformVersion: "1.3.0" })], 1],
+        unknown: [r("aws:ecs/service:Service", "svc", { platformVersion: UNKNOWN })],
+    },
+    {
+        policy: "ecs-cluster-container-insights",
+        // No setting of its own: the account default, set in the stack, decides.
+        compliant: [r("aws:ecs/cluster:Cluster", "c", { settings: [] }), r("aws:ecs/accountSettingDefault:AccountSettingDefault", "insights", { name: "containerInsights", value: "enhanced" })],
+        violating: [[r("aws:ecs/cluster:Cluster", "c", {}), r("aws:ecs/cluster:Cluster", "off", { settings: [{ name: "containerInsights", value: "disabled" }] })], 2],
+        unknown: [r("aws:ecs/cluster:Cluster", "c", { settings: UNKNOWN })],
+    },
+    {
+        policy: "ecr-scan-on-push",
+        // Registry-level continuous scanning covers a repository that does not scan on push itself.
+        compliant: [
+            r(REPO, "repo", { name: "cgap-mastertest", imageScanningConfiguration: { scanOnPush: false } }),
+            r("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scanning", {
+                scanType: "ENHANCED",
+                rules: [{ scanFrequency: "CONTINUOUS_SCAN", repositoryFilters: [{ filter: "cgap-*", filterType: "WILDCARD" }] }],
+            }),
+        ],
+        // With enhanced scanning, a repository no rule matches is not scanned, whatever its scanOnPush says.
+        violating: [
+            [
+                r(REPO, "repo", { name: "cgap-mastertest", imageScanningConfiguration: { scanOnPush: true } }),
+                r("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scanning", {
+                    scanType: "ENHANCED",
+                    rules: [{ scanFrequency: "CONTINUOUS_SCAN", repositoryFilters: [{ filter: "other-*", filterType: "WILDCARD" }] }],
+                }),
+            ],
+            1,
+        ],
+        unknown: [r(REPO, "repo", { name: "cgap-mastertest", imageScanningConfiguration: { scanOnPush: UNKNOWN } })],
+    },
+    {
+        policy: "ecr-tag-immutability",
+        compliant: [r(REPO, "repo", { imageTagMutability: "IMMUTABLE" })],
+        // This stack's own setting: ECR.2 passes IMMUTABLE only.
+        violating: [[r(REPO, "repo", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "latest*", filterType: "WILDCARD" }] })], 1],
+        unknown: [r(REPO, "repo", { imageTagMutability: UNKNOWN })],
+    },
+    {
+        policy: "ecr-lifecycle-policy",
+        compliant: [r(REPO, "repo", { name: "a" }), r("aws:ecr/lifecyclePolicy:LifecyclePolicy", "lc", { repository: "a", policy: JSON.stringify({ rules: [{ rulePriority: 1 }] }) })],
+        violating: [[r(REPO, "repo", { name: "a" })], 1],
+        unknown: [r(REPO, "repo", { name: "a" }), r("aws:ecr/lifecyclePolicy:LifecyclePolicy", "lc", { repository: "a", policy: UNKNOWN })],
+    },
+    {
+        policy: "ecr-customer-managed-kms-key",
+        compliant: [r(REPO, "repo", { encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/1" }] })],
+        violating: [[r(REPO, "repo", {}), r(REPO, "aws-managed", { encryptionConfigurations: [{ encryptionType: "KMS" }] })], 2],
+        unknown: [r(REPO, "repo", { encryptionConfigurations: UNKNOWN })],
+    },
+    {
+        policy: "alb-http-redirects-to-https",
+        compliant: [
+            alb("lb"),
+            r(LISTENER, "https", { loadBalancerArn: alb("lb").props.arn, protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+            r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: "HTTP", defaultActions: REDIRECT }),
+        ],
+        // As AWS words it: every HTTP listener, on an ALB with no HTTPS listener too (mastertest's shape).
+        violating: [[alb("lb"), r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] })], 1],
+        unknown: [alb("lb"), r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: UNKNOWN, defaultActions: [{ type: "forward" }] })],
+    },
+    {
+        policy: "alb-drop-invalid-headers",
+        compliant: [alb("lb")],
+        violating: [[alb("lb", { dropInvalidHeaderFields: false })], 1],
+        unknown: [alb("lb", { dropInvalidHeaderFields: UNKNOWN })],
+    },
+    {
+        policy: "alb-access-logs",
+        compliant: [alb("lb")],
+        violating: [[alb("lb", { accessLogs: undefined }), alb("off", { accessLogs: { bucket: "b", enabled: false } })], 2],
+        unknown: [alb("lb", { accessLogs: UNKNOWN })],
+    },
+    {
+        policy: "lb-deletion-protection",
+        compliant: [alb("lb"), alb("nlb", { loadBalancerType: "network" })],
+        violating: [[alb("lb", { enableDeletionProtection: false }), alb("nlb", { loadBalancerType: "network", enableDeletionProtection: undefined })], 2],
+        unknown: [alb("lb", { enableDeletionProtection: UNKNOWN })],
+    },
+    {
+        policy: "alb-waf-web-acl",
+        compliant: [alb("lb"), r("aws:wafv2/webAclAssociation:WebAclAssociation", "waf", { resourceArn: alb("lb").props.arn, webAclArn: "arn:aws:wafv2:acl" })],
+        violating: [[alb("lb")], 1],
+        // Two ALBs and an association whose resourceArn is not known: neither is judged yet.
+        unknown: [alb("a", { arn: UNKNOWN }), alb("b", { arn: UNKNOWN }), r("aws:wafv2/webAclAssociation:WebAclAssociation", "waf", { resourceArn: UNKNOWN })],
+    },
+    {
+        policy: "sg-unrestricted-ingress-authorized-ports",
+        // A rule declared as its own resource, given to its group by the group's id.
+        compliant: [r(SG, "sg", { id: "sg-1" }), r(INGRESS, "https", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" })],
+        violating: [[r(SG, "sg", { id: "sg-1" }), r(INGRESS, "app", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 8000, toPort: 8000, cidrIpv6: "::/0" })], 1],
+        unknown: [r(SG, "sg", { id: "sg-1" }), r(INGRESS, "app", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 8000, toPort: 8000, cidrIpv4: UNKNOWN })],
+    },
+    {
+        policy: "sg-no-unrestricted-high-risk-ports",
+        compliant: [r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["10.0.0.0/8"] }, { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }] })],
+        violating: [[r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] }), r("aws:ec2/securityGroupRule:SecurityGroupRule", "all", { type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], securityGroupId: "sg-elsewhere" })], 2],
+        unknown: [r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: UNKNOWN }] })],
+    },
+    {
+        policy: "log-group-retention",
+        compliant: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 365 }), r("aws:cloudwatch/logGroup:LogGroup", "forever", {})],
+        violating: [[r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 30 })], 1],
+        unknown: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: UNKNOWN })],
+    },
+    {
+        policy: "log-group-kms-encrypted",
+        compliant: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { kmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/1" })],
+        violating: [[r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 365 })], 1],
+        unknown: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { kmsKeyId: UNKNOWN })],
+    },
+    {
+        policy: "sqs-encrypted-at-rest",
+        compliant: [r("aws:sqs/queue:Queue", "q", { sqsManagedSseEnabled: true }), r("aws:sqs/queue:Queue", "kms", { kmsMasterKeyId: "alias/cgap" })],
+        violating: [[r("aws:sqs/queue:Queue", "q", { sqsManagedSseEnabled: false })], 1],
+        unknown: [r("aws:sqs/queue:Queue", "q", { sqsManagedSseEnabled: UNKNOWN })],
+    },
+    {
+        policy: "iam-no-full-admin",
+        compliant: [r("aws:iam/rolePolicy:RolePolicy", "p", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }] }) })],
+        violating: [[r("aws:iam/rolePolicy:RolePolicy", "p", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) })], 1],
+        unknown: [r("aws:iam/rolePolicy:RolePolicy", "p", { policy: UNKNOWN })],
+    },
+];
+
+function only(diagnostics: Diagnostic[], policy: string): Diagnostic[] {
+    return diagnostics.filter((d) => d.policyName === policy);
+}
+
+describe("compliance policies through the running pack", function () {
+    this.timeout(180_000);
+    let p: PolicyPackProcess;
+
+    // Every policy at its default level and settings, no exception: what Security Hub would say.
+    before(async () => {
+        p = await pack("mastertestPreview");
+        await p.reconfigure({});
+    });
+    after(async () => {
+        await p.reconfigure(REVIEWED_SETTINGS);
+    });
+
+    async function judge(resources: StackResource[]): Promise<Diagnostic[]> {
+        const diagnostics = await p.judge(resources);
+        assert.ok(!diagnostics.some((d) => /can't run policy/.test(d.message)), `an unknown value escaped a policy:\n${listDiagnostics(diagnostics)}`);
+        return diagnostics;
+    }
+
+    it("has a case for every policy that mirrors a control, and every such policy cites it with remediation steps", async () => {
+        const withControl = complianceChecks.filter((c) => c.control).map((c) => c.name).sort();
+        assert.deepStrictEqual(CASES.map((c) => c.policy).sort(), withControl);
+        const info = await p.info();
+        for (const check of complianceChecks.filter((c) => c.control)) {
+            const served = info.policies.find((x) => x.name === check.name)!;
+            assert.strictEqual(served.control, check.control!.id);
+            assert.strictEqual(served.url, check.control!.url);
+            assert.ok(served.remediationSteps && served.remediationSteps.length > 20, `${check.name} has no remediationSteps`);
+            assert.ok(served.configSchema?.exceptions, `${check.name} takes no exceptions`);
+        }
+        assert.ok(!info.policies.some((x) => x.control === "ECS.1"), "ECS.1 was retired in March 2026; host network mode is ECS.17");
+    });
+
+    for (const c of CASES) {
+        describe(c.policy, () => {
+            const check = complianceChecks.find((x) => x.name === c.policy)!;
+            const cited = `[${check.control!.standard} ${check.control!.id}]`;
+
+            it(`passes the compliant case`, async () => {
+                assert.deepStrictEqual(listDiagnostics(only(await judge(c.compliant), c.policy)), "");
+            });
+
+            it(`reports the violating case once per root cause, citing ${cited} and its documentation`, async () => {
+                const [resources, count] = c.violating;
+                const found = only(await judge(resources), c.policy);
+                assert.strictEqual(found.length, count, listDiagnostics(found));
+                for (const d of found) {
+                    assert.ok(d.message.includes(cited), `no ${cited} in: ${d.message}`);
+                    assert.ok(d.message.includes(check.control!.url), `no control URL in: ${d.message}`);
+                    assert.strictEqual(d.enforcementLevel, "advisory");
+                    assert.ok(d.urn && resources.some((x) => x.urn === d.urn), `names no resource of the case: ${d.urn}`);
+                }
+            });
+
+            it(`holds the unknown case for the update: no violation, and the verdict is unknown, not a pass`, async () => {
+                assert.deepStrictEqual(listDiagnostics(only(await judge(c.unknown), c.policy)), "");
+                const views = c.unknown.filter((x) => [...check.types, ...(check.reads ?? [])].includes(x.type)).map((x) => ({ type: x.type, urn: x.urn!, name: x.name, props: x.props }));
+                const verdicts = (check.scope === "resource" ? views.flatMap((v) => evaluate(check, [v], {}, "mastertest")) : evaluate(check, views, {}, "mastertest")).map((f) => f.verdict);
+                assert.ok(verdicts.includes("unknown"), `${c.policy}: ${verdicts.join(", ")}`);
+            });
+        });
+    }
+
+    describe("one diagnostic per root cause", () => {
+        it("reports an unreadable containerDefinitions once, not once per container policy", async () => {
+            const diagnostics = await judge([taskDefinition("td", "{not json")]);
+            assert.deepStrictEqual(diagnostics.map((d) => d.policyName), ["ecs-container-logging-configured"], listDiagnostics(diagnostics));
+            assert.match(diagnostics[0].message, /\[FSBP ECS\.9\].*not valid JSON/s);
+        });
+    });
+
+    describe("ELB.1 names the load balancer a listener belongs to", () => {
+        const lb = (name: string) => alb(name, { arn: UNKNOWN });
+        const listener = (name: string, owner: StackResource | undefined, props: Record<string, unknown>) =>
+            r(LISTENER, name, { loadBalancerArn: UNKNOWN, ...props }, owner ? { propertyDependencies: { loadBalancerArn: [owner.urn!] } } : {});
+
+        it("by the listener's dependency when the ARNs are not known yet", async () => {
+            const secure = lb("secure");
+            const plain = lb("plain");
+            const diagnostics = only(
+                await judge([
+                    secure,
+                    plain,
+                    listener("secure-https", secure, { protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+                    listener("secure-http", secure, { protocol: "HTTP", defaultActions: [{ type: "forward" }] }),
+                    listener("plain-http", plain, { protocol: "HTTP", defaultActions: [{ type: "forward" }] }),
+                ]),
+                "alb-http-redirects-to-https",
+            );
+            assert.deepStrictEqual(
+                diagnostics.map((d) => [d.urn?.split("::").pop(), /of load balancer "(\w+)"/.exec(d.message)?.[1]]).sort(),
+                [["plain-http", "plain"], ["secure-http", "secure"]],
+            );
+        });
+
+        it("and says it cannot tell yet rather than name a wrong one", async () => {
+            const diagnostics = only(await judge([lb("a"), lb("b"), listener("http", undefined, { protocol: "HTTP", defaultActions: [{ type: "forward" }] })]), "alb-http-redirects-to-https");
+            assert.strictEqual(diagnostics.length, 1);
+            assert.match(diagnostics[0].message, /of a load balancer that cannot be told yet/);
+        });
+    });
+
+    describe("deviations are settings in policy config, never silent passes", () => {
+        const repo = r(REPO, "cgap-repository", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "latest*", filterType: "WILDCARD" }] });
+        afterEach(async () => {
+            await p.reconfigure({});
+        });
+
+        it("ECR.2 excepts the movable latest* tags only when acceptedMutableTagFilters lists them", async () => {
+            assert.strictEqual(only(await judge([repo]), "ecr-tag-immutability").length, 1);
+            await p.reconfigure({ "ecr-tag-immutability": { acceptedMutableTagFilters: ["latest*"] } });
+            assert.strictEqual(only(await judge([repo]), "ecr-tag-immutability").length, 0);
+            const [finding] = evaluate(complianceChecks.find((c) => c.name === "ecr-tag-immutability")!, [{ ...repo, urn: repo.urn! }], { acceptedMutableTagFilters: ["latest*"] }, "mastertest");
+            assert.strictEqual(finding.verdict, "excepted");
+            const wider = r(REPO, "wider", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "*", filterType: "WILDCARD" }] });
+            assert.strictEqual(only(await judge([wider]), "ecr-tag-immutability").length, 1, "an exclusion beyond the accepted filters still fails");
+        });
+
+        it("an exception names the resource and the stack it covers, and no other", async () => {
+            const http = [alb("cgap-alb"), r(LISTENER, "cgap-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] })];
+            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "production", resource: "cgap-http", reason: "r" }] } });
+            assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 1, "a production exception does not cover mastertest");
+            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "mastertest", resource: "cgap-h*", reason: "no certificate" }] } });
+            assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 0);
+            const other = r(LISTENER, "other-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] });
+            assert.strictEqual(only(await judge([...http, other]), "alb-http-redirects-to-https").length, 1, "another listener is still judged");
+        });
+    });
+
+    describe("bad policy config is refused with one message naming each culprit", () => {
+        afterEach(async () => {
+            await p.reconfigure({});
+        });
+
+        const refused = (config: Parameters<PolicyPackProcess["reconfigure"]>[0], ...mentions: RegExp[]) =>
+            assert.rejects(p.reconfigure(config), (err: Error) => {
+                assert.match(err.message, /policy config refused, nothing was judged/);
+                for (const m of mentions) {
+                    assert.match(err.message, m);
+                }
+                return true;
+            });
+
+        it("a misspelled policy name, with the name it probably meant", async () => {
+            await refused({ "ecs-service-no-public-ips": "mandatory" }, /"ecs-service-no-public-ips" is not a policy of this pack \(did you mean "ecs-service-no-public-ip"\?\)/);
+        });
+
+        it("a string where a list is expected, an unknown setting, an exception without a reason", async () => {
+            await refused(
+                {
+                    "ecr-tag-immutability": { acceptedMutableTagFilters: "latest*" },
+                    "ecs-fargate-platform-latest": { allowedPlatformVersion: ["LATEST"] },
+                    "alb-waf-web-acl": { exceptions: [{ resource: "cgap-alb" }] },
+                },
+                /ecr-tag-immutability\.acceptedMutableTagFilters must be a list, got "latest\*"/,
+                /ecs-fargate-platform-latest\.allowedPlatformVersion is not a setting/,
+                /alb-waf-web-acl\.exceptions\[0\]\.reason is required/,
+            );
+        });
+
+        it("keeps the config it had: a refused config is never half-applied", async () => {
+            const bad = [r("aws:ecs/service:Service", "svc", { networkConfiguration: { assignPublicIp: true } })];
+            await p.reconfigure({ "ecs-service-no-public-ip": "mandatory" });
+            await refused({ "ecs-service-no-public-ip": "advisory", typo: "disabled" }, /"typo" is not a policy/);
+            assert.deepStrictEqual(only(await judge(bad), "ecs-service-no-public-ip").map((d) => d.enforcementLevel), ["mandatory"]);
+        });
+    });
+});
