@@ -6,19 +6,24 @@ import { foreignImages } from "../policy/fixtures";
 import { analyzerResources } from "../../ops/plan";
 import { placeholderRegistry, readStackConfig, runProgram, RunOptions } from "../../ops/program";
 import { Role } from "../../components/roles";
+import { DEFAULT_POLICY_CONFIG, readPolicyConfig } from "../../ops/check";
 
 interface Judgement {
     diagnostics: Diagnostic[];
     mandatory: string[];
 }
 
-/** One pack per stack and phase, as the CLI starts one per preview; cgap:rollout is not the pack's business. */
+/**
+ * One pack per stack and phase, as the CLI starts one per preview; cgap:rollout is not the pack's
+ * business. Judged with the reviewers' policy config (the README's --policy-pack-config): its
+ * levels, and its accepted exceptions for the stack's deliberate deviations.
+ */
 const packs = new Map<string, Promise<PolicyPackProcess>>();
 
 function packFor(stack: string, preview: boolean): Promise<PolicyPackProcess> {
     const key = `${stack}/${preview}`;
     if (!packs.has(key)) {
-        packs.set(key, startPolicyPack({ stack, dryRun: preview, config: readStackConfig(stack) }));
+        packs.set(key, startPolicyPack({ stack, dryRun: preview, config: readStackConfig(stack), policyConfig: readPolicyConfig(DEFAULT_POLICY_CONFIG) }));
     }
     return packs.get(key)!;
 }

@@ -94,7 +94,7 @@ describe("policy pack through the analyzer protocol", function () {
             assert.deepStrictEqual(others.filter((x) => x.enforcementLevel !== "advisory").map((x) => x.name), []);
         });
 
-        it("names the FSBP control each compliance policy mirrors", async () => {
+        it("names the Security Hub (or Checkov) control each compliance policy mirrors", async () => {
             const controls = Object.fromEntries((await p.info()).policies.map((x) => [x.name, x.control]));
             assert.deepStrictEqual(
                 Object.entries(controls).filter(([, c]) => c).sort((a, b) => a[0].localeCompare(b[0])),
@@ -115,9 +115,10 @@ describe("policy pack through the analyzer protocol", function () {
                     ["ecs-fargate-platform-latest", "ECS.10"],
                     ["ecs-no-plaintext-secrets-in-environment", "ECS.8"],
                     ["ecs-service-no-public-ip", "ECS.2"],
-                    ["ecs-task-set-no-public-ip", "ECS.16"],
+
                     ["ecs-task-no-host-network", "ECS.17"],
                     ["ecs-task-no-host-pid", "ECS.3"],
+                    ["ecs-task-set-no-public-ip", "ECS.16"],
                     ["iam-no-full-admin", "IAM.1"],
                     ["lb-deletion-protection", "ELB.6"],
                     ["log-group-kms-encrypted", "CKV_AWS_158"],
