@@ -54,7 +54,9 @@ describe("npm run check", function () {
             queue: "exports of c4-datastore-cgap-mastertest-stack (ApplicationIngestionQueue)",
         });
         assert.match(stdout, /placeholders/);
-        assert.match(stdout, /judged \d+ resources:\n {2}no violations\n/);
+        assert.match(stdout, /judged \d+ resources with policy config policy\/config\.example\.json:\n {2}no violations\n/);
+        assert.match(stdout, /^Compliance: \d+ pass, 0 fail, \d+ excepted, \d+ unknown until the update/m);
+        assert.match(stdout, /^ {2}excepted FSBP ECR\.2 cgap-repository: accepted exception \(acceptedMutableTagFilters\)/m);
         assert.match(stdout, /^PASS: no mandatory policy is violated\.$/m);
     });
 
@@ -75,6 +77,21 @@ describe("npm run check", function () {
             repository: "created: the repository cgap-sandbox (aws.ecr.Repository)",
             queue: "created: cgap-sandbox-ingestion-queue and its dead-letter queue (aws.sqs.Queue)",
         });
+    });
+
+    it("prints production's compliance report as JSON with --format json", () => {
+        const { status, stdout } = npmCheck("--stack", "production", "--format", "json");
+        assert.strictEqual(status, 0, stdout);
+        const report = JSON.parse(stdout);
+        assert.strictEqual(report.stack, "production");
+        assert.strictEqual(report.phase, "preview");
+        assert.strictEqual(report.policyConfig, "policy/config.example.json");
+        assert.deepStrictEqual(Object.keys(report.summary).sort(), ["disabled", "excepted", "fail", "mandatoryFailures", "pass", "unknown"]);
+        const waf = report.results.find((r: { policy: string }) => r.policy === "alb-waf-web-acl");
+        assert.deepStrictEqual(
+            { control: waf.control, standard: waf.standard, level: waf.level, resource: waf.resource.name, verdict: waf.verdict },
+            { control: "ELB.16", standard: "NIST 800-53", level: "advisory", resource: "cgap-alb", verdict: "excepted" },
+        );
     });
 
     it("refuses an indexer rolled out without the deployment image, exit 1", () => {
@@ -129,7 +146,10 @@ describe("npm run check", function () {
         };
         const brokenStack = `check-broken-${process.pid}`;
         const brokenFile = path.join(PROJECT_DIR, `Pulumi.${brokenStack}.yaml`);
-        after(() => fs.rmSync(brokenFile, { force: true }));
+        after(() => {
+            fs.rmSync(brokenFile, { force: true });
+            fs.rmSync(brokenFile.replace(/yaml$/, "json"), { force: true });
+        });
 
         const cases: [string, () => Outcome, RegExp][] = [
             ["an unknown stack", () => direct("--stack", "nosuch"), /^check: error: No stack "nosuch": there is no Pulumi\.nosuch\.yaml \(stacks here: [^)]*mastertest,\s+production/],
@@ -156,6 +176,15 @@ describe("npm run check", function () {
             ["an unknown role in --target", () => direct("--stack", "mastertest", "--target", "web"), /^check: error: --target web: not a role/],
             ["a target outside the rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi", "--target", "indexer"), /^check: error: --target indexer: not in cgap:rollout/],
             ["an unknown flag", () => direct("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],
+            ["an unknown --format", () => direct("--stack", "mastertest", "--format", "xml"), /^check: error: --format xml: use text or json/],
+            [
+                "policy config naming no policy of the pack",
+                () => {
+                    fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify({ "iam-no-full-admn": "mandatory" }));
+                    return direct("--stack", "mastertest", "--policy-config", brokenFile.replace(/yaml$/, "json"));
+                },
+                /^check: error: --policy-config .*: policy config refused, nothing was judged: "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)/,
+            ],
             [
                 "a stack file with a size Fargate does not offer",
                 () => {
