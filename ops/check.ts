@@ -158,7 +158,7 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
         // The pack refuses policy config it cannot use (unknown policy, wrong type): bad input, not a verdict.
         const message = (err as { details?: string }).details ?? (err as Error).message;
         if (/policy config refused/.test(message)) {
-            throw new BadInput(`--policy-config ${policyConfigFile}: ${oneLine(message)}`);
+            throw new BadInput(`--policy-config ${policyConfigFile}: ${message}`);
         }
         throw err;
     }
@@ -199,7 +199,10 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
         "CloudFormation exports (shaped like 4dn-cloud-infra's), ids of a created VPC and the digests in ECR are",
         "placeholders; ECR is assumed to hold an image for every tag.",
         "",
-        `Policy pack ${packName} judged ${resources.length} resources with ${policyConfigFile === null ? "its default levels" : `policy config ${report.policyConfig}`}:`,
+        policyConfigFile === null
+            ? "Policy config: none, every policy at its default level and settings."
+            : `Policy config: ${report.policyConfig} (levels and accepted exceptions).`,
+        `Policy pack ${packName} judged ${resources.length} resources:`,
         ...(diagnostics.length === 0
             ? ["  no violations"]
             : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message.replace(/\n/g, "\n    ")}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`))),

@@ -50,7 +50,8 @@ export function policyConfigProblems(policies: Policies, config: ReceivedConfig)
         if (!policy) {
             const suggestion = closest(name, names);
             problems.push(
-                `"${name}" is not a policy of this pack${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; its policies are ${names.join(", ")}`,
+                `"${name}" is not a policy of this pack ` +
+                    (suggestion ? `(did you mean "${suggestion}"?)` : `(its policies: ${names.join(", ")})`),
             );
             continue;
         }
@@ -66,7 +67,11 @@ export function policyConfigProblems(policies: Policies, config: ReceivedConfig)
 }
 
 export function refusal(problems: readonly string[]): string {
-    return `policy config refused, nothing was judged: ${problems.join("; ")}. Fix the --policy-pack-config file (or the policy group's config).`;
+    const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+    return (
+        `policy config refused, nothing was judged (${count}; fix the --policy-pack-config file or the policy group's config):\n` +
+        problems.map((p) => `  - ${p}`).join("\n")
+    );
 }
 
 interface ConfigureCall {

@@ -54,7 +54,7 @@ describe("npm run check", function () {
             queue: "exports of c4-datastore-cgap-mastertest-stack (ApplicationIngestionQueue)",
         });
         assert.match(stdout, /placeholders/);
-        assert.match(stdout, /judged \d+ resources with policy config policy\/config\.example\.json:\n {2}no violations\n/);
+        assert.match(stdout, /^Policy config: policy\/config\.example\.json \(levels and accepted exceptions\)\.\nPolicy pack cgap-rollout \S+ \(\d+ policies\) judged \d+ resources:\n {2}no violations\n/m);
         assert.match(stdout, /^Compliance: \d+ pass, 0 fail, \d+ excepted, \d+ unknown until the update/m);
         assert.match(stdout, /^ {2}excepted FSBP ECR\.2 cgap-repository: accepted exception \(acceptedMutableTagFilters\)/m);
         assert.match(stdout, /^PASS: no mandatory policy is violated\.$/m);
@@ -183,7 +183,7 @@ describe("npm run check", function () {
                     fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify({ "iam-no-full-admn": "mandatory" }));
                     return direct("--stack", "mastertest", "--policy-config", brokenFile.replace(/yaml$/, "json"));
                 },
-                /^check: error: --policy-config .*: policy config refused, nothing was judged: "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)/,
+                /^check: error: --policy-config [^]*: policy config refused, nothing was judged \(1 problem;[^]*\n {2}- "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)/,
             ],
             [
                 "a stack file with a size Fargate does not offer",
