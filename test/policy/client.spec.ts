@@ -24,7 +24,7 @@ import {
 import { policyConfigProblems } from "../../policy/configGuard";
 import { policies } from "../../policy/policies";
 import { LocatedResource, rolloutStack } from "./fixtures";
-import { pack } from "./packs";
+import { pack, REVIEWED_SETTINGS } from "./packs";
 import { tempDir } from "../tempDirs";
 
 function slowStackRequest(resources: LocatedResource[]): analyzerproto.AnalyzeStackRequest {
@@ -178,7 +178,7 @@ describe("analyzer client", () => {
                     ["mandatory"],
                 );
             } finally {
-                await p.reconfigure({});
+                await p.reconfigure(REVIEWED_SETTINGS);
             }
         });
 
