@@ -144,7 +144,7 @@ describe("policy pack through the analyzer protocol", function () {
 
         it("refuses the indexer changing while the deployment image stays", async () => {
             const j = await judge("mastertestPreview", rolloutStack({ wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
-            assertRefusedBy(j, [BUNDLE], /changes the indexer image \(latest-indexer/, /"deployment" to cgap:rollout/, /drop --target/);
+            assertRefusedBy(j, [BUNDLE], /changes the indexer image \(latest-indexer/, /Fix: drop --target\. "deployment" is already in cgap:rollout/);
         });
 
         it("refuses the indexer without the deployment image", async () => {
@@ -303,7 +303,7 @@ describe("policy pack through the analyzer protocol", function () {
 
         it("refuses WSGI alone, the others unchanged", async () => {
             const j = await judge("productionPreview", rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
-            assertRefusedBy(j, [PRODUCTION], /changes latest and leaves latest-indexer, latest-ingester and latest-deployment unchanged/, /"indexer", "ingester", "deployment" to cgap:rollout/);
+            assertRefusedBy(j, [PRODUCTION], /changes latest and leaves latest-indexer, latest-ingester and latest-deployment unchanged/, /Fix: drop --target\. "indexer", "ingester", "deployment" are already in cgap:rollout/);
         });
 
         it("refuses WSGI alone, the others not declared", async () => {
