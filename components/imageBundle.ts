@@ -4,7 +4,7 @@ import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { ImageSettings } from "./config";
 import { RepositoryHandle } from "./registry";
-import { buildArgs, Role, ROLE_SPECS, ROLES } from "./roles";
+import { buildArgs, Role, ROLE_SPECS, ROLES, sharedBuildArgs } from "./roles";
 
 export interface ImageBundleArgs {
     repository: RepositoryHandle;
@@ -20,6 +20,27 @@ export interface ImageBundleArgs {
 /** The build context shared by the four images, relative to the project (the program's cwd). */
 export const IMAGES_CONTEXT = "images";
 
+/**
+ * The Dockerfile stage that holds the heavy work (clone, poetry install, front-end build). It is
+ * pushed on its own, as the build cache image, because an image's inline cache covers only the
+ * layers of its final stage (BuildKit exports inline cache in min mode only), so the role images
+ * alone can never hand this stage's layers to a fresh runner.
+ */
+export const CACHE_STAGE = "build";
+
+/**
+ * Tag of the build cache image. It moves on every build, so it must match the repository's movable
+ * tag filter (`latest*`): every other tag is immutable and a second push to it would fail.
+ */
+export const BUILD_CACHE_TAG = "latest-build-cache";
+
+/**
+ * Build args BuildKit reads itself (no Dockerfile declares them): BUILDKIT_INLINE_CACHE=1 makes the
+ * Docker daemon export inline cache metadata into the pushed image's config, so that a later
+ * build can use the image as a cache source (moby/moby builder/builder-next/builder.go).
+ */
+export const INLINE_CACHE_ARGS: Readonly<Record<string, string>> = { BUILDKIT_INLINE_CACHE: "1" };
+
 const PUSHED_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 
 /**
@@ -29,6 +50,10 @@ const PUSHED_DIGEST = /@(sha256:[0-9a-f]{64})$/;
  * the digest its tag has in ECR right now, but that only serves a first creation: the task
  * definition of a left-out role keeps the image it names now (PortalServices, `keepRunning`), since
  * a `latest*` tag can be moved by hand outside this stack.
+ *
+ * With any role rolled out, a fifth image is built and pushed too: the Dockerfile's `build` stage
+ * as the build cache image. Every build exports inline cache and names the same cache sources
+ * (buildCacheSources), so a fresh runner reuses every layer whose inputs did not change.
  */
 export class ImageBundle extends pulumi.ComponentResource {
     /** Digest-pinned reference per role, `<repositoryUrl>@sha256:<hex>`: what task definitions name. */
@@ -37,6 +62,8 @@ export class ImageBundle extends pulumi.ComponentResource {
     readonly images: Partial<Record<Role, docker.Image>> = {};
     /** Roles left out of the rollout: their task definitions keep the image they run. */
     readonly leftOut: Role[];
+    /** The pushed `build` stage, every build's cache source; absent when no role is rolled out. */
+    readonly buildCache?: docker.Image;
 
     constructor(name: string, args: ImageBundleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cgap:images:ImageBundle", name, {}, opts);
@@ -46,6 +73,31 @@ export class ImageBundle extends pulumi.ComponentResource {
         this.leftOut = ROLES.filter((r) => !args.rollout.includes(r));
         const registryTags = this.leftOut.length > 0 ? this.tagsInRegistry(args.repository) : undefined;
 
+        const cacheFrom = buildCacheSources(repositoryUrl);
+        const build = {
+            context,
+            dockerfile: path.posix.join(context, "Dockerfile"),
+            platform: args.image.platform,
+            builderVersion: "BuilderBuildKit" as const,
+            cacheFrom,
+        };
+        const pushed = { registry: args.credentials, skipPush: false, buildOnPreview: args.image.buildOnPreview };
+
+        if (args.rollout.length > 0) {
+            // Not ordered before the role images: the five builds run in one Docker daemon, whose
+            // BuildKit solver shares a step with the same definition between concurrent builds
+            // and runs it once (moby/buildkit docs/dev/solver.md, "Shared graph").
+            this.buildCache = new docker.Image(
+                `${name}-build-cache`,
+                {
+                    imageName: pulumi.interpolate`${repositoryUrl}:${BUILD_CACHE_TAG}`,
+                    build: { ...build, target: CACHE_STAGE, args: { ...sharedBuildArgs(args.image.appVersion), ...INLINE_CACHE_ARGS } },
+                    ...pushed,
+                },
+                { parent: this },
+            );
+        }
+
         const refs = {} as Record<Role, pulumi.Output<string>>;
         for (const role of ROLES) {
             const { tag } = ROLE_SPECS[role];
@@ -54,16 +106,8 @@ export class ImageBundle extends pulumi.ComponentResource {
                     `${name}-${role}`,
                     {
                         imageName: pulumi.interpolate`${repositoryUrl}:${tag}`,
-                        build: {
-                            context,
-                            dockerfile: path.posix.join(context, "Dockerfile"),
-                            args: buildArgs(role, args.image.appVersion),
-                            platform: args.image.platform,
-                            builderVersion: "BuilderBuildKit",
-                        },
-                        registry: args.credentials,
-                        skipPush: false,
-                        buildOnPreview: args.image.buildOnPreview,
+                        build: { ...build, args: { ...buildArgs(role, args.image.appVersion), ...INLINE_CACHE_ARGS } },
+                        ...pushed,
                     },
                     { parent: this },
                 );
@@ -93,6 +137,24 @@ export class ImageBundle extends pulumi.ComponentResource {
             Object.fromEntries(ids.filter((i) => i.imageTag).map((i) => [i.imageTag as string, i.imageDigest])),
         );
     }
+}
+
+/**
+ * The cache sources of every build, the same for all five images so that a cache source can never
+ * tell two role builds apart: the build cache image (the `build` stage's layers) and the WSGI image
+ * (every layer of the final stage but the role script, which all four roles share).
+ *
+ * A source that does not exist yet (a first rollout, a new repository) is not an error: the
+ * provider pulls each source first and only logs a failed pull (pulumi/pulumi-docker
+ * provider/image.go, v5.x, dockerBuild), and BuildKit treats a cache import it cannot resolve as
+ * one with no records (moby/buildkit solver/llbsolver/bridge.go, lazyCacheManager.Query). While
+ * the repository URL is unknown (a preview before the repository exists) the provider leaves the
+ * unknown sources out (marshalCachedImages).
+ */
+export function buildCacheSources(repositoryUrl: pulumi.Input<string>): { images: pulumi.Output<string>[] } {
+    return {
+        images: [BUILD_CACHE_TAG, ROLE_SPECS.wsgi.tag].map((tag) => pulumi.interpolate`${repositoryUrl}:${tag}`),
+    };
 }
 
 /** The reference a freshly pushed image is named by: the repository plus the digest it was pushed as. */

@@ -176,5 +176,10 @@ export function capacityProviderStrategy(
  * (a test compares them). Only ENTRYPOINT differs between the four images.
  */
 export function buildArgs(role: Role, appVersion: string): Record<string, string> {
-    return { CGAP_VERSION: appVersion, ENTRYPOINT: ROLE_SPECS[role].entrypoint };
+    return { ...sharedBuildArgs(appVersion), ENTRYPOINT: ROLE_SPECS[role].entrypoint };
+}
+
+/** The build args that are the same for every role: all the Dockerfile's `build` stage reads. */
+export function sharedBuildArgs(appVersion: string): Record<string, string> {
+    return { CGAP_VERSION: appVersion };
 }

@@ -26,6 +26,11 @@ export function ofType(resources: RegisteredResource[], type: string): Registere
     return resources.filter((r) => r.type === type);
 }
 
+/** The docker.Image resources of roles, leaving out the build cache image (it has no ENTRYPOINT). */
+export function roleImages(resources: RegisteredResource[]): RegisteredResource[] {
+    return ofType(resources, T.image).filter((r) => inputs(r).build?.args?.ENTRYPOINT !== undefined);
+}
+
 export function one(resources: RegisteredResource[], type: string, name: string): RegisteredResource {
     const found = resources.filter((r) => r.type === type && r.name === name);
     assert.strictEqual(found.length, 1, `expected one ${type} named ${name}, found ${found.length}`);

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { mockDigest, ProgramError, ProgramResult, runProgram, UNKNOWN } from "../../ops/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
-import { containerDefinition, inputs, one, ofType, T } from "./helpers";
+import { containerDefinition, inputs, one, roleImages, T } from "./helpers";
 
 const REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest";
 
@@ -24,7 +24,7 @@ describe("partial rollouts", () => {
             registry: registryAfterFull,
             state: full.resources,
         });
-        assert.deepStrictEqual(ofType(partial.resources, T.image).map((i) => i.name), ["cgap-wsgi"]);
+        assert.deepStrictEqual(roleImages(partial.resources).map((i) => i.name), ["cgap-wsgi"]);
         for (const role of ["indexer", "ingester", "deployment"]) {
             assert.deepStrictEqual(
                 inputs(one(partial.resources, T.taskDefinition, `cgap-${role}`)),
@@ -94,7 +94,7 @@ describe("partial rollouts", () => {
     it("on a first creation a left-out role's task definition names its tag's digest in ECR, not the tag", async () => {
         const registry = Object.fromEntries(ROLES.map((r) => [ROLE_SPECS[r].tag, mockDigest(`elsewhere:${r}`)]));
         const run = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer,deployment" }, registry });
-        assert.deepStrictEqual(ofType(run.resources, T.image).map((i) => i.name).sort(), ["cgap-deployment", "cgap-indexer"]);
+        assert.deepStrictEqual(roleImages(run.resources).map((i) => i.name).sort(), ["cgap-deployment", "cgap-indexer"]);
         for (const role of ["wsgi", "ingester"] as const) {
             const container = containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`));
             assert.strictEqual(container.image, `${REPO}@${registry[ROLE_SPECS[role].tag]}`);
@@ -139,7 +139,7 @@ describe("partial rollouts", () => {
 
     it("does not itself refuse a skewed rollout: the policy pack is the gate", async () => {
         const run = await runProgram({ stack: "production", preview: true, config: { "cgap:rollout": "indexer" } });
-        assert.deepStrictEqual(ofType(run.resources, T.image).map((i) => i.name), ["cgap-indexer"]);
+        assert.deepStrictEqual(roleImages(run.resources).map((i) => i.name), ["cgap-indexer"]);
     });
 });
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { placeholderExports, ProgramResult, runProgram } from "../../ops/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
-import { containerDefinition, inputs, one, ofType, PolicyStatement, statements, T } from "./helpers";
+import { containerDefinition, inputs, one, ofType, PolicyStatement, roleImages, statements, T } from "./helpers";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const EXPORTS = placeholderExports("us-east-1");
@@ -77,7 +77,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
 
     describe("images", () => {
         it("builds one docker.Image per role, pushed to the role's tag", () => {
-            const images = ofType(run.resources, T.image);
+            const images = roleImages(run.resources);
             assert.deepStrictEqual(
                 images.map((i) => inputs(i).imageName).sort(),
                 ROLES.map((r) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest:${ROLE_SPECS[r].tag}`).sort(),
@@ -94,12 +94,14 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             for (const build of shared) {
                 assert.deepStrictEqual(build, shared[0]);
             }
+            const repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest";
             assert.deepStrictEqual(shared[0], {
                 context: "images",
                 dockerfile: "images/Dockerfile",
-                args: { CGAP_VERSION: "v15.6.0" },
+                args: { CGAP_VERSION: "v15.6.0", BUILDKIT_INLINE_CACHE: "1" },
                 platform: "linux/amd64",
                 builderVersion: "BuilderBuildKit",
+                cacheFrom: { images: [`${repo}:latest-build-cache`, `${repo}:latest`] },
             });
         });
 
