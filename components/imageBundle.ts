@@ -4,7 +4,7 @@ import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { ImageSettings } from "./config";
 import { RepositoryHandle } from "./registry";
-import { buildArgs, Role, ROLE_SPECS, ROLES, sharedBuildArgs } from "./roles";
+import { BUILD_CACHE_TAG, buildArgs, CACHE_STAGE, INLINE_CACHE_ARGS, Role, ROLE_SPECS, ROLES, sharedBuildArgs } from "./roles";
 
 export interface ImageBundleArgs {
     repository: RepositoryHandle;
@@ -19,27 +19,6 @@ export interface ImageBundleArgs {
 
 /** The build context shared by the four images, relative to the project (the program's cwd). */
 export const IMAGES_CONTEXT = "images";
-
-/**
- * The Dockerfile stage that holds the heavy work (clone, poetry install, front-end build). It is
- * pushed on its own, as the build cache image, because an image's inline cache covers only the
- * layers of its final stage (BuildKit exports inline cache in min mode only), so the role images
- * alone can never hand this stage's layers to a fresh runner.
- */
-export const CACHE_STAGE = "build";
-
-/**
- * Tag of the build cache image. It moves on every build, so it must match the repository's movable
- * tag filter (`latest*`): every other tag is immutable and a second push to it would fail.
- */
-export const BUILD_CACHE_TAG = "latest-build-cache";
-
-/**
- * Build args BuildKit reads itself (no Dockerfile declares them): BUILDKIT_INLINE_CACHE=1 makes the
- * Docker daemon export inline cache metadata into the pushed image's config, so that a later
- * build can use the image as a cache source (moby/moby builder/builder-next/builder.go).
- */
-export const INLINE_CACHE_ARGS: Readonly<Record<string, string>> = { BUILDKIT_INLINE_CACHE: "1" };
 
 const PUSHED_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 

@@ -139,6 +139,27 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
  */
 export const WSGI_DEREGISTRATION_DELAY_SECONDS = 60;
 
+/**
+ * The Dockerfile stage that holds the heavy work (clone, poetry install, front-end build). It is
+ * pushed on its own, as the build cache image, because an image's inline cache covers only the
+ * layers of its final stage (BuildKit exports inline cache in min mode only), so the role images
+ * alone can never hand this stage's layers to a fresh runner.
+ */
+export const CACHE_STAGE = "build";
+
+/**
+ * Tag of the build cache image. It moves on every build, so it must match the repository's movable
+ * tag filter (`latest*`): every other tag is immutable and a second push to it would fail.
+ */
+export const BUILD_CACHE_TAG = "latest-build-cache";
+
+/**
+ * Build args BuildKit reads itself (no Dockerfile declares them): BUILDKIT_INLINE_CACHE=1 makes the
+ * Docker daemon export inline cache metadata into the pushed image's config, so that a later
+ * build can use the image as a cache source (moby/moby builder/builder-next/builder.go).
+ */
+export const INLINE_CACHE_ARGS: Readonly<Record<string, string>> = { BUILDKIT_INLINE_CACHE: "1" };
+
 /** The port nginx listens on inside every image; the ALB target group forwards to it. */
 export const CONTAINER_PORT = 8000;
 

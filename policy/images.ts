@@ -8,7 +8,7 @@
 //   `repoDigest` is the local image ID (`sha256:...`, no repository part);
 // - unchanged, or after an update: the outputs only (`imageName`, `repoDigest`, `context`,
 //   `dockerfile` relative to the context, `platform`, `baseImageName`, `registryServer`).
-import { isMissing, isUnknown, knownBoolean, knownObject, knownString, Props } from "./props";
+import { isMissing, isUnknown, knownArray, knownBoolean, knownObject, knownString, Props } from "./props";
 import { Role, ROLE_BUILD_ARG, roleForEntrypoint, roleForTag, tagOf } from "./roles";
 
 export const DOCKER_IMAGE_TYPE = "docker:index/image:Image";
@@ -46,6 +46,14 @@ export interface BuildFingerprint {
     args?: Record<string, string | undefined>;
     /** The repository part of imageName. */
     repository?: string;
+    /**
+     * The cache sources (`build.cacheFrom.images`) in order, or "(none)". A cache source only
+     * offers layers a build would reuse, but a reused layer is the one an earlier build made:
+     * two builds from different sources can ship different layers for the same instruction.
+     */
+    cacheFrom?: string;
+    /** `BuilderBuildKit` or `BuilderV1`; the legacy builder ignores inline cache. */
+    builderVersion?: string;
 }
 
 export interface RoleImage {
@@ -180,6 +188,9 @@ export function buildFingerprint(props: Props): BuildFingerprint {
         fingerprint.contextDigest = knownString(buildObject.contextDigest);
         fingerprint.target = isMissing(buildObject.target) ? "" : knownString(buildObject.target);
         fingerprint.platform = knownString(buildObject.platform);
+        // The provider's default builder is BuildKit (pulumi-docker provider/image.go, marshalBuilder).
+        fingerprint.builderVersion = isMissing(buildObject.builderVersion) ? "BuilderBuildKit" : knownString(buildObject.builderVersion);
+        fingerprint.cacheFrom = cacheSources(buildObject.cacheFrom);
         const args = isMissing(buildObject.args) ? {} : knownObject(buildObject.args);
         if (args) {
             fingerprint.args = {};
@@ -202,6 +213,25 @@ export function buildFingerprint(props: Props): BuildFingerprint {
         fingerprint.platform = knownString(props.platform) || undefined;
     }
     return fingerprint;
+}
+
+/** `build.cacheFrom` as one comparable value; undefined when any part of it is not known. */
+function cacheSources(cacheFrom: unknown): string | undefined {
+    if (isMissing(cacheFrom)) {
+        return "(none)";
+    }
+    const images = knownObject(cacheFrom)?.images;
+    if (!knownObject(cacheFrom)) {
+        return undefined;
+    }
+    if (isMissing(images)) {
+        return "(none)";
+    }
+    const list = knownArray(images)?.map(knownString);
+    if (list === undefined || list.some((image) => image === undefined)) {
+        return undefined;
+    }
+    return list.length === 0 ? "(none)" : list.join(", ");
 }
 
 /** The role image a resource is, or undefined for every other resource. */
@@ -232,12 +262,20 @@ export interface BuildDifference {
     values: { tag: string; value: string }[];
 }
 
-const COMPARED_FIELDS = ["repository", "context", "contextDigest", "dockerfile", "target", "platform"] as const;
+const COMPARED_FIELDS = [
+    "repository",
+    "context",
+    "contextDigest",
+    "dockerfile",
+    "target",
+    "platform",
+    "builderVersion",
+    "cacheFrom",
+] as const;
 
 /**
  * The build inputs on which the given images differ. A field is compared only among the images on
- * which it is visible; ENTRYPOINT is never compared; cache settings and builder version are not
- * part of the fingerprint at all.
+ * which it is visible; ENTRYPOINT is never compared.
  */
 export function compareBuilds(images: readonly RoleImage[]): BuildDifference[] {
     const differences: BuildDifference[] = [];

@@ -117,7 +117,7 @@ export function judgeIndexerDeploymentBundle(images: readonly RoleImage[], conte
                 message:
                     `The indexer image (${indexerTag}) and the deployment image (${deploymentTag}) must be one build ` +
                     `that differs only in ENTRYPOINT, but their build inputs differ: ${describeDifferences(differences)}. ` +
-                    `Fix: build both from the same context, Dockerfile, platform, app version and repository ` +
+                    `Fix: build both from the same context, Dockerfile, platform, app version, repository, builder and cache sources ` +
                     `(the program's image settings apply to all four roles), and roll them out together.`,
             });
         }
@@ -193,7 +193,7 @@ export function judgeProductionRollout(
             message:
                 `${stack} must run one build of the portal in all four roles, differing only in ENTRYPOINT, ` +
                 `but the role images' build inputs differ: ${describeDifferences(differences)}. ` +
-                `Fix: build all four tags from the same context, Dockerfile, platform, app version and repository, ` +
+                `Fix: build all four tags from the same context, Dockerfile, platform, app version, repository, builder and cache sources, ` +
                 `and push all four together.`,
         });
     }

@@ -25,7 +25,7 @@ import { ROLE_IMAGES, ROLES } from "../../policy/roles";
 import { judgeIndexerDeploymentBundle, judgeProductionRollout } from "../../policy/rollout";
 import { DEFAULT_PRODUCTION_STACKS, globToRegExp, productionReason, productionStacksFromConfig } from "../../policy/stack";
 import { UNKNOWN } from "../../ops/analyzer";
-import { builtOnPreviewImage, changingImage, firstRolloutImage, hex64, pushedImage, REGISTRY, repoUrl } from "./fixtures";
+import { buildCacheImage, builtOnPreviewImage, cacheSources, changingImage, firstRolloutImage, hex64, pushedImage, REGISTRY, repoUrl } from "./fixtures";
 
 const IMAGE = "docker:index/image:Image";
 
@@ -123,7 +123,7 @@ describe("policy decisions", () => {
                 { context: outputs.context, dockerfile: outputs.dockerfile, platform: outputs.platform, repository: outputs.repository },
             );
             assert.deepStrictEqual(outputs, local);
-            assert.deepStrictEqual(inputs.args, { CGAP_VERSION: "1.0.0" });
+            assert.deepStrictEqual(inputs.args, { CGAP_VERSION: "1.0.0", BUILDKIT_INLINE_CACHE: "1" });
             assert.strictEqual(inputs.target, "");
             assert.strictEqual(outputs.args, undefined, "outputs carry no build args");
             assert.strictEqual(buildFingerprint(firstRolloutImage("indexer").props).repository, undefined);
@@ -148,11 +148,35 @@ describe("policy decisions", () => {
             // A field unknown on one side is not compared.
             const unknownPlatform = changingImage("deployment", { platform: UNKNOWN, appVersion: UNKNOWN, contextDigest: hex64("context-1.0.0") });
             assert.deepStrictEqual(compareBuilds(images(changingImage("indexer"), unknownPlatform)).map((d) => d.field), []);
-            // Cache settings and builder version are not compared.
-            const cached = changingImage("deployment");
-            (cached.props.build as Record<string, unknown>).cacheFrom = { images: ["x"] };
-            (cached.props.build as Record<string, unknown>).builderVersion = "BuilderV1";
-            assert.deepStrictEqual(compareBuilds(images(changingImage("indexer"), cached)), []);
+        });
+
+        it("compares the cache sources, in order, and the builder: a reused layer is the one an earlier build made", () => {
+            const indexer = changingImage("indexer");
+            const sources = cacheSources(repoUrl()).images;
+            const differing = (o: Parameters<typeof changingImage>[1]) =>
+                compareBuilds(images(indexer, changingImage("deployment", o))).map((d) => d.field);
+            assert.deepStrictEqual(differing({}), []);
+            assert.deepStrictEqual(differing({ cacheFrom: { images: [...sources].reverse() } }), ["cacheFrom"]);
+            assert.deepStrictEqual(differing({ cacheFrom: { images: [sources[0]] } }), ["cacheFrom"]);
+            assert.deepStrictEqual(differing({ cacheFrom: undefined }), ["cacheFrom"]);
+            assert.deepStrictEqual(differing({ cacheFrom: { images: [] } }), ["cacheFrom"]);
+            assert.deepStrictEqual(differing({ builderVersion: "BuilderV1" }), ["builderVersion"]);
+            assert.deepStrictEqual(differing({ args: { BUILDKIT_INLINE_CACHE: "0" } }), ["args.BUILDKIT_INLINE_CACHE"]);
+            // No sources at all, spelled two ways, is one setting; an absent builder is the provider's default, BuildKit.
+            assert.deepStrictEqual(compareBuilds(images(changingImage("indexer", { cacheFrom: { images: [] } }), changingImage("deployment", { cacheFrom: undefined }))), []);
+            const defaultBuilder = changingImage("deployment");
+            delete (defaultBuilder.props.build as Record<string, unknown>).builderVersion;
+            assert.deepStrictEqual(compareBuilds(images(indexer, defaultBuilder)), []);
+            // Not visible (unknown in a first rollout's preview, absent from outputs): not compared.
+            assert.deepStrictEqual(differing({ cacheFrom: { images: [UNKNOWN, UNKNOWN] } }), []);
+            assert.deepStrictEqual(differing({ cacheFrom: UNKNOWN }), []);
+            assert.deepStrictEqual(compareBuilds(images(pushedImage("indexer"), changingImage("deployment", { cacheFrom: undefined }))), []);
+        });
+
+        it("never takes the build cache image for a role, in any form the engine sends it", () => {
+            for (const state of ["changing", "pushed", "firstRollout"] as const) {
+                assert.deepStrictEqual(images(buildCacheImage(state)), [], state);
+            }
         });
     });
 

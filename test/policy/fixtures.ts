@@ -3,6 +3,7 @@
 // resources for the "must not trip" cases and the benchmark.
 import { makeUrn, PROJECT, secret, StackResource, UNKNOWN } from "../../ops/analyzer";
 import { Role, ROLE_IMAGES, ROLES } from "../../policy/roles";
+import { BUILD_CACHE_TAG, CACHE_STAGE, INLINE_CACHE_ARGS } from "../../components/roles";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
@@ -35,6 +36,9 @@ export interface ImageOptions {
     contextDigest?: string;
     /** Overrides merged into build.args (ENTRYPOINT stays the role's). */
     args?: Record<string, string>;
+    /** build.cacheFrom; default the program's two cache sources in the image's repository. */
+    cacheFrom?: unknown;
+    builderVersion?: string;
     skipPush?: boolean | string;
     parent?: string;
 }
@@ -45,14 +49,22 @@ function imageName(role: Role, o: ImageOptions): string {
     return `${repoUrl(o.envName)}:${ROLE_IMAGES[role].tag}`;
 }
 
-function build(role: Role, o: ImageOptions): Record<string, unknown> {
+/** The cache sources the program gives every build: the build cache image and the WSGI image. */
+export function cacheSources(repository: string): { images: string[] } {
+    return { images: [`${repository}:${BUILD_CACHE_TAG}`, `${repository}:${ROLE_IMAGES.wsgi.tag}`] };
+}
+
+function build(role: Role | undefined, o: ImageOptions, repository = repoUrl(o.envName)): Record<string, unknown> {
     const context = o.context ?? "images";
+    const args = { CGAP_VERSION: o.appVersion ?? "1.0.0", ...INLINE_CACHE_ARGS, ...(o.args ?? {}) };
     return {
         context,
         dockerfile: o.dockerfile ?? `${context}/Dockerfile`,
         contextDigest: o.contextDigest ?? hex64(`context-${o.appVersion ?? "1.0.0"}`),
         platform: o.platform ?? "linux/amd64",
-        args: { CGAP_VERSION: o.appVersion ?? "1.0.0", ...(o.args ?? {}), ENTRYPOINT: ROLE_IMAGES[role].entrypoint },
+        builderVersion: o.builderVersion ?? "BuilderBuildKit",
+        cacheFrom: "cacheFrom" in o ? o.cacheFrom : cacheSources(repository),
+        ...(role ? { args: { ...args, ENTRYPOINT: ROLE_IMAGES[role].entrypoint } } : { target: CACHE_STAGE, args }),
     };
 }
 
@@ -113,7 +125,7 @@ export function builtOnPreviewImage(role: Role, o: ImageOptions = {}): StackReso
 export function firstRolloutImage(role: Role, o: ImageOptions = {}): StackResource {
     return imageResource(role, o, {
         imageName: UNKNOWN,
-        build: build(role, o),
+        build: build(role, o, UNKNOWN),
         registry: { server: UNKNOWN, username: UNKNOWN, password: secret(UNKNOWN) },
         skipPush: o.skipPush ?? false,
         buildOnPreview: false,
@@ -405,12 +417,55 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
     return out;
 }
 
-/** The whole stack of a rollout: the four images in the given states plus the infrastructure. */
+/**
+ * The build cache image (the Dockerfile's build stage, pushed to its own tag) in the form the
+ * engine sends it: being built, or unchanged (outputs only), or built in a first rollout.
+ */
+export function buildCacheImage(state: Exclude<ImageState, "absent" | "builtOnPreview">, o: ImageOptions = {}): StackResource {
+    const name = "cgap-build-cache";
+    const located = { type: IMAGE, name, urn: makeUrn(o.stack ?? "mastertest", PROJECT, IMAGE, name, o.parent), parent: o.parent };
+    const imageName = `${repoUrl(o.envName)}:${BUILD_CACHE_TAG}`;
+    if (state === "pushed") {
+        const digest = `${repoUrl(o.envName)}@sha256:${hex64(`cache-${o.appVersion ?? "1.0.0"}`)}`;
+        const outputs = { imageName, baseImageName: imageName, registryServer: REGISTRY, repoDigest: digest };
+        return { ...located, props: { ...outputs, context: o.context ?? "images", dockerfile: "Dockerfile", platform: o.platform ?? "linux/amd64" } };
+    }
+    const first = state === "firstRollout";
+    return {
+        ...located,
+        props: {
+            imageName: first ? UNKNOWN : imageName,
+            build: build(undefined, o, first ? UNKNOWN : repoUrl(o.envName)),
+            registry: first ? { server: UNKNOWN, username: UNKNOWN, password: secret(UNKNOWN) } : { server: REGISTRY, username: "AWS", password: secret("ecr-token") },
+            skipPush: false,
+            buildOnPreview: false,
+        },
+    };
+}
+
+/** The state the build cache image is in when the role images are in the given states. */
+function buildCacheState(states: Partial<Record<Role, ImageState>>): ImageState {
+    const all = ROLES.map((role) => states[role] ?? "changing");
+    if (all.includes("firstRollout")) {
+        return "firstRollout";
+    }
+    if (all.includes("changing") || all.includes("builtOnPreview")) {
+        return "changing";
+    }
+    return all.includes("pushed") ? "pushed" : "absent";
+}
+
+/**
+ * The whole stack of a rollout: the four images in the given states, the build cache image the
+ * program builds with them, and the infrastructure.
+ */
 export function rolloutStack(
     states: Partial<Record<Role, ImageState>> = {},
     o: ImageOptions & InfraOptions = {},
 ): StackResource[] {
-    return [...infrastructure(o), ...roleImages(states, o)];
+    const cache = buildCacheState(states);
+    const cacheImage = cache === "absent" || cache === "builtOnPreview" ? [] : [buildCacheImage(cache, o)];
+    return [...infrastructure(o), ...roleImages(states, o), ...cacheImage];
 }
 
 /** Resources of other kinds, including unknown-heavy and foreign docker images, for noise and load. */
