@@ -4,6 +4,7 @@ import * as assert from "assert";
 
 import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/analyzer";
 import {
+    cacheSources,
     changingImage,
     firstRolloutImage,
     foreignImages,
@@ -192,6 +193,9 @@ describe("policy pack through the analyzer protocol", function () {
                 ["Dockerfile", changingImage("deployment", { stack: s, dockerfile: "images/Dockerfile.slim" }), /dockerfile/],
                 ["extra build arg", changingImage("deployment", { stack: s, args: { DEBUG: "1" } }), /args\.DEBUG/],
                 ["context digest", changingImage("deployment", { stack: s, contextDigest: hex64("other") }), /contextDigest/],
+                ["cache source", changingImage("deployment", { stack: s, cacheFrom: { images: [`${REGISTRY}/elsewhere:latest`] } }), /cacheFrom: .*latest-build-cache.* \(latest-indexer\) vs .*elsewhere:latest" \(latest-deployment\)/],
+                ["no cache source", changingImage("deployment", { stack: s, cacheFrom: undefined }), /cacheFrom: .* vs "\(none\)" \(latest-deployment\)/],
+                ["legacy builder", changingImage("deployment", { stack: s, builderVersion: "BuilderV1" }), /builderVersion/],
             ];
             for (const [what, deployment, mention] of cases) {
                 const images = [changingImage("indexer", { stack: s }), deployment];
@@ -331,6 +335,12 @@ describe("policy pack through the analyzer protocol", function () {
         it("refuses four images whose build inputs differ in anything but ENTRYPOINT", async () => {
             const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, appVersion: "2.0.0" })]);
             assertRefusedBy(j, [PRODUCTION], /args\.CGAP_VERSION/);
+        });
+
+        it("refuses four images whose cache sources differ, even in order only", async () => {
+            const reordered = { images: [...cacheSources(repoUrl()).images].reverse() };
+            const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, cacheFrom: reordered })]);
+            assertRefusedBy(j, [PRODUCTION], /cacheFrom/);
         });
 
         it("passes a first rollout, everything the cloud computes unknown", async () => {
