@@ -3,16 +3,22 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
 import { tempDir } from "../tempDirs";
-import { buildArgs, CONTAINER_PORT, IMAGE_USER, ROLE_SPECS, ROLES } from "../../components/roles";
+import { buildArgs, CACHE_STAGE, CONTAINER_PORT, IMAGE_USER, ROLE_SPECS, ROLES, sharedBuildArgs } from "../../components/roles";
 import { WSGI_PORTS } from "../../components/appContract";
 import {
     copyParts,
     declaredArgs,
     dockerignoreExcludes,
+    downloads,
     finalStage,
+    heavyAfterVolatile,
     independentAfterDependent,
     Instruction,
     parseDockerfile,
+    readsContext,
+    runDownloads,
+    stages,
+    usesArg,
 } from "./dockerfile";
 import { IMAGES } from "./support";
 
@@ -145,6 +151,61 @@ describe("images/Dockerfile", () => {
         });
     });
 
+    describe("what the registry build cache relies on", () => {
+        const stageNamed = (name: string) => stages(instructions).find((st) => st.name === name)?.instructions ?? [];
+
+        it(`has the stage the cache image is built from, "${CACHE_STAGE}", and the final stage copies out of it`, () => {
+            const build = stageNamed(CACHE_STAGE);
+            assert.ok(build.length > 1, `no stage named ${CACHE_STAGE}`);
+            assert.ok(stages(instructions).at(-1)?.name !== CACHE_STAGE, "the cache stage must not be the final stage");
+            const copies = finalStage(instructions).filter((i) => i.keyword === "COPY" && copyParts(i).flags.includes(`--from=${CACHE_STAGE}`));
+            assert.ok(copies.length > 0, `the final stage copies nothing from ${CACHE_STAGE}`);
+        });
+
+        it(`reads nothing from the build context and nothing role-specific in the ${CACHE_STAGE} stage`, () => {
+            const build = stageNamed(CACHE_STAGE);
+            assert.deepStrictEqual(build.filter(readsContext), [], "a file from images/ would make every edit there rebuild the heavy stage");
+            assert.deepStrictEqual(build.filter((i) => usesArg(i, "ENTRYPOINT")), []);
+            assert.deepStrictEqual([...declaredArgs(build)].sort(), Object.keys(sharedBuildArgs("v15.6.0")).sort(), "the cache image is built with exactly these args");
+        });
+
+        it("puts no heavy layer (RUN, COPY --from) after a copy from the build context or a download, in any stage", () => {
+            for (const stage of stages(instructions)) {
+                const misplaced = heavyAfterVolatile(stage.instructions);
+                assert.deepStrictEqual(misplaced, [], `stage ${stage.name ?? "(final)"}: these would be rebuilt on every edit or download:\n${describeAll(misplaced)}`);
+            }
+        });
+
+        it("downloads only with ADD, whose cache key is the file's checksum, never in a RUN keyed on its command", () => {
+            assert.deepStrictEqual(runDownloads(instructions), [], describeAll(runDownloads(instructions)));
+            const ipRanges = instructions.filter(downloads);
+            assert.deepStrictEqual(ipRanges.map((i) => copyParts(i).dest), ["/home/nginx/cgap-portal/aws-ip-ranges.json"]);
+            assert.ok(copyParts(ipRanges[0]).flags.includes("--chown=nginx:nginx"), "ADD of a URL makes the file 0600: the app user must own it");
+        });
+
+        it("the checks catch a heavy stage that reads the context, a RUN after a context copy, and a RUN download", () => {
+            const bad = parseDockerfile(
+                [
+                    "FROM scratch AS build",
+                    "COPY requirements.txt /r.txt",
+                    "RUN pip install -r /r.txt",
+                    "RUN curl -fsSL -o x.json https://example.com/x.json",
+                    "FROM scratch",
+                    "COPY nginx.conf /etc/nginx.conf",
+                    "COPY --from=build /venv /venv",
+                    "ADD https://example.com/y.json /y.json",
+                ].join("\n"),
+            );
+            const [build, final] = stages(bad);
+            assert.deepStrictEqual(build.instructions.filter(readsContext).map((i) => i.line), [2]);
+            assert.deepStrictEqual(heavyAfterVolatile(build.instructions).map((i) => i.line), [3, 4]);
+            assert.deepStrictEqual(heavyAfterVolatile(final.instructions).map((i) => i.line), [7]);
+            assert.deepStrictEqual(runDownloads(bad).map((i) => i.line), [4]);
+            assert.deepStrictEqual(bad.filter(downloads).map((i) => i.line), [8]);
+            assert.equal(readsContext(bad[7]), false);
+        });
+    });
+
     describe("the image", () => {
         it("pins every base image by digest", () => {
             const stages = new Set<string>();
@@ -176,8 +237,8 @@ describe("images/Dockerfile", () => {
         it("copies only files that exist in images/ and that .dockerignore lets through", () => {
             const copies = instructions.filter((i) => i.keyword === "COPY" || i.keyword === "ADD");
             for (const copy of copies) {
-                const { flags, sources } = copyParts(copy);
-                if (flags.some((f) => f.startsWith("--from="))) {
+                const { sources } = copyParts(copy);
+                if (!readsContext(copy)) {
                     continue;
                 }
                 const files = sources.flatMap((source) =>

@@ -93,6 +93,60 @@ export function finalStage(instructions: Instruction[]): Instruction[] {
     return instructions.slice(lastFrom);
 }
 
+/** The build stages in order: each FROM and the instructions up to the next one, with its `AS` name. */
+export function stages(instructions: Instruction[]): { name?: string; instructions: Instruction[] }[] {
+    const out: { name?: string; instructions: Instruction[] }[] = [];
+    for (const instruction of instructions) {
+        if (instruction.keyword === "FROM") {
+            const [, as, name] = instruction.args.split(/\s+/);
+            out.push({ name: as?.toUpperCase() === "AS" ? name : undefined, instructions: [] });
+        }
+        out[out.length - 1]?.instructions.push(instruction);
+    }
+    return out;
+}
+
+/** Whether a COPY/ADD takes files from the build context (not from a stage or a URL). */
+export function readsContext(instruction: Instruction): boolean {
+    if (instruction.keyword !== "COPY" && instruction.keyword !== "ADD") {
+        return false;
+    }
+    const { flags, sources } = copyParts(instruction);
+    return !flags.some((f) => f.startsWith("--from=")) && !sources.some(isUrl);
+}
+
+/** Whether an ADD downloads a URL. */
+export function downloads(instruction: Instruction): boolean {
+    return instruction.keyword === "ADD" && copyParts(instruction).sources.some(isUrl);
+}
+
+function isUrl(source: string): boolean {
+    return /^https?:\/\//.test(source);
+}
+
+/**
+ * RUN steps and copies out of another stage: the layers that take long to build or are large.
+ * Each is rebuilt whenever an instruction before it in its stage changes its cache key.
+ */
+export function isHeavy(instruction: Instruction): boolean {
+    return instruction.keyword === "RUN" || (instruction.keyword === "COPY" && copyParts(instruction).flags.some((f) => f.startsWith("--from=")));
+}
+
+/**
+ * Heavy instructions that come after one whose cache key changes more often than theirs would: a
+ * copy from the build context (any edit to those files) or a download (whenever the file changes
+ * upstream). Each of them would be rebuilt on such a change although its own inputs stayed.
+ */
+export function heavyAfterVolatile(stageInstructions: Instruction[]): Instruction[] {
+    const first = stageInstructions.findIndex((i) => readsContext(i) || downloads(i));
+    return first < 0 ? [] : stageInstructions.slice(first + 1).filter(isHeavy);
+}
+
+/** RUN steps that fetch a URL with curl or wget: their cache key is the command, not what they fetch. */
+export function runDownloads(instructions: Instruction[]): Instruction[] {
+    return instructions.filter((i) => i.keyword === "RUN" && /\b(curl|wget)\b[^&|;]*https?:\/\//.test(i.args));
+}
+
 /** Splits COPY/ADD arguments into flags, sources and destination (shell form only). */
 export function copyParts(instruction: Instruction): { flags: string[]; sources: string[]; dest: string } {
     const words = instruction.args.split(/\s+/).filter(Boolean);
