@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { mockDigest, ProgramError, ProgramResult, runProgram, UNKNOWN } from "../../ops/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
-import { containerDefinition, inputs, one, roleImages, T } from "./helpers";
+import { containerDefinition, inputs, one, ofType, roleImages, T } from "./helpers";
 
 const REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest";
 
@@ -79,7 +79,7 @@ describe("partial rollouts", () => {
     it("push all, then roll: every service depends on every image of the rollout", async () => {
         const phaseIn = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer,deployment" } });
         for (const run of [full, phaseIn]) {
-            const images = ofType(run.resources, T.image).map((i) => i.urn);
+            const images = roleImages(run.resources).map((i) => i.urn);
             assert.ok(images.length > 0);
             const services = ofType(run.resources, T.service);
             assert.strictEqual(services.length, 3);
