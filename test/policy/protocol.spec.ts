@@ -12,6 +12,7 @@ import {
     hex64,
     infrastructure,
     pushedImage,
+    REGISTRY,
     renamed,
     repoUrl,
     rolloutStack,

@@ -4,13 +4,14 @@ import { BUILD_CACHE_TAG, CACHE_STAGE, ROLE_SPECS, ROLES } from "../../component
 import { identifyRole } from "../../policy/images";
 import { inputs, one, ofType, roleImages, T } from "./helpers";
 
-const REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest";
+const REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-sandbox";
 
 /** An ECR wildcard filter (`*` any run of characters) as a regular expression. */
 function wildcard(filter: string): RegExp {
     return new RegExp(`^${filter.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
 }
 
+// sandbox: the stack that creates its repository, so its first rollout meets an empty one.
 describe("the build cache in the registry", () => {
     /** `pulumi up` against an empty repository: no cache image and no role tag exist yet. */
     let first: ProgramResult;
@@ -18,8 +19,8 @@ describe("the build cache in the registry", () => {
     let firstPreview: ProgramResult;
 
     before(async () => {
-        first = await runProgram({ stack: "mastertest", preview: false, registry: {} });
-        firstPreview = await runProgram({ stack: "mastertest", preview: true, firstRollout: true, registry: {} });
+        first = await runProgram({ stack: "sandbox", preview: false, registry: {} });
+        firstPreview = await runProgram({ stack: "sandbox", preview: true, firstRollout: true, registry: {} });
     });
 
     it("gives all five builds the same cache sources, the cache image and the WSGI image, and inline cache", () => {
