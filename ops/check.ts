@@ -8,12 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConfigWarnings } from "../components/config";
 import { isRole, Role, ROLES } from "../components/roles";
-import { Diagnostic, PackInfo, PackNotInstalledError, PolicyPackConfig, POLICY_PACK_DIR, startPolicyPack } from "./analyzer";
+import { PackNotInstalledError, PolicyPackConfig, PolicyPackProcess, POLICY_PACK_DIR, startPolicyPack } from "./analyzer";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "./cli";
 import { driftWarning, TagDrift } from "./drift";
 import { analyzerResources, formatPlan, formatSources, PlanRow, rolloutPlan } from "./plan";
 import { originsOf } from "../components/estate";
-import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, runProgram, StackFileError } from "./program";
+import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, readStackConfig, runProgram, StackFileError } from "./program";
 import { buildReport, ComplianceReport, summarizeReport } from "./report";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
@@ -133,6 +133,34 @@ export const UPDATE_PHASE_NOTE =
 export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: placeholderRegistry() }): Promise<CheckReport> {
     const policyConfigFile = args.policyConfig === undefined ? DEFAULT_POLICY_CONFIG : args.policyConfig;
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
+    const policyConfig = readPolicyConfig(policyConfigFile);
+    // The pack starts while the program runs under mocks: it needs only the stack's config, and each
+    // takes about a second, so the check waits for the longer of the two instead of their sum.
+    const starting = startPolicyPack({
+        stack: args.stack,
+        dryRun: !args.update,
+        config: { ...readStackConfig(args.stack), ...overrides },
+        policyConfig,
+    });
+    starting.catch(() => undefined); // a failed start is reported where it is awaited
+    try {
+        return await judgeOffline(args, cloud, overrides, policyConfig, policyConfigFile, starting);
+    } finally {
+        await starting.then(
+            (pack) => pack.close(),
+            () => undefined,
+        );
+    }
+}
+
+async function judgeOffline(
+    args: CheckArgs,
+    cloud: OfflineCloud,
+    overrides: Record<string, string>,
+    policyConfig: PolicyPackConfig,
+    policyConfigFile: string | null,
+    starting: Promise<PolicyPackProcess>,
+): Promise<CheckReport> {
     const registry = cloud.registry;
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
     const settings = parseStackConfig(ownKeys(result.config), providerRegion(result.config));
@@ -150,10 +178,9 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
     });
     const resources = analyzerResources(result, { untouched, registry });
 
-    const policyConfig = readPolicyConfig(policyConfigFile);
     let pack;
     try {
-        pack = await startPolicyPack({ stack: args.stack, dryRun: !args.update, config: result.config, policyConfig });
+        pack = await starting;
     } catch (err) {
         // The pack refuses policy config it cannot use (unknown policy, wrong type): bad input, not a verdict.
         const message = (err as { details?: string }).details ?? (err as Error).message;
@@ -162,14 +189,8 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
         }
         throw err;
     }
-    let diagnostics: Diagnostic[];
-    let info: PackInfo;
-    try {
-        info = await pack.info();
-        diagnostics = await pack.judge(resources);
-    } finally {
-        await pack.close();
-    }
+    const info = await pack.info();
+    const diagnostics = await pack.judge(resources);
     const packName = `${info.name} ${info.version} (${info.policies.length} policies)`;
     const report = buildReport({
         stack: args.stack,

@@ -183,7 +183,7 @@ describe("npm run check", function () {
                     fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify({ "iam-no-full-admn": "mandatory" }));
                     return direct("--stack", "mastertest", "--policy-config", brokenFile.replace(/yaml$/, "json"));
                 },
-                /^check: error: --policy-config \S+: policy config\s+refused, nothing was judged \(1 problem;[^]*\n {2}- "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)\n$/,
+                /^check: error: --policy-config \S+: policy config\s+refused,\s+nothing\s+was\s+judged\s+\(1\s+problem;[^]*\n {2}- "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)\n$/,
             ],
             [
                 "a stack file with a size Fargate does not offer",
