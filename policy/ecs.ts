@@ -6,7 +6,7 @@ import { CONTROLS } from "./controls";
 import { forTypes, policyConfig } from "./guard";
 import { ResourceView } from "./images";
 import { at, isMissing, isUnknown, knownArray, knownBoolean, knownObject, knownString, parseJsonDocument, Props } from "./props";
-import { DEFAULT_PRODUCTION_STACKS, productionReason, productionStacksFromConfig, readStackIdentity } from "./stack";
+import { PRODUCTION_STACKS_SETTING, productionReason, productionStacksFromConfig, readStackIdentity } from "./stack";
 
 export const TASK_DEFINITION_TYPE = "aws:ecs/taskDefinition:TaskDefinition";
 export const SERVICE_TYPE = "aws:ecs/service:Service";
@@ -444,12 +444,7 @@ export const ecsExecOffInProduction: ResourceValidationPolicy = {
     remediationSteps: "Unset cgap:exec (or set it to false) and run pulumi up once the incident is over.",
     configSchema: {
         properties: {
-            productionStacks: {
-                type: "array",
-                items: { type: "string", minLength: 1 },
-                default: [...DEFAULT_PRODUCTION_STACKS],
-                description: "Stack-name globs that are production, as for production-rollout-complete.",
-            },
+            productionStacks: PRODUCTION_STACKS_SETTING,
         },
     },
     validateResource: forTypes([SERVICE_TYPE], (view, args, report) => {

@@ -4,7 +4,7 @@ import { failClosed, policyConfig, stackResources } from "./guard";
 import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeProductionRollout } from "./rollout";
 import {
-    DEFAULT_PRODUCTION_STACKS,
+    PRODUCTION_STACKS_SETTING,
     productionReason,
     productionStacksFromConfig,
     readPhase,
@@ -26,14 +26,7 @@ export const productionRolloutComplete: StackValidationPolicy = {
         "Unset cgap:rollout (the default is all four roles) or list all four, drop --target, and push all four tags.",
     configSchema: {
         properties: {
-            productionStacks: {
-                type: "array",
-                items: { type: "string", minLength: 1 },
-                default: [...DEFAULT_PRODUCTION_STACKS],
-                description:
-                    "Stack-name globs (* and ?, case-insensitive) that are production. A stack tagged " +
-                    "environment=production or configured cgap:environment=production is production too.",
-            },
+            productionStacks: PRODUCTION_STACKS_SETTING,
         },
     },
     validateStack: (args, report) => {

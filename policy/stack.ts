@@ -73,6 +73,16 @@ export function productionReason(stack: StackIdentity, productionStacks: readonl
     return undefined;
 }
 
+/** The `productionStacks` setting, as every policy that needs to know production declares it. */
+export const PRODUCTION_STACKS_SETTING = {
+    type: "array",
+    items: { type: "string", minLength: 1 },
+    default: [...DEFAULT_PRODUCTION_STACKS],
+    description:
+        "Stack-name globs (* and ?, case-insensitive) that are production. A stack tagged " +
+        "environment=production or configured cgap:environment=production is production too.",
+} as const;
+
 /** Validates the `productionStacks` policy config; undefined means the default. */
 export function productionStacksFromConfig(value: unknown): readonly string[] {
     if (value === undefined || value === null) {
