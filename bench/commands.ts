@@ -1,7 +1,7 @@
 // What a person waits for: the policy pack's start, `npm run check`, and the whole `npm test`.
 import * as path from "path";
 
-import { POLICY_PACK_DIR } from "../ops/analyzer";
+import { POLICY_PACK_DIR } from "../ops/offline/analyzer";
 import { medianOf, run, seconds, Target } from "./measure";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");

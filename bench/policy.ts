@@ -1,5 +1,5 @@
 // The policy pack judging generated stacks of 1,000 and 10,000 resources through the real
-// analyzer protocol (ops/analyzer.ts), and what the per-resource checks of a preview cost.
+// analyzer protocol (ops/offline/analyzer.ts), and what the per-resource checks of a preview cost.
 //
 // For each size it reports, as the median of several runs:
 // - AnalyzeStack: one stack judgement, the call the engine makes at the end of a preview or
@@ -10,7 +10,7 @@
 //   calls with every policy disabled: the cost of gRPC and protobuf in Node alone, which no
 //   policy can go below.
 // Both include encoding the requests on this side (the CLI does that in Go).
-import { PolicyPackProcess, StackResource, startPolicyPack } from "../ops/analyzer";
+import { PolicyPackProcess, StackResource, startPolicyPack } from "../ops/offline/analyzer";
 import { generatedStack } from "../test/policy/fixtures";
 import { medianOf, Target } from "./measure";
 

@@ -11,7 +11,7 @@
 
 import { execFile } from "node:child_process";
 import { CliError, EXIT, oneLine, parseCommandArgs, positiveNumber, runMain, UsageError, type CommandSpec } from "./cli";
-import { pulumiErrorLine, pulumiOnPath, PROJECT_DIR } from "./stackOutputs";
+import { pulumiErrorLine, pulumiOnPath, PROJECT_DIR } from "./aws/stackOutputs";
 
 /** One entry of `pulumi stack history --json`, as far as this command reads it. */
 export interface UpdateRecord {

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ownKeys, parseStackConfig } from "../components/config";
-import { committedStackNames, projectName, readStackConfig } from "../ops/stackFiles";
+import { committedStackNames, projectName, readStackConfig } from "../ops/offline/stackFiles";
 import {
     groupPolicyConfig,
     parsePlatformConfig,

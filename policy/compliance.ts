@@ -1,6 +1,6 @@
 // How a compliance policy is built: a pure judgement per resource (pass, fail, unknown or
 // excepted, with the reasons), and a thin wrapper that turns the failures into violations citing
-// the control. The offline report (ops/report.ts) calls the same judgements to list every
+// the control. The offline report (ops/offline/report.ts) calls the same judgements to list every
 // verdict, not only the failures a preview prints.
 import {
     PolicyConfigSchema,

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../../ops/program";
+import { PROJECT_DIR } from "../../ops/offline/program";
 
 interface Outcome {
     status: number | null;
@@ -138,7 +138,7 @@ describe("npm run check", function () {
     });
 
     describe("bad input is on stderr, one problem per line wrapped to 100 columns, and exit 2", () => {
-        const checkTs = path.join(PROJECT_DIR, "ops", "check.ts");
+        const checkTs = path.join(PROJECT_DIR, "ops", "offline", "check.ts");
         const tsNode = path.join(PROJECT_DIR, "node_modules", ".bin", "ts-node");
         const direct = (...args: string[]): Outcome => {
             const run = spawnSync(tsNode, ["--transpile-only", checkTs, ...args], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 60000 });

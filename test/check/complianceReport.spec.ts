@@ -2,11 +2,11 @@
 // the stack's own resources against every policy, with the accepted exceptions listed.
 import * as assert from "assert";
 
-import { PolicyPackProcess, startPolicyPack } from "../../ops/analyzer";
-import { DEFAULT_POLICY_CONFIG, readPolicyConfig } from "../../ops/check";
-import { analyzerResources } from "../../ops/plan";
-import { placeholderRegistry, readStackConfig, runProgram } from "../../ops/program";
-import { buildReport, ComplianceReport } from "../../ops/report";
+import { PolicyPackProcess, startPolicyPack } from "../../ops/offline/analyzer";
+import { DEFAULT_POLICY_CONFIG, readPolicyConfig } from "../../ops/offline/check";
+import { analyzerResources } from "../../ops/offline/plan";
+import { placeholderRegistry, readStackConfig, runProgram } from "../../ops/offline/program";
+import { buildReport, ComplianceReport } from "../../ops/offline/report";
 import { complianceChecks } from "../../policy/policies";
 
 const VERDICTS = ["pass", "fail", "unknown", "excepted", "disabled"];

@@ -1,12 +1,12 @@
 // The real program under mocks, judged by the running policy pack: what `pulumi preview
 // --policy-pack policy` does, without the CLI.
 import * as assert from "assert";
-import { Diagnostic, PolicyPackProcess, StackResource, startPolicyPack } from "../../ops/analyzer";
+import { Diagnostic, PolicyPackProcess, StackResource, startPolicyPack } from "../../ops/offline/analyzer";
 import { foreignImages } from "../policy/fixtures";
-import { analyzerResources } from "../../ops/plan";
-import { placeholderRegistry, readStackConfig, runProgram, RunOptions } from "../../ops/program";
+import { analyzerResources } from "../../ops/offline/plan";
+import { placeholderRegistry, readStackConfig, runProgram, RunOptions } from "../../ops/offline/program";
 import { Role } from "../../components/roles";
-import { DEFAULT_POLICY_CONFIG, readPolicyConfig } from "../../ops/check";
+import { DEFAULT_POLICY_CONFIG, readPolicyConfig } from "../../ops/offline/check";
 
 interface Judgement {
     diagnostics: Diagnostic[];

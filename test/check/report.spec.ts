@@ -1,8 +1,8 @@
 // What `npm run check` says beyond the verdict: the roles a partial rollout leaves alone, tags moved
 // in ECR outside the stack, and what the update phase cannot see. Runs check() in-process.
 import * as assert from "assert";
-import { check, UPDATE_PHASE_NOTE } from "../../ops/check";
-import { mockDigest, placeholderRegistry } from "../../ops/program";
+import { check, UPDATE_PHASE_NOTE } from "../../ops/offline/check";
+import { mockDigest, placeholderRegistry } from "../../ops/offline/program";
 
 function planRow(text: string, role: string): string[] {
     const line = text.split("\n").find((l) => l.startsWith(`${role} `));

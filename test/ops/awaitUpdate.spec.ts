@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CliError, EXIT, UsageError } from "../../ops/cli";
 import { main, UpdateRecord, verdictFor } from "../../ops/awaitUpdate";
-import { PROJECT_DIR } from "../../ops/stackOutputs";
+import { PROJECT_DIR } from "../../ops/aws/stackOutputs";
 import { tempDir } from "../tempDirs";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";

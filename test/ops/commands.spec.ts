@@ -7,7 +7,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { EXIT } from "../../ops/cli";
-import { PROJECT_DIR } from "../../ops/stackOutputs";
+import { PROJECT_DIR } from "../../ops/aws/stackOutputs";
 import { envWithoutAwsCredentials, sampleOutputs, without, writeOutputsFile } from "./fixtures";
 import { tempDir } from "../tempDirs";
 
@@ -93,7 +93,7 @@ describe("operator commands as child processes, without AWS credentials", () => 
 
     it("a missing stack output is one line naming it, exit 2", () => {
         const outputs = writeOutputsFile(without(sampleOutputs(), "deploymentTask.securityGroups"));
-        const r = tsNode("ops/deploymentTask.ts", ["--stack", "mastertest", "--outputs", outputs]);
+        const r = tsNode("ops/aws/deploymentTask.ts", ["--stack", "mastertest", "--outputs", outputs]);
         assert.equal(r.status, EXIT.usage, r.stderr);
         assert.deepEqual(errorLines(r), [
             'deployment-task: error: stack "mastertest": output "deploymentTask.securityGroups" is missing ' +
@@ -104,7 +104,7 @@ describe("operator commands as child processes, without AWS credentials", () => 
     it("without --outputs and without the pulumi CLI, says what to pass, exit 2", () => {
         const env = environment();
         env.PATH = path.dirname(process.execPath);
-        const r = tsNode("ops/info.ts", ["--stack", "mastertest"], env);
+        const r = tsNode("ops/aws/info.ts", ["--stack", "mastertest"], env);
         assert.equal(r.status, EXIT.usage, r.stderr);
         assert.deepEqual(errorLines(r), [
             'info: error: no pulumi CLI on PATH to read the outputs of stack "mastertest"; pass --outputs <file> ' +
@@ -113,17 +113,17 @@ describe("operator commands as child processes, without AWS credentials", () => 
     });
 
     it("bad arguments are one line, exit 2; --help prints usage, exit 0", () => {
-        const bad = tsNode("ops/info.ts", ["--stak", "mastertest"]);
+        const bad = tsNode("ops/aws/info.ts", ["--stak", "mastertest"]);
         assert.equal(bad.status, EXIT.usage, bad.stderr);
         assert.equal(errorLines(bad).length, 1, bad.stderr);
         assert.match(bad.stderr, /^info: error: Unknown option '--stak'/);
 
-        const help = tsNode("ops/deploymentTask.ts", ["--help"]);
+        const help = tsNode("ops/aws/deploymentTask.ts", ["--help"]);
         assert.equal(help.status, EXIT.ok, help.stderr);
         assert.match(help.stdout, /^usage: npm run deployment-task -- --stack <name> \[--outputs <file>\]/);
     });
 
-    for (const [script, file] of [["logs", "ops/logs.ts"], ["exec", "ops/exec.ts"]] as const) {
+    for (const [script, file] of [["logs", "ops/aws/logs.ts"], ["exec", "ops/aws/exec.ts"]] as const) {
         it(`npm run ${script} fails fast with the credentials message, exit 3`, () => {
             const outputs = writeOutputsFile(sampleOutputs());
             const r = npmRun(script, ["--stack", "mastertest", "--outputs", outputs, "--role", "ingester"]);
@@ -180,7 +180,7 @@ describe("npm run logs --follow as a child process, ended by a signal", () => {
                 AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint,
             };
             const args = ["--stack", "mastertest", "--outputs", writeOutputsFile(sampleOutputs()), "--role", "wsgi", "--follow", "--poll", "--poll-interval", "0.2"];
-            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "ops/logs.ts", ...args], { cwd: PROJECT_DIR, env });
+            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "ops/aws/logs.ts", ...args], { cwd: PROJECT_DIR, env });
             let stdout = "";
             let stderr = "";
             child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));

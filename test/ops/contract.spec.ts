@@ -1,12 +1,12 @@
 // The operator commands read what the program really exports: a rename on either side fails here.
 import * as assert from "assert";
-import { readDeploymentTaskInputs } from "../../ops/deploymentTask";
-import { readExecInputs } from "../../ops/exec";
-import { readInfoInputs } from "../../ops/info";
-import { readPreflightInputs } from "../../ops/preflight";
-import { readLogsInputs } from "../../ops/logs";
-import { runProgram } from "../../ops/program";
-import { StackOutputs } from "../../ops/stackOutputs";
+import { readDeploymentTaskInputs } from "../../ops/aws/deploymentTask";
+import { readExecInputs } from "../../ops/aws/exec";
+import { readInfoInputs } from "../../ops/aws/info";
+import { readPreflightInputs } from "../../ops/aws/preflight";
+import { readLogsInputs } from "../../ops/aws/logs";
+import { runProgram } from "../../ops/offline/program";
+import { StackOutputs } from "../../ops/aws/stackOutputs";
 
 describe("the program's outputs, read by the operator commands", () => {
     for (const stack of ["mastertest", "production"]) {

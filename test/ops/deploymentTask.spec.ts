@@ -17,8 +17,8 @@ import {
     runDeploymentTask,
     STARTED_BY,
     type DeploymentTaskInputs,
-} from "../../ops/deploymentTask";
-import { StackOutputs } from "../../ops/stackOutputs";
+} from "../../ops/aws/deploymentTask";
+import { StackOutputs } from "../../ops/aws/stackOutputs";
 import { CLUSTER_ARN, REGION, ACCOUNT, sampleOutputs, settledService, taskDefinitionArn, without } from "./fixtures";
 
 const TASK_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";

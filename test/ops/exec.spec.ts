@@ -4,8 +4,8 @@ import * as assert from "node:assert/strict";
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, type ListTasksCommandInput, type Task } from "@aws-sdk/client-ecs";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { describeError, EXIT } from "../../ops/cli";
-import { executeCommandArgs, findExecTask, main, readExecInputs, shellLine } from "../../ops/exec";
-import { StackOutputs } from "../../ops/stackOutputs";
+import { executeCommandArgs, findExecTask, main, readExecInputs, shellLine } from "../../ops/aws/exec";
+import { StackOutputs } from "../../ops/aws/stackOutputs";
 import { ACCOUNT, REGION, sampleOutputs, writeOutputsFile } from "./fixtures";
 
 const ids = { a: "1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6", b: "6c5b4a3f2e1d40c9b8a7f6e5d4c3b2a1" };

@@ -13,8 +13,8 @@ import {
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { ROLE_SPECS, type Role } from "../../components/roles";
 import { EXIT, describeError } from "../../ops/cli";
-import { collectInfo, infoExitCode, readInfoInputs, renderInfo, type InfoRow } from "../../ops/info";
-import { StackOutputs } from "../../ops/stackOutputs";
+import { collectInfo, infoExitCode, readInfoInputs, renderInfo, type InfoRow } from "../../ops/aws/info";
+import { StackOutputs } from "../../ops/aws/stackOutputs";
 import { REGION, REPOSITORY_URL, digest, sampleOutputs, settledService, taskDefinitionArn, without } from "./fixtures";
 
 const PUSHED_AT = new Date("2024-05-02T09:41:07Z");

@@ -11,8 +11,8 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { describeError, EXIT } from "../../ops/cli";
-import { formatEvent, main, parseSince, readLogsInputs, runLogs, type LogEvent, type RunLogsOptions } from "../../ops/logs";
-import { StackOutputs } from "../../ops/stackOutputs";
+import { formatEvent, main, parseSince, readLogsInputs, runLogs, type LogEvent, type RunLogsOptions } from "../../ops/aws/logs";
+import { StackOutputs } from "../../ops/aws/stackOutputs";
 import { sampleOutputs, without, writeOutputsFile } from "./fixtures";
 
 const NOW = Date.parse("2026-11-28T06:00:00.000Z");

@@ -16,8 +16,8 @@ import {
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { EXIT } from "../../ops/cli";
-import { main as deploymentTask } from "../../ops/deploymentTask";
-import { main as info } from "../../ops/info";
+import { main as deploymentTask } from "../../ops/aws/deploymentTask";
+import { main as info } from "../../ops/aws/info";
 import { REPOSITORY_URL, digest, sampleOutputs, settledService, taskDefinitionArn, writeOutputsFile } from "./fixtures";
 
 const TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/cgap-mastertest/4c8e1a2b9d7f4e0a8b6c5d4e3f2a1b0c";

@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import { GetKeyPolicyCommand, KMSClient, ListGrantsCommand, type GrantListEntry } from "@aws-sdk/client-kms";
 import { mockClient } from "aws-sdk-client-mock";
 import { describeError, EXIT } from "../../ops/cli";
-import { judgeKeyAccess, main, readPreflightInputs, renderKeyAccess } from "../../ops/preflight";
-import { StackOutputs } from "../../ops/stackOutputs";
+import { judgeKeyAccess, main, readPreflightInputs, renderKeyAccess } from "../../ops/aws/preflight";
+import { StackOutputs } from "../../ops/aws/stackOutputs";
 import { ACCOUNT, REGION, sampleOutputs, writeOutputsFile } from "./fixtures";
 
 const TASK_ROLE = `arn:aws:iam::${ACCOUNT}:role/cgap-roles-task-1a2b3c4`;

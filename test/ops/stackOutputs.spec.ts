@@ -10,7 +10,7 @@ import {
     pulumiOnPath,
     regionFromRepositoryUrl,
     resolveRegion,
-} from "../../ops/stackOutputs";
+} from "../../ops/aws/stackOutputs";
 import { sampleOutputs, writeOutputsFile } from "./fixtures";
 import { tempDir } from "../tempDirs";
 

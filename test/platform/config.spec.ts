@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { POLICY_PACK_DIR } from "../../ops/analyzer";
-import { PROJECT_DIR } from "../../ops/program";
-import { readStackConfig } from "../../ops/stackFiles";
+import { POLICY_PACK_DIR } from "../../ops/offline/analyzer";
+import { PROJECT_DIR } from "../../ops/offline/program";
+import { readStackConfig } from "../../ops/offline/stackFiles";
 import {
     ConfigError,
     groupPolicyConfig,

@@ -2,9 +2,9 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { POLICY_PACK_DIR } from "../../ops/analyzer";
-import { ProgramError, ProgramResult, PROJECT_DIR, RegisteredResource } from "../../ops/program";
-import { committedStackNames } from "../../ops/stackFiles";
+import { POLICY_PACK_DIR } from "../../ops/offline/analyzer";
+import { ProgramError, ProgramResult, PROJECT_DIR, RegisteredResource } from "../../ops/offline/program";
+import { committedStackNames } from "../../ops/offline/stackFiles";
 import { groupPolicyConfig, POLICY_CONFIG_FILE, ROLLOUT_GATES } from "../../platform/components/config";
 import { packVersionTag } from "../../platform/components/packVersion";
 import { deploymentPaths } from "../../platform/components/stackDeployments";
@@ -131,7 +131,7 @@ describe("the platform project (pulumi up of platform/ with Pulumi.platform.yaml
                 for (const file of ["index.ts", "components/services.ts", "images/Dockerfile", "images/ini/any.ini", "policy/rollout.ts", "Pulumi.yaml", `Pulumi.${stack}.yaml`, "package-lock.json"]) {
                     assert.ok(triggers(paths, file), `${stack}: a change to ${file} should deploy`);
                 }
-                for (const file of ["README.md", "test/program/stack.spec.ts", "ops/info.ts", ".github/workflows/deploy.yml", "platform/index.ts", "platform/Pulumi.platform.yaml", `Pulumi.${other}.yaml`]) {
+                for (const file of ["README.md", "test/program/stack.spec.ts", "ops/aws/info.ts", ".github/workflows/deploy.yml", "platform/index.ts", "platform/Pulumi.platform.yaml", `Pulumi.${other}.yaml`]) {
                     assert.ok(!triggers(paths, file), `${stack}: a change to ${file} should not deploy`);
                 }
             }

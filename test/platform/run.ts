@@ -4,8 +4,8 @@
 // version and source hash.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ProgramResult, RecordingMocks, RegisteredResource, runUnderMocks } from "../../ops/program";
-import { readStackConfig } from "../../ops/stackFiles";
+import { ProgramResult, RecordingMocks, RegisteredResource, runUnderMocks } from "../../ops/offline/program";
+import { readStackConfig } from "../../ops/offline/stackFiles";
 import { PLATFORM_NAMESPACE } from "../../platform/components/config";
 import { packSourceHash } from "../../platform/components/packVersion";
 

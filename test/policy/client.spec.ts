@@ -1,4 +1,4 @@
-// The analyzer client (ops/analyzer.ts): what it sends must be what the generated protobuf classes
+// The analyzer client (ops/offline/analyzer.ts): what it sends must be what the generated protobuf classes
 // would send, its config handling must be the CLI's, and its processes must not outlive it.
 import * as assert from "assert";
 import * as fs from "fs";
@@ -20,7 +20,7 @@ import {
     secret,
     startPolicyPack,
     UNKNOWN,
-} from "../../ops/analyzer";
+} from "../../ops/offline/analyzer";
 import { policyConfigProblems } from "../../policy/configGuard";
 import { policies } from "../../policy/policies";
 import { LocatedResource, rolloutStack } from "./fixtures";

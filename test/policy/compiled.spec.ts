@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 
-import { POLICY_PACK_DIR } from "../../ops/analyzer";
+import { POLICY_PACK_DIR } from "../../ops/offline/analyzer";
 import { pack } from "./packs";
 import { tempDir } from "../tempDirs";
 

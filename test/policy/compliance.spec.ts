@@ -3,7 +3,7 @@
 // stack's deliberate deviations as settings, one diagnostic per root cause, and bad config refused.
 import * as assert from "assert";
 
-import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/analyzer";
+import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
 import { evaluate } from "../../policy/compliance";
 import { complianceChecks } from "../../policy/policies";
 import { hex64, REGISTRY } from "./fixtures";

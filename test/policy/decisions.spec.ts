@@ -24,7 +24,7 @@ import { containsUnknown, isUnknown, parseJsonDocument, rawProps, UNKNOWN_SENTIN
 import { ROLE_IMAGES, ROLES } from "../../policy/roles";
 import { judgeIndexerDeploymentBundle, judgeProductionRollout } from "../../policy/rollout";
 import { DEFAULT_PRODUCTION_STACKS, globToRegExp, productionReason, productionStacksFromConfig } from "../../policy/stack";
-import { UNKNOWN } from "../../ops/analyzer";
+import { UNKNOWN } from "../../ops/offline/analyzer";
 import { buildCacheImage, builtOnPreviewImage, cacheSources, changingImage, firstRolloutImage, hex64, pushedImage, REGISTRY, repoUrl } from "./fixtures";
 
 const IMAGE = "docker:index/image:Image";

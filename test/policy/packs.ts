@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-import { Diagnostic, EnforcementLevel, PolicyPackConfig, POLICY_PACK_DIR, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/analyzer";
+import { Diagnostic, EnforcementLevel, PolicyPackConfig, POLICY_PACK_DIR, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/offline/analyzer";
 
 /**
  * The reviewers' policy config (policy/config.example.json) without its levels: the settings and

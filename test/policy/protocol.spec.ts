@@ -1,8 +1,8 @@
 // The policy pack judged through the analyzer protocol, started exactly as the Pulumi CLI starts
-// it (ops/analyzer.ts). Resources have the shapes the engine sends (test/policy/fixtures.ts).
+// it (ops/offline/analyzer.ts). Resources have the shapes the engine sends (test/policy/fixtures.ts).
 import * as assert from "assert";
 
-import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/analyzer";
+import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
 import {
     cacheSources,
     changingImage,

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ProgramResult, runProgram, UNKNOWN } from "../../ops/program";
+import { ProgramResult, runProgram, UNKNOWN } from "../../ops/offline/program";
 import { BUILD_CACHE_TAG, CACHE_STAGE, ROLE_SPECS, ROLES } from "../../components/roles";
 import { identifyRole } from "../../policy/images";
 import { inputs, one, ofType, roleImages, T } from "./helpers";

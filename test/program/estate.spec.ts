@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { placeholderExports, ProgramError, ProgramResult, runProgram } from "../../ops/program";
+import { placeholderExports, ProgramError, ProgramResult, runProgram } from "../../ops/offline/program";
 import { mustForceNewDeployment } from "../../components/services";
 import { inputs, one, ofType, statements, T } from "./helpers";
 

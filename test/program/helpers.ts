@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { RegisteredResource } from "../../ops/program";
+import { RegisteredResource } from "../../ops/offline/program";
 
 export const T = {
     image: "docker:index/image:Image",

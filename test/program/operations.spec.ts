@@ -2,8 +2,8 @@
 // whose sizing opens ranges (production) and one whose sizing is fixed (mastertest).
 import * as assert from "assert";
 import { QUEUE_ALARM_PERIOD_SECONDS, WSGI_REQUESTS_PER_TARGET } from "../../components/autoscaling";
-import { formatPlan, rolloutPlan } from "../../ops/plan";
-import { ProgramResult, runProgram } from "../../ops/program";
+import { formatPlan, rolloutPlan } from "../../ops/offline/plan";
+import { ProgramResult, runProgram } from "../../ops/offline/program";
 import { parseStackConfig, ownKeys } from "../../components/config";
 import { inputs, one, ofType, statements, T } from "./helpers";
 

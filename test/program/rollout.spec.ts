@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { mockDigest, ProgramError, ProgramResult, runProgram, UNKNOWN } from "../../ops/program";
+import { mockDigest, ProgramError, ProgramResult, runProgram, UNKNOWN } from "../../ops/offline/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { containerDefinition, inputs, one, ofType, roleImages, T } from "./helpers";
 

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { placeholderExports, ProgramResult, runProgram } from "../../ops/program";
+import { placeholderExports, ProgramResult, runProgram } from "../../ops/offline/program";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { containerDefinition, inputs, one, ofType, PolicyStatement, roleImages, statements, T } from "./helpers";
 

@@ -7,9 +7,9 @@
 // are then checked against the diagnostics the running pack returned, so the report can never say
 // something the pack did not.
 import { Diagnostic, EnforcementLevel, PackInfo, PolicyPackConfig, reconcilePolicyConfig, StackResource } from "./analyzer";
-import { ComplianceCheck, evaluate, Finding, Verdict } from "../policy/compliance";
-import { ResourceView } from "../policy/images";
-import { complianceChecks } from "../policy/policies";
+import { ComplianceCheck, evaluate, Finding, Verdict } from "../../policy/compliance";
+import { ResourceView } from "../../policy/images";
+import { complianceChecks } from "../../policy/policies";
 
 export type ReportVerdict = Verdict | "disabled";
 

@@ -1,10 +1,10 @@
-// Turns one run of the program (ops/program.ts) into what a person and the policy pack look at:
+// Turns one run of the program (ops/offline/program.ts) into what a person and the policy pack look at:
 // the rollout plan per role, and the resources as the engine would describe them to the analyzer.
 import { StackResource } from "./analyzer";
 import { ProgramResult, RegisteredResource } from "./program";
-import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../components/roles";
-import { Origins } from "../components/estate";
-import { describeOrigins } from "../components/exports";
+import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../../components/roles";
+import { Origins } from "../../components/estate";
+import { describeOrigins } from "../../components/exports";
 
 /** One entry of a service's `capacityProviderStrategies`, as the program registers it. */
 export interface StrategyItem {

@@ -31,7 +31,7 @@ import {
     runMain,
     usage,
     type CommandSpec,
-} from "./cli";
+} from "../cli";
 import {
     SERVICE_ROLES,
     loadStackOutputs,
@@ -42,7 +42,7 @@ import {
     type ServiceRole,
     type StackOutputs,
 } from "./stackOutputs";
-import { capacityProvider, type CapacityProviderName } from "../components/roles";
+import { capacityProvider, type CapacityProviderName } from "../../components/roles";
 
 /** Value of RunTask's `startedBy`, so the console and `aws ecs list-tasks --started-by` find these runs. */
 export const STARTED_BY = "cgap-deployment-task";

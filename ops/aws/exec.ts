@@ -6,7 +6,7 @@
 
 import { spawn } from "node:child_process";
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from "@aws-sdk/client-ecs";
-import { ROLE_SPECS } from "../components/roles";
+import { ROLE_SPECS } from "../../components/roles";
 import {
     AwsFailure,
     EXIT,
@@ -18,7 +18,7 @@ import {
     runMain,
     usage,
     type CommandSpec,
-} from "./cli";
+} from "../cli";
 import { SERVICE_ROLES, loadStackOutputs, resolveRegion, type ServiceRole, type StackOutputs } from "./stackOutputs";
 
 export const DEFAULT_COMMAND = "/bin/bash";

@@ -11,7 +11,7 @@ import {
     StartLiveTailCommand,
     type FilterLogEventsCommandInput,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { ROLES, type Role } from "../components/roles";
+import { ROLES, type Role } from "../../components/roles";
 import {
     AwsFailure,
     EXIT,
@@ -25,7 +25,7 @@ import {
     runMain,
     usage,
     type CommandSpec,
-} from "./cli";
+} from "../cli";
 import { loadStackOutputs, resolveRegion, type StackOutputs } from "./stackOutputs";
 
 export const DEFAULT_SINCE = "10m";

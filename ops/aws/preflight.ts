@@ -19,8 +19,8 @@ import {
     ListGrantsCommand,
     type GrantListEntry,
 } from "@aws-sdk/client-kms";
-import { KMS_S3_ACTIONS } from "../components/appContract";
-import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "./cli";
+import { KMS_S3_ACTIONS } from "../../components/appContract";
+import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "../cli";
 import { loadStackOutputs, resolveRegion, type StackOutputs } from "./stackOutputs";
 
 export interface PreflightInputs {

@@ -6,13 +6,13 @@
 // cloud credentials and no Pulumi CLI. Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConfigWarnings } from "../components/config";
-import { isRole, Role, ROLES } from "../components/roles";
+import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
+import { isRole, Role, ROLES } from "../../components/roles";
 import { PackNotInstalledError, PolicyPackConfig, PolicyPackProcess, POLICY_PACK_DIR, startPolicyPack } from "./analyzer";
-import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "./cli";
-import { driftWarning, TagDrift } from "./drift";
+import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
+import { driftWarning, TagDrift } from "../drift";
 import { analyzerResources, formatPlan, formatSources, PlanRow, rolloutPlan } from "./plan";
-import { originsOf } from "../components/estate";
+import { originsOf } from "../../components/estate";
 import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, readStackConfig, runProgram, StackFileError } from "./program";
 import { buildReport, ComplianceReport, summarizeReport } from "./report";
 

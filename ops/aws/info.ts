@@ -17,9 +17,9 @@ import {
     type Service,
     type ServiceDeploymentBrief,
 } from "@aws-sdk/client-ecs";
-import { ROLES, ROLE_SPECS, type Role } from "../components/roles";
-import { driftWarning, shortDigest } from "./drift";
-import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "./cli";
+import { ROLES, ROLE_SPECS, type Role } from "../../components/roles";
+import { driftWarning, shortDigest } from "../drift";
+import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "../cli";
 import {
     SERVICE_ROLES,
     loadStackOutputs,

@@ -15,7 +15,7 @@ export { readStackConfig, StackFileError } from "./stackFiles";
 /** How the engine writes a value not known until the update. */
 export { UNKNOWN } from "./analyzer";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 export const PLACEHOLDER_ACCOUNT = "123456789012";
 
 export interface RunOptions {

@@ -57,7 +57,7 @@ export function secret<T>(value: T): { [SECRET_SIG_KEY]: string; value: T } {
 export const PROJECT = "cgap";
 
 /** The policy pack's directory: `policy/` at the repository root. */
-export const POLICY_PACK_DIR = path.resolve(__dirname, "..", "policy");
+export const POLICY_PACK_DIR = path.resolve(__dirname, "..", "..", "policy");
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 

@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 import { PROJECT } from "./analyzer";
 
 /** The repository root: the portal's Pulumi project. */
-const PROJECT_DIR = path.resolve(__dirname, "..");
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 /** The stacks that have a `Pulumi.<stack>.yaml` in the project directory, sorted. */
 export function stackNames(dir = PROJECT_DIR): string[] {
