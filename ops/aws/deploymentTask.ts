@@ -25,19 +25,15 @@ import {
     InterruptedError,
     UsageError,
     NotReadyError,
-    parseCommandArgs,
     positiveNumber,
-    quietSdkNodeWarning,
     runMain,
-    usage,
     type CommandSpec,
 } from "../cli";
+import { commandContext } from "./command";
 import {
     SERVICE_ROLES,
-    loadStackOutputs,
     readDeploymentTask,
     readServiceNames,
-    resolveRegion,
     type DeploymentTaskOutput,
     type ServiceRole,
     type StackOutputs,
@@ -459,36 +455,35 @@ export const SPEC: CommandSpec = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-        process.stdout.write(`${usage(SPEC)}\n`);
+    const context = await commandContext(argv, SPEC, (extra) => {
+        const capacity = extra.capacity;
+        if (capacity !== undefined && capacity !== "spot" && capacity !== "on-demand") {
+            throw new UsageError(`--capacity must be spot or on-demand, got "${String(capacity)}"`);
+        }
+        const confirm = extra["confirm-production"];
+        return {
+            timeoutMs: positiveNumber("timeout", extra.timeout, DEFAULT_TIMEOUT_MINUTES) * 60_000,
+            pollIntervalMs: positiveNumber("poll-interval", extra["poll-interval"], DEFAULT_POLL_INTERVAL_MS / 1000) * 1000,
+            initial: extra.initial === true,
+            confirm: typeof confirm === "string" ? confirm : undefined,
+            capacityProvider: capacity === undefined ? undefined : capacityProvider(capacity),
+        };
+    });
+    if (context === undefined) {
         return EXIT.ok;
     }
-    const timeoutMinutes = positiveNumber("timeout", args.extra.timeout, DEFAULT_TIMEOUT_MINUTES);
-    const pollSeconds = positiveNumber("poll-interval", args.extra["poll-interval"], DEFAULT_POLL_INTERVAL_MS / 1000);
-    const outputs = await loadStackOutputs({ stack: args.stack, outputsFile: args.outputs });
-    const inputs = readDeploymentTaskInputs(outputs);
-    const initial = args.extra.initial === true;
-    const confirm = args.extra["confirm-production"];
-    checkInitialDeployment(inputs, initial, typeof confirm === "string" ? confirm : undefined);
-    const capacity = args.extra.capacity;
-    if (capacity !== undefined && capacity !== "spot" && capacity !== "on-demand") {
-        throw new UsageError(`--capacity must be spot or on-demand, got "${String(capacity)}"`);
-    }
-    const region = resolveRegion(args.region, outputs);
-    quietSdkNodeWarning();
-    const ecs = new ECSClient({ region });
-    const logs = new CloudWatchLogsClient({ region });
+    const { confirm, ...run } = context.flags;
+    const inputs = readDeploymentTaskInputs(context.outputs);
+    checkInitialDeployment(inputs, run.initial, confirm);
+    const ecs = new ECSClient({ region: context.region });
+    const logs = new CloudWatchLogsClient({ region: context.region });
     try {
         return await runDeploymentTask(inputs, {
             ecs,
             logs,
             logLine: (line) => process.stdout.write(`${line}\n`),
             status: (line) => process.stderr.write(`deployment-task: ${line}\n`),
-            pollIntervalMs: pollSeconds * 1000,
-            timeoutMs: timeoutMinutes * 60_000,
-            initial,
-            capacityProvider: capacity === undefined ? undefined : capacityProvider(capacity),
+            ...run,
         });
     } finally {
         ecs.destroy();

@@ -12,14 +12,12 @@ import {
     EXIT,
     NotReadyError,
     UsageError,
-    parseCommandArgs,
-    quietSdkNodeWarning,
     requiredChoice,
     runMain,
-    usage,
     type CommandSpec,
 } from "../cli";
-import { SERVICE_ROLES, loadStackOutputs, resolveRegion, type ServiceRole, type StackOutputs } from "./stackOutputs";
+import { commandContext } from "./command";
+import { SERVICE_ROLES, type ServiceRole, type StackOutputs } from "./stackOutputs";
 
 export const DEFAULT_COMMAND = "/bin/bash";
 const EXEC_AGENT = "ExecuteCommandAgent";
@@ -156,17 +154,16 @@ export interface ExecDeps {
 }
 
 export async function main(argv: string[], deps: ExecDeps = {}): Promise<number> {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-        process.stdout.write(`${usage(SPEC)}\n`);
+    const context = await commandContext(argv, SPEC, (extra) => ({
+        role: requiredChoice("role", extra.role, SERVICE_ROLES),
+        command: typeof extra.command === "string" && extra.command !== "" ? extra.command : DEFAULT_COMMAND,
+        print: extra.print === true,
+    }));
+    if (context === undefined) {
         return EXIT.ok;
     }
-    const role = requiredChoice("role", args.extra.role, SERVICE_ROLES);
-    const command = typeof args.extra.command === "string" && args.extra.command !== "" ? args.extra.command : DEFAULT_COMMAND;
-    const outputs = await loadStackOutputs({ stack: args.stack, outputsFile: args.outputs });
-    const inputs = readExecInputs(outputs, role);
-    const region = resolveRegion(args.region, outputs);
-    quietSdkNodeWarning();
+    const { flags, region } = context;
+    const inputs = readExecInputs(context.outputs, flags.role);
     const ecs = new ECSClient({ region });
     let task: Task;
     try {
@@ -174,9 +171,9 @@ export async function main(argv: string[], deps: ExecDeps = {}): Promise<number>
     } finally {
         ecs.destroy();
     }
-    const cli = executeCommandArgs(inputs, task, command, region);
+    const cli = executeCommandArgs(inputs, task, flags.command, region);
     const line = shellLine(["aws", ...cli]);
-    if (args.extra.print === true) {
+    if (flags.print) {
         process.stdout.write(`${line}\n`);
         return EXIT.ok;
     }

@@ -19,13 +19,12 @@ import {
 } from "@aws-sdk/client-ecs";
 import { ROLES, ROLE_SPECS, type Role } from "../../components/roles";
 import { driftWarning, shortDigest } from "../drift";
-import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "../cli";
+import { EXIT, runMain, type CommandSpec } from "../cli";
+import { commandContext } from "./command";
 import {
     SERVICE_ROLES,
-    loadStackOutputs,
     readServiceNames,
     readTags,
-    resolveRegion,
     type ServiceRole,
     type StackOutputs,
 } from "./stackOutputs";
@@ -375,15 +374,12 @@ export const SPEC: CommandSpec = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-        process.stdout.write(`${usage(SPEC)}\n`);
+    const context = await commandContext(argv, SPEC);
+    if (context === undefined) {
         return EXIT.ok;
     }
-    const outputs = await loadStackOutputs({ stack: args.stack, outputsFile: args.outputs });
+    const { args, outputs, region } = context;
     const inputs = readInfoInputs(outputs);
-    const region = resolveRegion(args.region, outputs);
-    quietSdkNodeWarning();
     const ecs = new ECSClient({ region });
     const ecr = new ECRClient({ region });
     try {

@@ -18,15 +18,13 @@ import {
     UsageError,
     isMissingCredentials,
     oneLine,
-    parseCommandArgs,
     positiveNumber,
-    quietSdkNodeWarning,
     requiredChoice,
     runMain,
-    usage,
     type CommandSpec,
 } from "../cli";
-import { loadStackOutputs, resolveRegion, type StackOutputs } from "./stackOutputs";
+import { commandContext } from "./command";
+import { type StackOutputs } from "./stackOutputs";
 
 export const DEFAULT_SINCE = "10m";
 export const DEFAULT_POLL_INTERVAL_MS = 5_000;
@@ -314,27 +312,25 @@ export const SPEC: CommandSpec = {
 };
 
 export async function main(argv: string[], signal?: AbortSignal): Promise<number> {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-        process.stdout.write(`${usage(SPEC)}\n`);
+    const context = await commandContext(argv, SPEC, (extra) => ({
+        role: requiredChoice("role", extra.role, ROLES),
+        sinceMs: parseSince(extra.since),
+        follow: extra.follow === true,
+        poll: extra.poll === true,
+        pollIntervalMs: positiveNumber("poll-interval", extra["poll-interval"], DEFAULT_POLL_INTERVAL_MS / 1000) * 1000,
+    }));
+    if (context === undefined) {
         return EXIT.ok;
     }
-    const role = requiredChoice("role", args.extra.role, ROLES);
-    const sinceMs = parseSince(args.extra.since);
-    const pollSeconds = positiveNumber("poll-interval", args.extra["poll-interval"], DEFAULT_POLL_INTERVAL_MS / 1000);
-    const outputs = await loadStackOutputs({ stack: args.stack, outputsFile: args.outputs });
-    const inputs = readLogsInputs(outputs, role);
-    quietSdkNodeWarning();
-    const logs = new CloudWatchLogsClient({ region: resolveRegion(args.region, outputs) });
+    const { role, ...follow } = context.flags;
+    const inputs = readLogsInputs(context.outputs, role);
+    const logs = new CloudWatchLogsClient({ region: context.region });
     try {
         return await runLogs(inputs, {
             logs,
             line: (text) => process.stdout.write(`${text}\n`),
             status: (text) => process.stderr.write(`logs: ${text}\n`),
-            sinceMs,
-            follow: args.extra.follow === true,
-            poll: args.extra.poll === true,
-            pollIntervalMs: pollSeconds * 1000,
+            ...follow,
             signal,
         });
     } finally {

@@ -20,8 +20,9 @@ import {
     type GrantListEntry,
 } from "@aws-sdk/client-kms";
 import { KMS_S3_ACTIONS } from "../../components/appContract";
-import { EXIT, parseCommandArgs, quietSdkNodeWarning, runMain, usage, type CommandSpec } from "../cli";
-import { loadStackOutputs, resolveRegion, type StackOutputs } from "./stackOutputs";
+import { EXIT, runMain, type CommandSpec } from "../cli";
+import { commandContext } from "./command";
+import { type StackOutputs } from "./stackOutputs";
 
 export interface PreflightInputs {
     stack: string;
@@ -235,15 +236,12 @@ export const SPEC: CommandSpec = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-        process.stdout.write(`${usage(SPEC)}\n`);
+    const context = await commandContext(argv, SPEC);
+    if (context === undefined) {
         return EXIT.ok;
     }
-    const outputs = await loadStackOutputs({ stack: args.stack, outputsFile: args.outputs });
-    const inputs = readPreflightInputs(outputs);
-    const region = resolveRegion(args.region, outputs);
-    quietSdkNodeWarning();
+    const inputs = readPreflightInputs(context.outputs);
+    const region = context.region;
     const kms = new KMSClient({ region });
     try {
         const access = await checkKeyAccess(inputs, kms, await kms.config.region());

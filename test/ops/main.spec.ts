@@ -17,7 +17,10 @@ import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { EXIT } from "../../ops/cli";
 import { main as deploymentTask } from "../../ops/aws/deploymentTask";
+import { main as exec } from "../../ops/aws/exec";
 import { main as info } from "../../ops/aws/info";
+import { main as logsCommand } from "../../ops/aws/logs";
+import { main as preflight } from "../../ops/aws/preflight";
 import { REPOSITORY_URL, digest, sampleOutputs, settledService, taskDefinitionArn, writeOutputsFile } from "./fixtures";
 
 const TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/cgap-mastertest/4c8e1a2b9d7f4e0a8b6c5d4e3f2a1b0c";
@@ -167,5 +170,28 @@ describe("command main functions, with class-level stubbed clients", () => {
                 ["deployment", digest("d"), digest("d"), "ok"],
             ],
         );
+    });
+
+    describe("every command starts the same way (commandContext)", () => {
+        const missing = "/nonexistent/outputs.json";
+        const mains: [string, (argv: string[]) => Promise<number>, string[], RegExp][] = [
+            ["deployment-task", deploymentTask, ["--capacity", "cheap"], /^--capacity must be spot or on-demand, got "cheap"$/],
+            ["logs", logsCommand, ["--role", "web"], /^--role is "web"; it must be one of wsgi, indexer, ingester, deployment$/],
+            ["exec", exec, ["--role", "deployment"], /^--role is "deployment"; it must be one of wsgi, indexer, ingester$/],
+            ["info", info, [], /outputs\.json/],
+            ["preflight", preflight, [], /outputs\.json/],
+        ];
+        for (const [name, main, flags, message] of mains) {
+            it(`${name}: --help prints the usage and exits 0; its own flags are judged before the outputs are read`, async () => {
+                const help = await captured(() => main(["--help"]));
+                assert.equal(help.result, EXIT.ok);
+                assert.match(help.stdout, new RegExp(`^usage: npm run ${name} -- --stack <name>`));
+                await assert.rejects(
+                    captured(() => main(["--stack", "mastertest", "--outputs", missing, ...flags])),
+                    (err: Error) => message.test(err.message),
+                );
+                assert.equal(ecs.send.callCount + ecr.send.callCount + logs.send.callCount, 0, "no AWS call before the arguments are good");
+            });
+        }
     });
 });
