@@ -1,8 +1,8 @@
 // What a person waits for: the policy pack's start, `npm run check`, and the whole `npm test`.
 import * as path from "path";
 
-import { POLICY_PACK_DIR } from "../ops/offline/analyzer";
 import { medianOf, run, seconds, Target } from "./measure";
+import { POLICY_PACK_DIR } from "../ops/paths";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const RUNS = 3;

@@ -11,7 +11,8 @@
 
 import { execFile } from "node:child_process";
 import { CliError, EXIT, oneLine, parseCommandArgs, positiveNumber, runMain, UsageError, type CommandSpec } from "./cli";
-import { pulumiErrorLine, pulumiOnPath, PROJECT_DIR } from "./aws/stackOutputs";
+import { pulumiErrorLine, pulumiOnPath } from "./aws/stackOutputs";
+import { PROJECT_DIR } from "./paths";
 
 /** One entry of `pulumi stack history --json`, as far as this command reads it. */
 export interface UpdateRecord {

@@ -7,11 +7,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROLES, ROLE_SPECS, type Role } from "../../components/roles";
 import { UsageError, oneLine } from "../cli";
+import { PROJECT_DIR } from "../paths";
 
 export type RawOutputs = Record<string, unknown>;
 
-/** The repository root: the Pulumi project directory the stack belongs to. */
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 /** A stack output that is absent or not of the shape the commands rely on. */
 export class StackOutputError extends UsageError {

@@ -41,6 +41,7 @@ import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import { BinaryWriter } from "google-protobuf";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { POLICY_PACK_DIR } from "../paths";
 
 /** The sentinel the engine sends in place of a value that is not known yet (a preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -55,9 +56,6 @@ export function secret<T>(value: T): { [SECRET_SIG_KEY]: string; value: T } {
 
 /** The Pulumi project name of this repository's program (Pulumi.yaml). */
 export const PROJECT = "cgap";
-
-/** The policy pack's directory: `policy/` at the repository root. */
-export const POLICY_PACK_DIR = path.resolve(__dirname, "..", "..", "policy");
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 

@@ -8,13 +8,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
 import { isRole, Role, ROLES } from "../../components/roles";
-import { PackNotInstalledError, PolicyPackConfig, PolicyPackProcess, POLICY_PACK_DIR, startPolicyPack } from "./analyzer";
+import { PackNotInstalledError, PolicyPackConfig, PolicyPackProcess, startPolicyPack } from "./analyzer";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
 import { driftWarning, TagDrift } from "../drift";
 import { analyzerResources, formatPlan, formatSources, PlanRow, rolloutPlan } from "./plan";
 import { originsOf } from "../../components/estate";
 import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, readStackConfig, runProgram, StackFileError } from "./program";
 import { buildReport, ComplianceReport, summarizeReport } from "./report";
+import { POLICY_PACK_DIR } from "../paths";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 

@@ -9,13 +9,13 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { PROJECT } from "./analyzer";
 import { readStackConfig } from "./stackFiles";
+import { PROJECT_DIR } from "../paths";
 
 export { readStackConfig, StackFileError } from "./stackFiles";
 
 /** How the engine writes a value not known until the update. */
 export { UNKNOWN } from "./analyzer";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 export const PLACEHOLDER_ACCOUNT = "123456789012";
 
 export interface RunOptions {
@@ -243,10 +243,12 @@ function waitForRPCs(): Promise<void> {
     return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
-/** The program's own modules are loaded afresh each run; the Pulumi SDKs stay loaded. */
+const OPS_DIR = path.join(PROJECT_DIR, "ops") + path.sep;
+
+/** The program's own modules are loaded afresh each run; the Pulumi SDKs and ops/ stay loaded. */
 function forgetProgramModules(): void {
     for (const file of Object.keys(require.cache)) {
-        if (file.startsWith(PROJECT_DIR) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(__dirname)) {
+        if (file.startsWith(PROJECT_DIR) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(OPS_DIR)) {
             delete require.cache[file];
         }
     }

@@ -6,9 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { PROJECT } from "./analyzer";
-
-/** The repository root: the portal's Pulumi project. */
-const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+import { PROJECT_DIR } from "../paths";
 
 /** The stacks that have a `Pulumi.<stack>.yaml` in the project directory, sorted. */
 export function stackNames(dir = PROJECT_DIR): string[] {

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { CliError, EXIT, UsageError } from "../../ops/cli";
 import { main, UpdateRecord, verdictFor } from "../../ops/awaitUpdate";
-import { PROJECT_DIR } from "../../ops/aws/stackOutputs";
 import { tempDir } from "../tempDirs";
+import { PROJECT_DIR } from "../../ops/paths";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const OTHER = "fedcba9876543210fedcba9876543210fedcba98";

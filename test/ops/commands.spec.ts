@@ -7,9 +7,9 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { EXIT } from "../../ops/cli";
-import { PROJECT_DIR } from "../../ops/aws/stackOutputs";
 import { envWithoutAwsCredentials, sampleOutputs, without, writeOutputsFile } from "./fixtures";
 import { tempDir } from "../tempDirs";
+import { PROJECT_DIR } from "../../ops/paths";
 
 const TIMEOUT_MS = 30_000;
 

@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EXIT, describeError, parseCommandArgs, wrap } from "../../ops/cli";
 import {
-    PROJECT_DIR,
     StackOutputs,
     loadStackOutputs,
     pulumiErrorLine,
@@ -11,6 +10,7 @@ import {
     regionFromRepositoryUrl,
     resolveRegion,
 } from "../../ops/aws/stackOutputs";
+import { PROJECT_DIR } from "../../ops/paths";
 import { sampleOutputs, writeOutputsFile } from "./fixtures";
 import { tempDir } from "../tempDirs";
 

@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { PROJECT_DIR } from "../../ops/aws/stackOutputs";
 import { tempDir } from "../tempDirs";
+import { PROJECT_DIR } from "../../ops/paths";
 
 interface Step {
     name?: string;

@@ -4,12 +4,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { PROJECT_DIR } from "../../ops/offline/program";
 import { readStackConfig } from "../../ops/offline/stackFiles";
 import { ownKeys } from "../../components/config";
 import { parsePlatformConfig, PLATFORM_NAMESPACE } from "../../platform/components/config";
 import { deploymentPaths } from "../../platform/components/stackDeployments";
 import { PLATFORM_DIR, PLATFORM_STACK } from "./run";
+import { PROJECT_DIR } from "../../ops/paths";
 
 interface Step {
     uses?: string;

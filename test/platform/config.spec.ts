@@ -1,8 +1,6 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { POLICY_PACK_DIR } from "../../ops/offline/analyzer";
-import { PROJECT_DIR } from "../../ops/offline/program";
 import { readStackConfig } from "../../ops/offline/stackFiles";
 import {
     ConfigError,
@@ -17,6 +15,7 @@ import { packManifest, packSourceHash, packVersionTag } from "../../platform/com
 import { ownKeys } from "../../components/config";
 import { PLATFORM_DIR, PLATFORM_STACK } from "./run";
 import { tempDir } from "../tempDirs";
+import { POLICY_PACK_DIR, PROJECT_DIR } from "../../ops/paths";
 
 const PORTAL: Record<string, PortalStack> = { mastertest: { environment: "development" }, production: { environment: "production" } };
 const MASTERTEST_ROLE = "arn:aws:iam::123456789012:role/cgap-mastertest-pulumi-deployments";

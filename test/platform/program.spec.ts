@@ -2,8 +2,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { POLICY_PACK_DIR } from "../../ops/offline/analyzer";
-import { ProgramError, ProgramResult, PROJECT_DIR, RegisteredResource } from "../../ops/offline/program";
+import { ProgramError, ProgramResult, RegisteredResource } from "../../ops/offline/program";
 import { committedStackNames } from "../../ops/offline/stackFiles";
 import { groupPolicyConfig, POLICY_CONFIG_FILE, ROLLOUT_GATES } from "../../platform/components/config";
 import { packVersionTag } from "../../platform/components/packVersion";
@@ -11,6 +10,7 @@ import { deploymentPaths } from "../../platform/components/stackDeployments";
 import { inputs, ofType, one } from "../program/helpers";
 import { PT, runPlatform } from "./run";
 import { tempDir } from "../tempDirs";
+import { POLICY_PACK_DIR, PROJECT_DIR } from "../../ops/paths";
 
 const ROLES: Record<string, string> = {
     mastertest: "arn:aws:iam::123456789012:role/cgap-mastertest-pulumi-deployments",

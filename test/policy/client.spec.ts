@@ -15,12 +15,12 @@ import {
     packEnvironment,
     PackInfo,
     PackNotInstalledError,
-    POLICY_PACK_DIR,
     reconcilePolicyConfig,
     secret,
     startPolicyPack,
     UNKNOWN,
 } from "../../ops/offline/analyzer";
+import { POLICY_PACK_DIR } from "../../ops/paths";
 import { policyConfigProblems } from "../../policy/configGuard";
 import { policies } from "../../policy/policies";
 import { LocatedResource, rolloutStack } from "./fixtures";

@@ -4,9 +4,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 
-import { POLICY_PACK_DIR } from "../../ops/offline/analyzer";
 import { pack } from "./packs";
 import { tempDir } from "../tempDirs";
+import { POLICY_PACK_DIR } from "../../ops/paths";
 
 // Plain JavaScript beside the pack (policy/entry.js); typed here for the test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

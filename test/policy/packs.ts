@@ -4,7 +4,8 @@
 import * as fs from "fs";
 import * as path from "path";
 
-import { Diagnostic, EnforcementLevel, PolicyPackConfig, POLICY_PACK_DIR, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/offline/analyzer";
+import { Diagnostic, EnforcementLevel, PolicyPackConfig, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/offline/analyzer";
+import { POLICY_PACK_DIR } from "../../ops/paths";
 
 /**
  * The reviewers' policy config (policy/config.example.json) without its levels: the settings and
