@@ -4,6 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../../ops/paths";
+import { scriptCommand } from "../scripts";
 
 interface Outcome {
     status: number | null;
@@ -138,10 +139,8 @@ describe("npm run check", function () {
     });
 
     describe("bad input is on stderr, one problem per line wrapped to 100 columns, and exit 2", () => {
-        const checkTs = path.join(PROJECT_DIR, "ops", "offline", "check.ts");
-        const tsNode = path.join(PROJECT_DIR, "node_modules", ".bin", "ts-node");
         const direct = (...args: string[]): Outcome => {
-            const run = spawnSync(tsNode, ["--transpile-only", checkTs, ...args], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 60000 });
+            const run = spawnSync(...scriptCommand("ops/offline/check.ts", args), { cwd: PROJECT_DIR, encoding: "utf8", timeout: 60000 });
             return { status: run.status, stdout: run.stdout, stderr: run.stderr };
         };
         const brokenStack = `check-broken-${process.pid}`;

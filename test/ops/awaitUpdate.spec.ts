@@ -8,6 +8,7 @@ import { CliError, EXIT, UsageError } from "../../ops/cli";
 import { main, UpdateRecord, verdictFor } from "../../ops/awaitUpdate";
 import { tempDir } from "../tempDirs";
 import { PROJECT_DIR } from "../../ops/paths";
+import { scriptCommand } from "../scripts";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const OTHER = "fedcba9876543210fedcba9876543210fedcba98";
@@ -102,8 +103,7 @@ describe("await-update", () => {
 
         function run(args: string[], history?: UpdateRecord[]) {
             fs.rmSync(log, { force: true });
-            const tsNode = path.join(PROJECT_DIR, "node_modules", ".bin", "ts-node");
-            const result = spawnSync(tsNode, ["--transpile-only", path.join(PROJECT_DIR, "ops", "awaitUpdate.ts"), ...args], {
+            const result = spawnSync(...scriptCommand("ops/awaitUpdate.ts", args), {
                 cwd: PROJECT_DIR,
                 encoding: "utf8",
                 timeout: 60000,

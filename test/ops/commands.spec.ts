@@ -10,6 +10,7 @@ import { EXIT } from "../../ops/cli";
 import { envWithoutAwsCredentials, sampleOutputs, without, writeOutputsFile } from "./fixtures";
 import { tempDir } from "../tempDirs";
 import { PROJECT_DIR } from "../../ops/paths";
+import { scriptCommand } from "../scripts";
 
 const TIMEOUT_MS = 30_000;
 
@@ -28,9 +29,9 @@ function npmRun(script: string, args: string[], env = environment()): SpawnSyncR
     });
 }
 
-/** The command's ts file run directly through ts-node, so stderr is the command's alone. */
+/** The command's ts file run as its npm script runs it, without npm, so stderr is the command's alone. */
 function tsNode(file: string, args: string[], env = environment()): SpawnSyncReturns<string> {
-    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", file, ...args], {
+    return spawnSync(...scriptCommand(file, args), {
         cwd: PROJECT_DIR,
         env,
         encoding: "utf8",
@@ -180,7 +181,7 @@ describe("npm run logs --follow as a child process, ended by a signal", () => {
                 AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint,
             };
             const args = ["--stack", "mastertest", "--outputs", writeOutputsFile(sampleOutputs()), "--role", "wsgi", "--follow", "--poll", "--poll-interval", "0.2"];
-            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "ops/aws/logs.ts", ...args], { cwd: PROJECT_DIR, env });
+            const child = spawn(...scriptCommand("ops/aws/logs.ts", args), { cwd: PROJECT_DIR, env });
             let stdout = "";
             let stderr = "";
             child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));

@@ -1,0 +1,12 @@
+// Runs a command file of ops/ the way its npm script does (`ts-node --swc <file>`), with node
+// itself as the parent instead of npm, so stdout, stderr, the exit code and signals are the
+// command's alone.
+import * as path from "node:path";
+import { PROJECT_DIR } from "../ops/paths";
+
+const TS_NODE_BIN = require.resolve("ts-node/dist/bin.js");
+
+/** The executable and arguments that run `file` (relative to the project) with `args`. */
+export function scriptCommand(file: string, args: readonly string[] = []): [string, string[]] {
+    return [process.execPath, [TS_NODE_BIN, "--swc", path.join(PROJECT_DIR, file), ...args]];
+}
