@@ -2,7 +2,7 @@
 import * as path from "path";
 
 import { medianOf, run, seconds, Target } from "./measure";
-import { POLICY_PACK_DIR } from "../ops/paths";
+import { POLICY_PACK_DIR } from "../ops/project";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const RUNS = 3;

@@ -12,7 +12,7 @@
 import { execFile } from "node:child_process";
 import { CliError, EXIT, oneLine, parseCommandArgs, positiveNumber, runMain, UsageError, type CommandSpec } from "./cli";
 import { pulumiErrorLine, pulumiOnPath } from "./aws/stackOutputs";
-import { PROJECT_DIR } from "./paths";
+import { PROJECT_DIR } from "./project";
 
 /** One entry of `pulumi stack history --json`, as far as this command reads it. */
 export interface UpdateRecord {

@@ -2,7 +2,7 @@
 // itself as the parent instead of npm, so stdout, stderr, the exit code and signals are the
 // command's alone.
 import * as path from "node:path";
-import { PROJECT_DIR } from "../ops/paths";
+import { PROJECT_DIR } from "../ops/project";
 
 const TS_NODE_BIN = require.resolve("ts-node/dist/bin.js");
 

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROLES, ROLE_SPECS, type Role } from "../../components/roles";
 import { UsageError, oneLine } from "../cli";
-import { PROJECT_DIR } from "../paths";
+import { PROJECT_DIR } from "../project";
 
 export type RawOutputs = Record<string, unknown>;
 

@@ -41,7 +41,7 @@ import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import { BinaryWriter } from "google-protobuf";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { POLICY_PACK_DIR } from "../paths";
+import { POLICY_PACK_DIR, PROJECT } from "../project";
 
 /** The sentinel the engine sends in place of a value that is not known yet (a preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -53,9 +53,6 @@ export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export function secret<T>(value: T): { [SECRET_SIG_KEY]: string; value: T } {
     return { [SECRET_SIG_KEY]: SECRET_SIG, value };
 }
-
-/** The Pulumi project name of this repository's program (Pulumi.yaml). */
-export const PROJECT = "cgap";
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 

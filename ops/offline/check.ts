@@ -4,18 +4,20 @@
 // The offline rollout check: runs the real program under mocks with the stack's config file, prints
 // the rollout plan, and judges it with the real policy pack through its analyzer protocol. Needs no
 // cloud credentials and no Pulumi CLI. Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
+//
+// Bad input is refused before anything heavy loads: the arguments, the stack file and its cgap:
+// config are judged first, and the program, the pack and the report are imported only after.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, ownKeys, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
+import { CONFIG_NAMESPACE, ConfigError, ownKeys, parseStackConfig, providerRegion, StackConfig, unreadConfigWarnings } from "../../components/config";
 import { isRole, Role, ROLES } from "../../components/roles";
-import { PackNotInstalledError, PolicyPackConfig, PolicyPackProcess, startPolicyPack } from "./analyzer";
+import type { PolicyPackConfig, PolicyPackProcess } from "./analyzer";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
 import { driftWarning, TagDrift } from "../drift";
-import { analyzerResources, formatPlan, formatSources, PlanRow, rolloutPlan } from "./plan";
-import { originsOf } from "../../components/estate";
-import { placeholderRegistry, PLACEHOLDER_ACCOUNT, ProgramError, readStackConfig, runProgram, StackFileError } from "./program";
-import { buildReport, ComplianceReport, summarizeReport } from "./report";
-import { POLICY_PACK_DIR } from "../paths";
+import type { PlanRow } from "./plan";
+import { readStackConfig, StackFileError } from "./stackFiles";
+import type { ComplianceReport } from "./report";
+import { POLICY_PACK_DIR } from "../project";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
@@ -131,18 +133,29 @@ export const UPDATE_PHASE_NOTE =
     "digest, so the pack cannot see which images changed. A PASS here approves no partial rollout; only a " +
     "preview (run without --update) can refuse one before anything changes.";
 
-export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: placeholderRegistry() }): Promise<CheckReport> {
+/**
+ * The stack's cgap: config as the program will parse it, and the --target roles checked against
+ * its rollout: refused here (ConfigError, BadInput) before the program or the pack starts.
+ */
+export function validateStack(args: CheckArgs, config: Readonly<Record<string, string>>): StackConfig {
+    const settings = parseStackConfig(ownKeys(config), providerRegion(config));
+    const outside = args.targets.filter((t) => !settings.rollout.includes(t));
+    if (outside.length > 0) {
+        throw new BadInput(`--target ${outside.join(", ")}: not in cgap:rollout (${settings.rollout.join(", ")}), so there is no image to target`);
+    }
+    return settings;
+}
+
+export async function check(args: CheckArgs, cloud?: OfflineCloud): Promise<CheckReport> {
     const policyConfigFile = args.policyConfig === undefined ? DEFAULT_POLICY_CONFIG : args.policyConfig;
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
     const policyConfig = readPolicyConfig(policyConfigFile);
+    const config = { ...readStackConfig(args.stack), ...overrides };
+    validateStack(args, config);
+    const { startPolicyPack } = await import("./analyzer");
     // The pack starts while the program runs under mocks: it needs only the stack's config, and each
     // takes about a second, so the check waits for the longer of the two instead of their sum.
-    const starting = startPolicyPack({
-        stack: args.stack,
-        dryRun: !args.update,
-        config: { ...readStackConfig(args.stack), ...overrides },
-        policyConfig,
-    });
+    const starting = startPolicyPack({ stack: args.stack, dryRun: !args.update, config, policyConfig });
     starting.catch(() => undefined); // a failed start is reported where it is awaited
     try {
         return await judgeOffline(args, cloud, overrides, policyConfig, policyConfigFile, starting);
@@ -156,25 +169,22 @@ export async function check(args: CheckArgs, cloud: OfflineCloud = { registry: p
 
 async function judgeOffline(
     args: CheckArgs,
-    cloud: OfflineCloud,
+    cloud: OfflineCloud | undefined,
     overrides: Record<string, string>,
     policyConfig: PolicyPackConfig,
     policyConfigFile: string | null,
     starting: Promise<PolicyPackProcess>,
 ): Promise<CheckReport> {
-    const registry = cloud.registry;
+    const [{ placeholderRegistry, PLACEHOLDER_ACCOUNT, runProgram }, { analyzerResources, formatPlan, formatSources, rolloutPlan }, { originsOf }, { buildReport, summarizeReport }] =
+        await Promise.all([import("./program"), import("./plan"), import("../../components/estate"), import("./report")]);
+    const registry = cloud?.registry ?? placeholderRegistry();
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
-    const settings = parseStackConfig(ownKeys(result.config), providerRegion(result.config));
-
-    const outside = args.targets.filter((t) => !settings.rollout.includes(t));
-    if (outside.length > 0) {
-        throw new BadInput(`--target ${outside.join(", ")}: not in cgap:rollout (${settings.rollout.join(", ")}), so there is no image to target`);
-    }
+    const settings = validateStack(args, result.config);
     const untouched = args.targets.length > 0 ? settings.rollout.filter((r) => !args.targets.includes(r)) : [];
     const plan = rolloutPlan(result, settings.sizing, untouched);
     const drift: TagDrift[] = plan.flatMap(({ role, tag }) => {
         const ecrDigest = registry[tag];
-        const runningDigest = cloud.running?.[role] ?? ecrDigest;
+        const runningDigest = cloud?.running?.[role] ?? ecrDigest;
         return ecrDigest !== undefined && runningDigest !== ecrDigest ? [{ role, tag, ecrDigest, runningDigest }] : [];
     });
     const resources = analyzerResources(result, { untouched, registry });
@@ -252,6 +262,16 @@ function leftOutNote(plan: PlanRow[]): string[] {
     ];
 }
 
+/** Bad input (exit 2) rather than a fault of the check itself. */
+async function isBadInput(err: unknown): Promise<boolean> {
+    if (err instanceof BadInput || err instanceof CliError || err instanceof StackFileError || err instanceof ConfigError) {
+        return true;
+    }
+    // The errors of the modules loaded on demand: an error of theirs means they are loaded already.
+    const [{ ProgramError }, { PackNotInstalledError }] = await Promise.all([import("./program"), import("./analyzer")]);
+    return err instanceof ProgramError || err instanceof PackNotInstalledError;
+}
+
 async function main(argv: string[]): Promise<number> {
     try {
         const args = parseCheckArgs(argv);
@@ -263,14 +283,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(report.text);
         return report.exitCode;
     } catch (err) {
-        if (
-            err instanceof BadInput ||
-            err instanceof CliError ||
-            err instanceof StackFileError ||
-            err instanceof ProgramError ||
-            err instanceof PackNotInstalledError
-        ) {
-            console.error(wrap(`check: error: ${err.message}`, terminalWidth(process.stderr)));
+        if (await isBadInput(err)) {
+            console.error(wrap(`check: error: ${(err as Error).message}`, terminalWidth(process.stderr)));
             return CHECK_EXIT.badInput;
         }
         throw err;

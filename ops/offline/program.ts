@@ -7,9 +7,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { PROJECT } from "./analyzer";
 import { readStackConfig } from "./stackFiles";
-import { PROJECT_DIR } from "../paths";
+import { PROJECT, PROJECT_DIR } from "../project";
 
 export { readStackConfig, StackFileError } from "./stackFiles";
 

@@ -5,8 +5,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT } from "./analyzer";
-import { PROJECT_DIR } from "../paths";
+import { PROJECT, PROJECT_DIR } from "../project";
 
 /** The stacks that have a `Pulumi.<stack>.yaml` in the project directory, sorted. */
 export function stackNames(dir = PROJECT_DIR): string[] {

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../../ops/paths";
+import { PROJECT_DIR } from "../../ops/project";
 import { scriptCommand } from "../scripts";
 
 interface Outcome {

@@ -1,6 +1,7 @@
 // What `npm run check` says beyond the verdict: the roles a partial rollout leaves alone, tags moved
 // in ECR outside the stack, and what the update phase cannot see. Runs check() in-process.
 import * as assert from "assert";
+import { ConfigError } from "../../components/config";
 import { check, UPDATE_PHASE_NOTE } from "../../ops/offline/check";
 import { mockDigest, placeholderRegistry } from "../../ops/offline/program";
 
@@ -43,5 +44,16 @@ describe("npm run check's report", function () {
         assert.ok(text.replace(/\n {4}/g, " ").includes(`\n${UPDATE_PHASE_NOTE}\n\nPASS: `), text);
         assert.match(UPDATE_PHASE_NOTE, /cannot see which images changed/);
         assert.match(UPDATE_PHASE_NOTE, /approves no partial rollout/);
+    });
+
+    it("refuses bad config as the program would, before the program or the pack starts", async () => {
+        // A ConfigError, not a ProgramError: the stack's cgap: config was judged before the program
+        // ran under mocks (a run would wrap the same problem in a ProgramError).
+        await assert.rejects(check({ stack: "mastertest", rollout: "wsgi,web", targets: [], update: false }), (err: Error) => {
+            assert.ok(err instanceof ConfigError, `${err.constructor.name}: ${err.message}`);
+            assert.match(err.message, /cgap:rollout is "wsgi,web"; it names "web"/);
+            return true;
+        });
+        await assert.rejects(check({ stack: "mastertest", rollout: "wsgi", targets: ["indexer"], update: false }), /--target indexer: not in cgap:rollout \(wsgi\)/);
     });
 });

@@ -7,7 +7,7 @@ import * as path from "path";
 import { CliError, EXIT, UsageError } from "../../ops/cli";
 import { main, UpdateRecord, verdictFor } from "../../ops/awaitUpdate";
 import { tempDir } from "../tempDirs";
-import { PROJECT_DIR } from "../../ops/paths";
+import { PROJECT_DIR } from "../../ops/project";
 import { scriptCommand } from "../scripts";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { EXIT } from "../../ops/cli";
 import { envWithoutAwsCredentials, sampleOutputs, without, writeOutputsFile } from "./fixtures";
 import { tempDir } from "../tempDirs";
-import { PROJECT_DIR } from "../../ops/paths";
+import { PROJECT_DIR } from "../../ops/project";
 import { scriptCommand } from "../scripts";
 
 const TIMEOUT_MS = 30_000;

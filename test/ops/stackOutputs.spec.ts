@@ -10,7 +10,7 @@ import {
     regionFromRepositoryUrl,
     resolveRegion,
 } from "../../ops/aws/stackOutputs";
-import { PROJECT_DIR } from "../../ops/paths";
+import { PROJECT_DIR } from "../../ops/project";
 import { sampleOutputs, writeOutputsFile } from "./fixtures";
 import { tempDir } from "../tempDirs";
 

@@ -9,7 +9,7 @@ import { ownKeys } from "../../components/config";
 import { parsePlatformConfig, PLATFORM_NAMESPACE } from "../../platform/components/config";
 import { deploymentPaths } from "../../platform/components/stackDeployments";
 import { PLATFORM_DIR, PLATFORM_STACK } from "./run";
-import { PROJECT_DIR } from "../../ops/paths";
+import { PROJECT_DIR } from "../../ops/project";
 
 interface Step {
     uses?: string;

@@ -15,7 +15,7 @@ import { packManifest, packSourceHash, packVersionTag } from "../../platform/com
 import { ownKeys } from "../../components/config";
 import { PLATFORM_DIR, PLATFORM_STACK } from "./run";
 import { tempDir } from "../tempDirs";
-import { POLICY_PACK_DIR, PROJECT_DIR } from "../../ops/paths";
+import { POLICY_PACK_DIR, PROJECT_DIR } from "../../ops/project";
 
 const PORTAL: Record<string, PortalStack> = { mastertest: { environment: "development" }, production: { environment: "production" } };
 const MASTERTEST_ROLE = "arn:aws:iam::123456789012:role/cgap-mastertest-pulumi-deployments";

@@ -10,7 +10,7 @@ import { deploymentPaths } from "../../platform/components/stackDeployments";
 import { inputs, ofType, one } from "../program/helpers";
 import { PT, runPlatform } from "./run";
 import { tempDir } from "../tempDirs";
-import { POLICY_PACK_DIR, PROJECT_DIR } from "../../ops/paths";
+import { POLICY_PACK_DIR, PROJECT_DIR } from "../../ops/project";
 
 const ROLES: Record<string, string> = {
     mastertest: "arn:aws:iam::123456789012:role/cgap-mastertest-pulumi-deployments",

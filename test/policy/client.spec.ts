@@ -20,7 +20,7 @@ import {
     startPolicyPack,
     UNKNOWN,
 } from "../../ops/offline/analyzer";
-import { POLICY_PACK_DIR } from "../../ops/paths";
+import { POLICY_PACK_DIR } from "../../ops/project";
 import { policyConfigProblems } from "../../policy/configGuard";
 import { policies } from "../../policy/policies";
 import { LocatedResource, rolloutStack } from "./fixtures";

@@ -6,7 +6,7 @@ import * as path from "path";
 
 import { pack } from "./packs";
 import { tempDir } from "../tempDirs";
-import { POLICY_PACK_DIR } from "../../ops/paths";
+import { POLICY_PACK_DIR } from "../../ops/project";
 
 // Plain JavaScript beside the pack (policy/entry.js); typed here for the test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

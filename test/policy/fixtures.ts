@@ -1,7 +1,8 @@
 // Resources shaped as the engine sends them to the policy pack (see the provider notes in
 // policy/images.ts): the program's resources in their preview and post-update forms, plus foreign
 // resources for the "must not trip" cases and the benchmark.
-import { makeUrn, PROJECT, secret, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import { makeUrn, secret, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import { PROJECT } from "../../ops/project";
 import { Role, ROLE_IMAGES, ROLES } from "../../policy/roles";
 import { BUILD_CACHE_TAG, CACHE_STAGE, INLINE_CACHE_ARGS } from "../../components/roles";
 

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 import { Diagnostic, EnforcementLevel, PolicyPackConfig, PolicyPackProcess, startPolicyPack, StartOptions } from "../../ops/offline/analyzer";
-import { POLICY_PACK_DIR } from "../../ops/paths";
+import { POLICY_PACK_DIR } from "../../ops/project";
 
 /**
  * The reviewers' policy config (policy/config.example.json) without its levels: the settings and
