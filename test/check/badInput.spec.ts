@@ -1,0 +1,111 @@
+// `npm run check` given bad input, run as a person runs it: one clear error on stderr, nothing on
+// stdout, exit 2, and no stack trace. Judged before anything heavy loads, so each run is short.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_DIR } from "../../ops/project";
+import { scriptCommand } from "../scripts";
+
+interface Outcome {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+describe("npm run check: bad input is on stderr, one problem per line wrapped to 100 columns, and exit 2", function () {
+    this.timeout(60000);
+    const direct = (...args: string[]): Outcome => {
+        const run = spawnSync(...scriptCommand("ops/offline/check.ts", args), { cwd: PROJECT_DIR, encoding: "utf8", timeout: 60000 });
+        return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+    };
+    const brokenStack = `check-broken-${process.pid}`;
+    const brokenFile = path.join(PROJECT_DIR, `Pulumi.${brokenStack}.yaml`);
+    after(() => {
+        fs.rmSync(brokenFile, { force: true });
+        fs.rmSync(brokenFile.replace(/yaml$/, "json"), { force: true });
+    });
+
+    const cases: [string, () => Outcome, RegExp][] = [
+        ["an unknown stack", () => direct("--stack", "nosuch"), /^check: error: No stack "nosuch": there is no Pulumi\.nosuch\.yaml \(stacks here: [^)]*mastertest,\s+production/],
+        ["an unknown role in --rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi,web"), /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is "wsgi,web"; it names "web"/],
+        ["an empty --rollout (an unset CI variable)", () => direct("--stack", "mastertest", "--rollout", ""), /^check: error: --rollout is empty; name the roles to roll out/],
+        [
+            "a stack file whose cgap:rollout is an empty list",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:rollout: []\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is "\[\]"; it names no role/,
+        ],
+        [
+            "a stack file whose cgap:rollout is empty text",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:rollout: ""\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is ""; it names no role/,
+        ],
+        ["an unknown role in --target", () => direct("--stack", "mastertest", "--target", "web"), /^check: error: --target web: not a role/],
+        ["a target outside the rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi", "--target", "indexer"), /^check: error: --target indexer: not in cgap:rollout/],
+        ["an unknown flag", () => direct("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],
+        ["an unknown --format", () => direct("--stack", "mastertest", "--format", "xml"), /^check: error: --format xml: use text or json/],
+        [
+            "policy config naming no policy of the pack",
+            () => {
+                fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify({ "iam-no-full-admn": "mandatory" }));
+                return direct("--stack", "mastertest", "--policy-config", brokenFile.replace(/yaml$/, "json"));
+            },
+            /^check: error: --policy-config \S+: policy config\s+refused,\s+nothing\s+was\s+judged\s+\(1\s+problem;[^]*\n {2}- "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)\n$/,
+        ],
+        [
+            "a stack file with a size Fargate does not offer",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:sizing:\n    wsgi:\n      memory: 1024\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:sizing\.wsgi: Fargate does not offer 1024 MiB with 4096 CPU units/,
+        ],
+        ["--stack given twice", () => direct("--stack", "mastertest", "--stack", "production"), /^check: error: --stack is given 2 times \(mastertest, production\); give it once/],
+        [
+            "several problems, each on its own line (a long one wrapped, indented under it)",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:indexerIntervalSeconds: 3s\n  cgap:sizing:\n    wsgi:\n      memory: 4096\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Invalid stack config \(2 problems\):\n {2}- cgap:sizing\.wsgi: [^\n]*\n( {6}[^\n]*\n)* {2}- cgap:indexerIntervalSeconds is "3s"/,
+        ],
+        [
+            "a stack file in another region than the one the app hard-codes",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, file.replace("aws:region: us-east-1", "aws:region: eu-west-1"));
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- aws:region is "eu-west-1"; the portal only works in us-east-1:[\s\S]*dcicutils/,
+        ],
+        [
+            "a stack file that is not YAML",
+            () => {
+                fs.writeFileSync(brokenFile, "config:\n  cgap:envName: [unclosed\n");
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Pulumi\.check-broken-\d+\.yaml is not valid YAML/,
+        ],
+    ];
+    for (const [what, run, message] of cases) {
+        it(what, () => {
+            const { status, stdout, stderr } = run();
+            assert.strictEqual(status, 2, stderr);
+            assert.strictEqual(stdout, "");
+            assert.match(stderr, message);
+            const lines = stderr.trimEnd().split("\n");
+            assert.ok(lines.every((line) => line.length <= 100), `a line is wider than 100 columns:\n${stderr}`);
+            assert.ok(!/\n\s+at /.test(stderr), `a stack trace:\n${stderr}`);
+        });
+    }
+});
