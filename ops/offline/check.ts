@@ -53,6 +53,8 @@ export interface CheckArgs {
     /** A --policy-pack-config file, or null for the pack's defaults; default: the reviewers' config. */
     policyConfig?: string | null;
     format?: Format;
+    /** Columns the text is wrapped to; default: the terminal's (see terminalWidth). */
+    width?: number;
 }
 
 export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
@@ -215,7 +217,8 @@ async function judgeOffline(
 
     const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
     const phase = args.update ? "update" : "preview";
-    const warnings = unreadConfigWarnings(result.config).map((w) => wrap(`warning: ${w}`));
+    const width = args.width ?? terminalWidth();
+    const warnings = unreadConfigWarnings(result.config).map((w) => wrap(`warning: ${w}`, width));
     const lines = [
         `Rollout plan for stack ${args.stack} (${phase}${args.targets.length > 0 ? `, --target ${args.targets.join(" ")}` : ""})`,
         "",
@@ -223,7 +226,7 @@ async function judgeOffline(
         formatPlan(plan),
         "",
         ...leftOutNote(plan),
-        ...drift.map((d) => wrap(driftWarning(d))),
+        ...drift.map((d) => wrap(driftWarning(d), width)),
         ...(drift.length > 0 ? [""] : []),
         formatSources(originsOf(settings)),
         "",
@@ -237,11 +240,11 @@ async function judgeOffline(
         `Policy pack ${packName} judged ${resources.length} resources:`,
         ...(diagnostics.length === 0
             ? ["  no violations"]
-            : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message.replace(/\n/g, "\n    ")}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`))),
+            : diagnostics.map((d) => wrap(`  [${d.enforcementLevel}] ${d.policyName}: ${d.message.replace(/\n/g, "\n    ")}${d.urn ? ` (${d.urn.split("::").pop()})` : ""}`, width))),
         "",
-        ...summarizeReport(report).map((line) => wrap(line)),
+        ...summarizeReport(report).map((line) => wrap(line, width)),
         "",
-        ...(args.update ? [wrap(UPDATE_PHASE_NOTE), ""] : []),
+        ...(args.update ? [wrap(UPDATE_PHASE_NOTE, width), ""] : []),
         mandatory.length === 0
             ? "PASS: no mandatory policy is violated."
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
@@ -272,19 +275,26 @@ async function isBadInput(err: unknown): Promise<boolean> {
     return err instanceof ProgramError || err instanceof PackNotInstalledError;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Where the command writes: the process's streams, or a test's. `columns` is set on a terminal. */
+export interface CheckIO {
+    stdout: { write(text: string): unknown; columns?: number };
+    stderr: { write(text: string): unknown; columns?: number };
+}
+
+/** The command: prints the report (stdout) or one error (stderr) and returns the exit code. */
+export async function main(argv: string[], io: CheckIO = process): Promise<number> {
     try {
         const args = parseCheckArgs(argv);
         if (args === "help") {
-            console.log(USAGE);
+            io.stdout.write(`${USAGE}\n`);
             return CHECK_EXIT.pass;
         }
-        const report = await check(args);
-        console.log(report.text);
+        const report = await check({ ...args, width: terminalWidth(io.stdout) });
+        io.stdout.write(`${report.text}\n`);
         return report.exitCode;
     } catch (err) {
         if (await isBadInput(err)) {
-            console.error(wrap(`check: error: ${(err as Error).message}`, terminalWidth(process.stderr)));
+            io.stderr.write(`${wrap(`check: error: ${(err as Error).message}`, terminalWidth(io.stderr))}\n`);
             return CHECK_EXIT.badInput;
         }
         throw err;

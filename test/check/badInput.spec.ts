@@ -1,24 +1,17 @@
 // `npm run check` given bad input, run as a person runs it: one clear error on stderr, nothing on
 // stdout, exit 2, and no stack trace. Judged before anything heavy loads, so each run is short.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../../ops/project";
-import { scriptCommand } from "../scripts";
-
-interface Outcome {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-}
+import { checkInProcess, Outcome, scriptCheck } from "./runCheck";
 
 describe("npm run check: bad input is on stderr, one problem per line wrapped to 100 columns, and exit 2", function () {
     this.timeout(60000);
-    const direct = (...args: string[]): Outcome => {
-        const run = spawnSync(...scriptCommand("ops/offline/check.ts", args), { cwd: PROJECT_DIR, encoding: "utf8", timeout: 60000 });
-        return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-    };
+    // Two cases run as a child process, what the exit code and streams really are; the others call
+    // the same main() in this process.
+    const direct = (...args: string[]): Promise<Outcome> => checkInProcess(...args);
+    const child = async (...args: string[]): Promise<Outcome> => scriptCheck(...args);
     const brokenStack = `check-broken-${process.pid}`;
     const brokenFile = path.join(PROJECT_DIR, `Pulumi.${brokenStack}.yaml`);
     after(() => {
@@ -26,7 +19,7 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
         fs.rmSync(brokenFile.replace(/yaml$/, "json"), { force: true });
     });
 
-    const cases: [string, () => Outcome, RegExp][] = [
+    const cases: [string, () => Promise<Outcome>, RegExp][] = [
         ["an unknown stack", () => direct("--stack", "nosuch"), /^check: error: No stack "nosuch": there is no Pulumi\.nosuch\.yaml \(stacks here: [^)]*mastertest,\s+production/],
         ["an unknown role in --rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi,web"), /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:rollout is "wsgi,web"; it names "web"/],
         ["an empty --rollout (an unset CI variable)", () => direct("--stack", "mastertest", "--rollout", ""), /^check: error: --rollout is empty; name the roles to roll out/],
@@ -50,7 +43,7 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
         ],
         ["an unknown role in --target", () => direct("--stack", "mastertest", "--target", "web"), /^check: error: --target web: not a role/],
         ["a target outside the rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi", "--target", "indexer"), /^check: error: --target indexer: not in cgap:rollout/],
-        ["an unknown flag", () => direct("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],
+        ["an unknown flag", () => child("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],
         ["an unknown --format", () => direct("--stack", "mastertest", "--format", "xml"), /^check: error: --format xml: use text or json/],
         [
             "policy config naming no policy of the pack",
@@ -75,7 +68,7 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             () => {
                 const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
                 fs.writeFileSync(brokenFile, `${file}  cgap:indexerIntervalSeconds: 3s\n  cgap:sizing:\n    wsgi:\n      memory: 4096\n`);
-                return direct("--stack", brokenStack);
+                return child("--stack", brokenStack);
             },
             /^check: error: Invalid stack config \(2 problems\):\n {2}- cgap:sizing\.wsgi: [^\n]*\n( {6}[^\n]*\n)* {2}- cgap:indexerIntervalSeconds is "3s"/,
         ],
@@ -98,8 +91,8 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
         ],
     ];
     for (const [what, run, message] of cases) {
-        it(what, () => {
-            const { status, stdout, stderr } = run();
+        it(what, async () => {
+            const { status, stdout, stderr } = await run();
             assert.strictEqual(status, 2, stderr);
             assert.strictEqual(stdout, "");
             assert.match(stderr, message);

@@ -1,20 +1,11 @@
-// `npm run check` as a person runs it: a child process, its output and its exit code.
+// `npm run check`: a pass and a refusal as a person runs them (a child process, its output and its
+// exit code); what else it prints through the same main() in this process.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../../ops/project";
+import { checkInProcess, npmCheck } from "./runCheck";
 
-interface Outcome {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-function npmCheck(...args: string[]): Outcome {
-    const run = spawnSync("npm", ["run", "-s", "check", "--", ...args], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 120000 });
-    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 /** Plan rows keyed by role: the cells of the table under its header. */
 function planRows(stdout: string): Record<string, string[]> {
@@ -60,8 +51,8 @@ describe("npm run check", function () {
         assert.match(stdout, /^PASS: no mandatory policy is violated\.$/m);
     });
 
-    it("says where production's and sandbox's network, repository and queue come from, and passes both", () => {
-        const production = npmCheck("--stack", "production");
+    it("says where production's and sandbox's network, repository and queue come from, and passes both", async () => {
+        const production = await checkInProcess("--stack", "production");
         assert.strictEqual(production.status, 0, production.stdout);
         assert.deepStrictEqual(sourceRows(production.stdout), {
             network:
@@ -70,7 +61,7 @@ describe("npm run check", function () {
             repository: "exports of c4-ecr-prod-stack (RepoURL)",
             queue: "exports of c4-datastore-cgap-production-stack (ApplicationIngestionQueue)",
         });
-        const sandbox = npmCheck("--stack", "sandbox");
+        const sandbox = await checkInProcess("--stack", "sandbox");
         assert.strictEqual(sandbox.status, 0, sandbox.stdout);
         assert.deepStrictEqual(sourceRows(sandbox.stdout), {
             network: "created: a VPC of two zones with one NAT gateway (awsx.ec2.Vpc)",
@@ -79,8 +70,8 @@ describe("npm run check", function () {
         });
     });
 
-    it("prints production's compliance report as JSON with --format json", () => {
-        const { status, stdout } = npmCheck("--stack", "production", "--format", "json");
+    it("prints production's compliance report as JSON with --format json", async () => {
+        const { status, stdout } = await checkInProcess("--stack", "production", "--format", "json");
         assert.strictEqual(status, 0, stdout);
         const report = JSON.parse(stdout);
         assert.strictEqual(report.stack, "production");
@@ -104,13 +95,13 @@ describe("npm run check", function () {
         assert.match(stdout, /^REFUSED: 1 mandatory violation; pulumi preview would stop here\.$/m);
     });
 
-    it("wraps policy messages to 100 columns, and warns about config in a namespace nothing reads", () => {
+    it("wraps policy messages to 100 columns, and warns about config in a namespace nothing reads", async () => {
         const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
         const stack = `check-typo-${process.pid}`;
         const typo = path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
         fs.writeFileSync(typo, `${file}  cgpa:rollout: [indexer]\n`);
         try {
-            const { status, stdout } = npmCheck("--stack", stack, "--rollout", "indexer");
+            const { status, stdout } = await checkInProcess("--stack", stack, "--rollout", "indexer");
             assert.strictEqual(status, 1, stdout);
             assert.match(stdout, /^warning: Config key cgpa:rollout is ignored: nothing in this stack reads the namespace "cgpa"[^]*Did you mean cgap:rollout\?$/m);
             const diagnostics = stdout.slice(stdout.indexOf("Policy pack"), stdout.indexOf("REFUSED"));
@@ -121,8 +112,8 @@ describe("npm run check", function () {
         }
     });
 
-    it("refuses a production --target that leaves the deployment image behind, exit 1", () => {
-        const { status, stdout } = npmCheck("--stack", "production", "--target", "wsgi", "--target", "indexer", "--target", "ingester");
+    it("refuses a production --target that leaves the deployment image behind, exit 1", async () => {
+        const { status, stdout } = await checkInProcess("--stack", "production", "--target", "wsgi", "--target", "indexer", "--target", "ingester");
         assert.strictEqual(status, 1, stdout);
         assert.strictEqual(planRows(stdout).deployment[2], "no: keeps its ECR digest");
         // The plan shows production's capacity mix and how ECS splits the count by it.
