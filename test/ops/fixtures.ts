@@ -62,6 +62,53 @@ export function sampleOutputs(): Record<string, unknown> {
     };
 }
 
+/**
+ * The outputs of the mastertest stack that the commands read, as the program exports them when it
+ * runs under mocks with Pulumi.mastertest.yaml (contract.spec.ts holds them to the program's own).
+ * Pinned here because running the program takes over a second, and the README's examples are run
+ * against these.
+ */
+export function mastertestOutputs(): Record<string, unknown> {
+    return {
+        appAccess: {
+            taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/cgap-roles-task-92e16a971d0d49310`,
+            s3KmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d`,
+        },
+        clusterName: "cgap-mastertest",
+        deploymentTask: {
+            cluster: "cgap-mastertest",
+            taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/cgap-mastertest-deployment:1`,
+            containerName: "DeploymentAction",
+            subnets: ["subnet-d0514c640fe10828d", "subnet-1fb2d9d2b31dbb9ab"],
+            securityGroups: ["sg-5bf9c001041be3a68", "sg-63c8797b39bf3e4fa", "sg-b137941b61ff9cbf1"],
+            assignPublicIp: "DISABLED",
+            capacityProvider: "FARGATE",
+            logGroupName: "/ecs/cgap-mastertest",
+            logStreamPrefix: "cgap-deployment",
+            environment: "development",
+        },
+        logs: {
+            groupName: "/ecs/cgap-mastertest",
+            groupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/cgap-mastertest`,
+            streamPrefixes: { wsgi: "cgap-wsgi", indexer: "cgap-indexer", ingester: "cgap-ingester", deployment: "cgap-deployment" },
+        },
+        repositoryName: "cgap-mastertest",
+        repositoryUrl: REPOSITORY_URL,
+        serviceNames: { wsgi: "cgap-mastertest-wsgi", indexer: "cgap-mastertest-indexer", ingester: "cgap-mastertest-ingester" },
+        tags: { wsgi: "latest", indexer: "latest-indexer", ingester: "latest-ingester", deployment: "latest-deployment" },
+    };
+}
+
+/** `actual` cut down to the keys `shape` has, at every depth (arrays and leaves are kept whole). */
+export function pickShape(actual: unknown, shape: unknown): unknown {
+    if (typeof shape !== "object" || shape === null || Array.isArray(shape) || typeof actual !== "object" || actual === null) {
+        return actual;
+    }
+    return Object.fromEntries(
+        Object.keys(shape).map((k) => [k, pickShape((actual as Record<string, unknown>)[k], (shape as Record<string, unknown>)[k])]),
+    );
+}
+
 /** A service at steady state: one COMPLETED primary deployment, running == desired. */
 export function settledService(name: string, taskDefinition: string, count = 1): Service {
     return {
