@@ -226,12 +226,15 @@ export const albWafWebAcl: ComplianceCheck = {
     judge: (resources) => {
         const albs = resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type));
         const associations = resources.filter((r) => WEB_ACL_ASSOCIATION_TYPES.includes(r.type));
-        const attributions = associations.map((a) => attributedLoadBalancer(a, "resourceArn", albs.filter(isApplication)));
+        const applications = albs.filter(isApplication);
+        const attributions = associations.map((a) => attributedLoadBalancer(a, "resourceArn", applications));
+        const associated = new Set(attributions.flatMap((a) => (a !== undefined && "alb" in a ? [a.alb.urn] : [])));
+        const someUnattributed = attributions.some((a) => a === undefined);
         return albCheck((view) => {
-            if (attributions.some((a) => a !== undefined && "alb" in a && a.alb.urn === view.urn)) {
+            if (associated.has(view.urn)) {
                 return pass(view, "a web ACL association names it");
             }
-            if (attributions.some((a) => a === undefined)) {
+            if (someUnattributed) {
                 return unknown(view, "a web ACL association's resourceArn is not known yet; the update judges it");
             }
             return fail(view, `Load balancer "${view.name}" has no AWS WAF web ACL. Associate one (aws.wafv2.WebAclAssociation { resourceArn: alb.arn, webAclArn }).`);

@@ -7,9 +7,11 @@
 import { PolicyPack } from "@pulumi/policy";
 
 import { refuseBadPolicyConfig } from "./configGuard";
+import { deserializeOncePerRequest } from "./deserializeOnce";
 import { POLICY_PACK_NAME, policies } from "./policies";
 
 refuseBadPolicyConfig(policies);
+deserializeOncePerRequest();
 
 new PolicyPack(POLICY_PACK_NAME, {
     description:

@@ -90,12 +90,33 @@ export function ingressOf(view: ResourceView): Ingress[] {
 export function groupRules(resources: readonly ResourceView[]): { subject: ResourceView; rules: Ingress[] }[] {
     const groups = resources.filter((r) => r.type === SECURITY_GROUP_TYPE);
     const byUrn = new Map(groups.map((g) => [g.urn, { subject: g, rules: ingressOf(g) }]));
+    // A stack can hold thousands of rules and hundreds of groups: each rule finds its group by
+    // lookup, not by a scan of the groups. Where two groups match, the first in stack order wins.
+    const byId = new Map<string, ResourceView>();
+    const orderByUrn = new Map<string, number>();
+    groups.forEach((g, i) => {
+        const id = knownString(g.props.id);
+        if (id !== undefined && !byId.has(id)) {
+            byId.set(id, g);
+        }
+        if (!orderByUrn.has(g.urn)) {
+            orderByUrn.set(g.urn, i);
+        }
+    });
+    const firstDependedOn = (urns: readonly string[]): ResourceView | undefined => {
+        let first: number | undefined;
+        for (const urn of urns) {
+            const i = orderByUrn.get(urn);
+            if (i !== undefined && (first === undefined || i < first)) {
+                first = i;
+            }
+        }
+        return first === undefined ? undefined : groups[first];
+    };
     const alone: { subject: ResourceView; rules: Ingress[] }[] = [];
     for (const rule of resources.filter((r) => r.type === SECURITY_GROUP_RULE_TYPE || r.type === INGRESS_RULE_TYPE)) {
         const id = knownString(rule.props.securityGroupId);
-        const group =
-            (id !== undefined ? groups.find((g) => knownString(g.props.id) === id) : undefined) ??
-            (id === undefined ? groups.find((g) => (rule.propertyDependencies?.securityGroupId ?? []).includes(g.urn)) : undefined);
+        const group = id !== undefined ? byId.get(id) : firstDependedOn(rule.propertyDependencies?.securityGroupId ?? []);
         if (group) {
             byUrn.get(group.urn)!.rules.push(...ingressOf(rule));
         } else {
