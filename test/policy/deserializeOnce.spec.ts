@@ -7,7 +7,8 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
 import * as sdkDeserialize from "../../policy/node_modules/@pulumi/policy/deserialize";
 import * as sdkProxy from "../../policy/node_modules/@pulumi/policy/proxy";
-import { makeUrn, PROJECT, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import { makeUrn, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import { PROJECT } from "../../ops/project";
 import { deserializeOncePerRequest, memoisedPerObject } from "../../policy/deserializeOnce";
 import { policies } from "../../policy/policies";
 import { generatedStack, rolloutStack, waitingOnPush } from "./fixtures";
