@@ -202,6 +202,13 @@ export async function runUnderMocks(
     let onRejection: (reason: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => (onRejection = reject));
     process.on("unhandledRejection", onRejection);
+    const mappedStackTraces = Error.prepareStackTrace;
+    // The SDK gives every promise it makes a stack trace and formats it at once (runtime/debuggable.js,
+    // for its leak report), and ts-node's source-map-support maps each frame of each: that mapping
+    // was two thirds of a run. During the run V8 formats stacks itself; an error first read after the
+    // run (the program's own, in a ProgramError) is still formatted source-mapped, since V8 formats
+    // a stack when it is first read.
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     try {
         forgetProgramModules();
         const run = async () => {
@@ -219,6 +226,7 @@ export async function runUnderMocks(
         // Let stray rejections of a failed run land here rather than in the next run.
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onRejection);
+        Error.prepareStackTrace = mappedStackTraces;
     }
 }
 
