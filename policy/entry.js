@@ -28,8 +28,12 @@ function stampBuild(dir) {
     fs.writeFileSync(path.join(dir, STAMP), "built\n");
 }
 
+// `stamp` after a build; `fresh` exits 0 when the build is current (and 1 when a source is newer),
+// so that `npm test` runs tsc here only when it would change something.
 if (require.main === module && process.argv[2] === "stamp") {
     stampBuild(__dirname);
+} else if (require.main === module && process.argv[2] === "fresh") {
+    process.exitCode = compiledEntry(__dirname).stale.length === 0 && fs.existsSync(path.join(__dirname, OUT_DIR, "index.js")) ? 0 : 1;
 }
 
 module.exports = { compiledEntry, stampBuild, OUT_DIR };

@@ -1,12 +1,13 @@
 // The pack runs from its compiled JavaScript (policy/bin/) so that run-policy-pack, which
 // type-checks every .ts file a pack loads, starts it at once; an edited pack never runs stale code.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
 import { pack } from "./packs";
 import { tempDir } from "../tempDirs";
-import { POLICY_PACK_DIR } from "../../ops/project";
+import { POLICY_PACK_DIR, PROJECT_DIR } from "../../ops/project";
 
 // Plain JavaScript beside the pack (policy/entry.js); typed here for the test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,6 +49,23 @@ describe("the policy pack ships compiled", () => {
     it("loads the sources when the pack was never built", () => {
         assert.deepStrictEqual(compiledEntry(dir).path, path.join(dir, "index.ts"));
         assert.deepStrictEqual(compiledEntry(dir).stale.sort(), ["index.ts", "rules.ts"]);
+    });
+
+    it("`node entry.js fresh` tells npm test whether to rebuild: 1 until built, 0 after, 1 again once a source is edited", () => {
+        fs.copyFileSync(path.join(POLICY_PACK_DIR, "entry.js"), path.join(dir, "entry.js"));
+        const fresh = () => spawnSync(process.execPath, [path.join(dir, "entry.js"), "fresh"]).status;
+        assert.strictEqual(fresh(), 1, "never built");
+        age("index.ts", 60);
+        age("rules.ts", 60);
+        stampBuild(dir);
+        assert.strictEqual(fresh(), 1, "stamped, but bin/index.js is missing");
+        fs.writeFileSync(path.join(dir, "bin", "index.js"), "");
+        assert.strictEqual(fresh(), 0);
+        age("bin/.built", 30);
+        age("rules.ts", 0);
+        assert.strictEqual(fresh(), 1, "rules.ts edited after the build");
+        const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8"));
+        assert.match(manifest.scripts["build:policy"], /^node policy\/entry\.js fresh \|\| npm run --silent --prefix policy build$/);
     });
 
     it("package.json points the CLI at the entry that picks the compiled pack, and npm builds it on install and pack", () => {
