@@ -320,6 +320,9 @@ export class PolicyPackProcess {
     private readonly client: analyzerrpc.AnalyzerClient;
     private cachedInfo: PackInfo | undefined;
     private currentTags: Record<string, string>;
+    /** The policy config it was started with, and whether it is configured with it now. */
+    private readonly startPolicyConfig: PolicyPackConfig;
+    private configuredAsStarted: boolean;
     private closed = false;
     private readonly exited: Promise<void>;
 
@@ -336,6 +339,8 @@ export class PolicyPackProcess {
             "grpc.max_send_message_length": 400 * 1024 * 1024,
         });
         this.currentTags = { ...(options.stackTags ?? {}) };
+        this.startPolicyConfig = options.policyConfig ?? {};
+        this.configuredAsStarted = false;
         this.exited = new Promise((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) {
                 resolve();
@@ -374,7 +379,7 @@ export class PolicyPackProcess {
             }
         }
         await this.configureStack(this.currentTags);
-        await this.reconfigure(this.options.policyConfig ?? {});
+        await this.reconfigure(this.startPolicyConfig);
     }
 
     /**
@@ -384,6 +389,21 @@ export class PolicyPackProcess {
      */
     async reconfigure(policyConfig: PolicyPackConfig): Promise<void> {
         await this.configure(reconcilePolicyConfig(await this.info(), policyConfig));
+        this.configuredAsStarted = policyConfig === this.startPolicyConfig;
+    }
+
+    /**
+     * Back to the stack tags and policy config it was started with, so that a process shared by
+     * several callers answers each as a fresh one would. Costs an RPC only for what changed.
+     */
+    async reset(): Promise<void> {
+        const tags = this.options.stackTags ?? {};
+        if (JSON.stringify(tags) !== JSON.stringify(this.currentTags)) {
+            await this.configureStack(tags);
+        }
+        if (!this.configuredAsStarted) {
+            await this.reconfigure(this.startPolicyConfig);
+        }
     }
 
     private async configureStack(tags: Record<string, string>): Promise<void> {

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONFIG_NAMESPACE, ConfigError, ownKeys, parseStackConfig, providerRegion, StackConfig, unreadConfigWarnings } from "../../components/config";
 import { isRole, Role, ROLES } from "../../components/roles";
-import type { PolicyPackConfig, PolicyPackProcess } from "./analyzer";
+import type { PolicyPackConfig, PolicyPackProcess, StartOptions } from "./analyzer";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
 import { driftWarning, TagDrift } from "../drift";
 import type { PlanRow } from "./plan";
@@ -148,25 +148,40 @@ export function validateStack(args: CheckArgs, config: Readonly<Record<string, s
     return settings;
 }
 
-export async function check(args: CheckArgs, cloud?: OfflineCloud): Promise<CheckReport> {
+/**
+ * Where check() gets its policy pack. By default a process of its own, closed when the check is
+ * done; a caller that judges many times (the tests) can lend it one and take it back.
+ */
+export interface PackSource {
+    acquire(options: StartOptions): Promise<PolicyPackProcess>;
+    release(pack: PolicyPackProcess): Promise<void>;
+}
+
+export async function check(args: CheckArgs, cloud?: OfflineCloud, packs?: PackSource): Promise<CheckReport> {
     const policyConfigFile = args.policyConfig === undefined ? DEFAULT_POLICY_CONFIG : args.policyConfig;
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
     const policyConfig = readPolicyConfig(policyConfigFile);
     const config = { ...readStackConfig(args.stack), ...overrides };
     validateStack(args, config);
-    const { startPolicyPack } = await import("./analyzer");
+    const source = packs ?? (await ownPack());
     // The pack starts while the program runs under mocks: it needs only the stack's config, and each
     // takes about a second, so the check waits for the longer of the two instead of their sum.
-    const starting = startPolicyPack({ stack: args.stack, dryRun: !args.update, config, policyConfig });
+    const starting = source.acquire({ stack: args.stack, dryRun: !args.update, config, policyConfig });
     starting.catch(() => undefined); // a failed start is reported where it is awaited
     try {
         return await judgeOffline(args, cloud, overrides, policyConfig, policyConfigFile, starting);
     } finally {
         await starting.then(
-            (pack) => pack.close(),
+            (pack) => source.release(pack),
             () => undefined,
         );
     }
+}
+
+/** A pack process of the check's own. */
+async function ownPack(): Promise<PackSource> {
+    const { startPolicyPack } = await import("./analyzer");
+    return { acquire: startPolicyPack, release: (pack) => pack.close() };
 }
 
 async function judgeOffline(
@@ -282,14 +297,14 @@ export interface CheckIO {
 }
 
 /** The command: prints the report (stdout) or one error (stderr) and returns the exit code. */
-export async function main(argv: string[], io: CheckIO = process): Promise<number> {
+export async function main(argv: string[], io: CheckIO = process, packs?: PackSource): Promise<number> {
     try {
         const args = parseCheckArgs(argv);
         if (args === "help") {
             io.stdout.write(`${USAGE}\n`);
             return CHECK_EXIT.pass;
         }
-        const report = await check({ ...args, width: terminalWidth(io.stdout) });
+        const report = await check({ ...args, width: terminalWidth(io.stdout) }, undefined, packs);
         io.stdout.write(`${report.text}\n`);
         return report.exitCode;
     } catch (err) {

@@ -2,7 +2,7 @@
 // the stack's own resources against every policy, with the accepted exceptions listed.
 import * as assert from "assert";
 
-import { PolicyPackProcess, startPolicyPack } from "../../ops/offline/analyzer";
+import { sharedPack } from "../policy/packs";
 import { DEFAULT_POLICY_CONFIG, readPolicyConfig } from "../../ops/offline/check";
 import { analyzerResources } from "../../ops/offline/plan";
 import { placeholderRegistry, readStackConfig, runProgram } from "../../ops/offline/program";
@@ -17,17 +17,12 @@ async function reports(stack: string): Promise<{ reviewed: ComplianceReport; def
     const result = await runProgram({ stack, preview: false, registry });
     const resources = analyzerResources(result, { registry });
     const reviewedConfig = readPolicyConfig(DEFAULT_POLICY_CONFIG);
-    let pack: PolicyPackProcess | undefined;
-    try {
-        pack = await startPolicyPack({ stack, dryRun: false, config: readStackConfig(stack), policyConfig: reviewedConfig });
-        const info = await pack.info();
-        const reviewed = buildReport({ stack, preview: false, info, policyConfig: reviewedConfig, policyConfigFile: "policy/config.example.json", resources, diagnostics: await pack.judge(resources) });
-        await pack.reconfigure({});
-        const defaults = buildReport({ stack, preview: false, info, policyConfig: {}, policyConfigFile: null, resources, diagnostics: await pack.judge(resources) });
-        return { reviewed, defaults };
-    } finally {
-        await pack?.close();
-    }
+    const pack = await sharedPack({ stack, dryRun: false, config: readStackConfig(stack), policyConfig: reviewedConfig });
+    const info = await pack.info();
+    const reviewed = buildReport({ stack, preview: false, info, policyConfig: reviewedConfig, policyConfigFile: "policy/config.example.json", resources, diagnostics: await pack.judge(resources) });
+    await pack.reconfigure({});
+    const defaults = buildReport({ stack, preview: false, info, policyConfig: {}, policyConfigFile: null, resources, diagnostics: await pack.judge(resources) });
+    return { reviewed, defaults };
 }
 
 const key = (r: ComplianceReport["results"][number]) => `${r.policy} ${r.resource?.name ?? "(stack)"}`;

@@ -1,8 +1,9 @@
 // The real program under mocks, judged by the running policy pack: what `pulumi preview
 // --policy-pack policy` does, without the CLI.
 import * as assert from "assert";
-import { Diagnostic, PolicyPackProcess, StackResource, startPolicyPack } from "../../ops/offline/analyzer";
+import { Diagnostic, PolicyPackProcess, StackResource } from "../../ops/offline/analyzer";
 import { foreignImages } from "../policy/fixtures";
+import { sharedPack } from "../policy/packs";
 import { analyzerResources } from "../../ops/offline/plan";
 import { placeholderRegistry, readStackConfig, runProgram, RunOptions } from "../../ops/offline/program";
 import { Role } from "../../components/roles";
@@ -18,14 +19,8 @@ interface Judgement {
  * business. Judged with the reviewers' policy config (the README's --policy-pack-config): its
  * levels, and its accepted exceptions for the stack's deliberate deviations.
  */
-const packs = new Map<string, Promise<PolicyPackProcess>>();
-
 function packFor(stack: string, preview: boolean): Promise<PolicyPackProcess> {
-    const key = `${stack}/${preview}`;
-    if (!packs.has(key)) {
-        packs.set(key, startPolicyPack({ stack, dryRun: preview, config: readStackConfig(stack), policyConfig: readPolicyConfig(DEFAULT_POLICY_CONFIG) }));
-    }
-    return packs.get(key)!;
+    return sharedPack({ stack, dryRun: preview, config: readStackConfig(stack), policyConfig: readPolicyConfig(DEFAULT_POLICY_CONFIG) });
 }
 
 async function judge(run: RunOptions & { untouched?: Role[]; extra?: StackResource[] }): Promise<Judgement> {
@@ -48,9 +43,6 @@ function noViolations(judgement: Judgement): void {
 
 describe("the program judged by the policy pack", function () {
     this.timeout(120000);
-    after(async () => {
-        await Promise.all([...packs.values()].map(async (pack) => (await pack).close()));
-    });
 
     for (const stack of ["mastertest", "production", "sandbox"]) {
         it(`a full rollout of ${stack} passes every policy, advisory ones included, in the preview`, async () => {

@@ -2,9 +2,13 @@
 // the streams really are. In this process, through the same main() the child runs: for tests that
 // read what it prints, a child process would load the program's SDKs a second time for nothing.
 import { spawnSync } from "child_process";
-import { main } from "../../ops/offline/check";
+import { main, PackSource } from "../../ops/offline/check";
 import { PROJECT_DIR } from "../../ops/project";
+import { sharedPack } from "../policy/packs";
 import { scriptCommand } from "../scripts";
+
+/** The packs the tests share (test/policy/packs.ts): the check borrows one and gives it back open. */
+export const SHARED_PACKS: PackSource = { acquire: sharedPack, release: async () => undefined };
 
 export interface Outcome {
     status: number | null;
@@ -28,6 +32,7 @@ export function scriptCheck(...args: string[]): Outcome {
 export async function checkInProcess(...args: string[]): Promise<Outcome> {
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const status = await main(args, { stdout: { write: (t: string) => stdout.push(t) }, stderr: { write: (t: string) => stderr.push(t) } });
+    const io = { stdout: { write: (t: string) => stdout.push(t) }, stderr: { write: (t: string) => stderr.push(t) } };
+    const status = await main(args, io, SHARED_PACKS);
     return { status, stdout: stdout.join(""), stderr: stderr.join("") };
 }

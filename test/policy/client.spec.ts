@@ -17,6 +17,7 @@ import {
     PackNotInstalledError,
     reconcilePolicyConfig,
     secret,
+    StackResource,
     startPolicyPack,
     UNKNOWN,
 } from "../../ops/offline/analyzer";
@@ -180,6 +181,28 @@ describe("analyzer client", () => {
             } finally {
                 await p.reconfigure(REVIEWED_SETTINGS);
             }
+        });
+
+        it("reset() brings a shared pack back to its start: the policy config and the stack tags it was started with", async () => {
+            const p = await pack("mastertestPreview");
+            const admin: StackResource[] = [
+                { type: "aws:iam/policy:Policy", name: "admin", props: { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) } },
+            ];
+            const adminLevel = async () => (await p.judge(admin)).filter((d) => d.policyName === "iam-no-full-admin").map((d) => d.enforcementLevel);
+            // Only the front end: fine on mastertest, refused where the stack tags say production.
+            const frontEndOnly = rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: "mastertest" });
+            const refusedBy = async () => (await p.judge(frontEndOnly)).filter((d) => d.enforcementLevel === "mandatory").map((d) => d.policyName);
+
+            assert.deepStrictEqual(await adminLevel(), ["advisory"]);
+            assert.deepStrictEqual(await refusedBy(), []);
+            await p.reconfigure({ ...REVIEWED_SETTINGS, "iam-no-full-admin": "mandatory" });
+            await p.judge([], { stackTags: { environment: "production" } });
+            // Both stick: a later call without tags still judges a production stack.
+            assert.deepStrictEqual(await adminLevel(), ["mandatory"]);
+            assert.deepStrictEqual(await refusedBy(), ["production-rollout-complete"]);
+            await p.reset();
+            assert.deepStrictEqual(await adminLevel(), ["advisory"]);
+            assert.deepStrictEqual(await refusedBy(), []);
         });
 
         it("close() ends the process", async () => {

@@ -1,6 +1,7 @@
-// The policy pack processes the protocol tests talk to: one per stack identity and phase (what
-// the pack reads from its environment), started together once and shared by every test of a spec
-// file; test/hooks.ts closes them after the file.
+// The policy pack processes tests talk to: one per set of start options (what the pack reads from
+// its environment and its first Configure), started on first use, shared by the tests of a spec
+// file and reset to how it started each time a test takes it; test/hooks.ts closes them after the
+// file. A pack takes about a second to start.
 import * as fs from "fs";
 import * as path from "path";
 
@@ -39,15 +40,42 @@ export const PACKS = {
 
 export type PackName = keyof typeof PACKS;
 
-const started = new Map<PackName, Promise<PolicyPackProcess>>();
+const shared = new Map<string, Promise<PolicyPackProcess>>();
+
+/** JSON with every object's keys sorted: the same options give the same key whatever their order. */
+function canonical(value: unknown): string {
+    if (Array.isArray(value)) {
+        return `[${value.map(canonical).join(",")}]`;
+    }
+    if (value !== null && typeof value === "object") {
+        const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+        return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+    }
+    return JSON.stringify(value) ?? "undefined";
+}
+
+/** A pack started with these options, shared; as it started (stack tags, policy config) when it is returned. */
+export async function sharedPack(options: StartOptions): Promise<PolicyPackProcess> {
+    const key = canonical(options);
+    let starting = shared.get(key);
+    if (starting === undefined) {
+        starting = startPolicyPack(options);
+        shared.set(key, starting);
+        // A failed start is not shared: the next caller tries again and sees its own error.
+        starting.catch(() => shared.delete(key));
+    }
+    const pack = await starting;
+    await pack.reset();
+    return pack;
+}
 
 export function pack(name: PackName): Promise<PolicyPackProcess> {
-    let process = started.get(name);
-    if (!process) {
-        process = startPolicyPack(PACKS[name]);
-        started.set(name, process);
-    }
-    return process;
+    return sharedPack(PACKS[name]);
+}
+
+/** The pack as the running test left it (not reset): for a helper the test calls after reconfiguring it. */
+export function packAsIs(name: PackName): Promise<PolicyPackProcess> {
+    return shared.get(canonical(PACKS[name])) ?? sharedPack(PACKS[name]);
 }
 
 /** Starts every pack at once; they type-check themselves on start, which is the slow part. */
@@ -56,8 +84,8 @@ export async function startAll(): Promise<PolicyPackProcess[]> {
 }
 
 export async function closeAll(): Promise<void> {
-    const all = [...started.values()];
-    started.clear();
+    const all = [...shared.values()];
+    shared.clear();
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
 }
 
