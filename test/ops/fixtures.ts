@@ -49,16 +49,16 @@ export function sampleOutputs(): Record<string, unknown> {
             logStreamPrefix: "cgap-deployment",
             environment: "development",
         },
-        logs: {
-            groupName: "/ecs/cgap-mastertest",
-            groupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/cgap-mastertest`,
-            streamPrefixes: {
-                wsgi: "cgap-wsgi",
-                indexer: "cgap-indexer",
-                ingester: "cgap-ingester",
-                deployment: "cgap-deployment",
-            },
-        },
+        logs: mastertestLogs(),
+    };
+}
+
+/** The `logs` output of mastertest: one log group, a stream prefix per role. */
+function mastertestLogs(): Record<string, unknown> {
+    return {
+        groupName: "/ecs/cgap-mastertest",
+        groupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/cgap-mastertest`,
+        streamPrefixes: { wsgi: "cgap-wsgi", indexer: "cgap-indexer", ingester: "cgap-ingester", deployment: "cgap-deployment" },
     };
 }
 
@@ -87,11 +87,7 @@ export function mastertestOutputs(): Record<string, unknown> {
             logStreamPrefix: "cgap-deployment",
             environment: "development",
         },
-        logs: {
-            groupName: "/ecs/cgap-mastertest",
-            groupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/cgap-mastertest`,
-            streamPrefixes: { wsgi: "cgap-wsgi", indexer: "cgap-indexer", ingester: "cgap-ingester", deployment: "cgap-deployment" },
-        },
+        logs: mastertestLogs(),
         repositoryName: "cgap-mastertest",
         repositoryUrl: REPOSITORY_URL,
         serviceNames: { wsgi: "cgap-mastertest-wsgi", indexer: "cgap-mastertest-indexer", ingester: "cgap-mastertest-ingester" },
