@@ -53,7 +53,7 @@ const portal = new PortalServices("cgap", {
     deadLetterQueueArn: queues.deadLetterQueueArn,
     dataBuckets: estate.dataBuckets,
     searchDomainArn: estate.searchDomainArn,
-    globalEnvBucket: config.globalEnvBucket,
+    globalEnvBucket: estate.globalEnvBucket,
     s3KmsKeyArn: config.s3KmsKeyArn,
     portalUrl: loadBalancer.url,
     exec: config.exec,
@@ -97,7 +97,7 @@ export const ingestionQueueUrl = queues.queueUrl;
 /** What `npm run preflight` checks: whether the task role can use the datastore's S3 KMS key. */
 export const appAccess = {
     taskRoleArn: portal.taskRoleArn,
-    globalEnvBucket: config.globalEnvBucket,
+    globalEnvBucket: estate.globalEnvBucket,
     s3KmsKeyArn: config.s3KmsKeyArn ?? "",
 };
 /** Where `npm run logs` reads each role's CloudWatch log streams (`<prefix>/<container>/<task id>`). */

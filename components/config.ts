@@ -75,7 +75,8 @@ export interface StackConfig {
     /** The Elasticsearch/OpenSearch domain the app indexes into. */
     searchDomainArn?: string;
     /** 4dn-cloud-infra's `<foursight prefix>envs` bucket, read by dcicutils EnvUtils at every start. */
-    globalEnvBucket: string;
+    /** Required unless the datastore's FoursightEnvBucket export gives it. */
+    globalEnvBucket?: string;
     /** The datastore's S3 KMS key (4dn-cloud-infra `<env>S3EncryptKey`), when its buckets are encrypted with it. */
     s3KmsKeyArn?: string;
     /** Service roles whose tasks accept ECS Exec sessions; none unless the stack opts in. */
@@ -263,7 +264,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
                 ? v
                 : fail("must be an OpenSearch/Elasticsearch domain ARN, arn:aws:es:<region>:<account>:domain/<name>"),
         ),
-        globalEnvBucket: reader.required("globalEnvBucket", (v) =>
+        globalEnvBucket: (estate?.stacks.datastore ? reader.optional.bind(reader) : reader.required.bind(reader))("globalEnvBucket", (v) =>
             BUCKET_NAME.test(v) ? v : fail("must be an S3 bucket name (4dn-cloud-infra's <foursight prefix>envs bucket)"),
         ),
         s3KmsKeyArn: reader.optional("s3KmsKeyArn", (v) =>

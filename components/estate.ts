@@ -48,6 +48,8 @@ export class Estate extends pulumi.ComponentResource {
     /** The identity secret (name or ARN) every container gets as IDENTITY, and the IAM resource that reads it. */
     readonly identity: { value: pulumi.Output<string>; iamResource: pulumi.Output<string> };
     readonly dataBuckets: pulumi.Output<string[]>;
+    /** 4dn-cloud-infra's global env bucket, where the app reads its environment's entry at every start. */
+    readonly globalEnvBucket: pulumi.Output<string>;
     readonly searchDomainArn?: pulumi.Output<string>;
 
     private readonly estate?: EstateConfig;
@@ -78,6 +80,8 @@ export class Estate extends pulumi.ComponentResource {
             iamResource: pulumi.all([identity, arnPrefix]).apply(([v, prefix]) => identitySecretResource(v, prefix)),
         };
         this.dataBuckets = this.givenList("dataBuckets", config.dataBuckets);
+        // config.ts refuses a stack file that neither sets cgap:globalEnvBucket nor names a datastore.
+        this.globalEnvBucket = this.given("globalEnvBucket", config.globalEnvBucket)!;
         this.searchDomainArn = this.given("searchEndpoint", config.searchDomainArn, (endpoint) =>
             pulumi
                 .all([partition.partition, caller.accountId])

@@ -11,7 +11,10 @@
 //   ApplicationSecurityGroup, DBSecurityGroup, HTTPSSecurityGroup; ECR (src/parts/ecr.py,
 //   C4ECRExports.PORTAL_REPO_URL): RepoURL; datastore (src/exports.py, C4DatastoreExportsMixin):
 //   ElasticSearchURL, ApplicationIngestionQueue, AppFilesBucket, AppWfoutBucket, AppBlobsBucket,
-//   AppSystemBucket, AppMetadataBundlesBucket, ApplicationConfigurationSecretName.
+//   AppSystemBucket, AppMetadataBundlesBucket, ApplicationConfigurationSecretName, and
+//   FoursightEnvBucket: the global env bucket, which 4dn-cloud-infra's own configure_env_bucket
+//   (src/commands) reads from this export (C4DatastoreExports.get_env_bucket) to write the
+//   environment's entry the app reads at start.
 // - Before v1.0.0 (the ECS stack of 2021, e.g. commit 3235e29) every name had an `Export` prefix
 //   (ExportVPC, ExportPrivateSubnetA, ExportApplicationIngestionQueue, ...) and the ECR stack
 //   exported ECRRepoURL. Such an estate overrides the names per stack (`cgap:estate.exports`).
@@ -42,6 +45,7 @@ export const EXPORTS = {
     dataBuckets: { stack: "datastore", list: true },
     searchEndpoint: { stack: "datastore", list: false },
     identity: { stack: "datastore", list: false },
+    globalEnvBucket: { stack: "datastore", list: false },
 } as const satisfies Record<string, { stack: EstateStack; list: boolean }>;
 export type ExportKey = keyof typeof EXPORTS;
 export const EXPORT_KEYS = Object.keys(EXPORTS) as ExportKey[];
@@ -60,6 +64,7 @@ export const EXPORT_NAMES: Readonly<ExportNames> = {
     dataBuckets: ["AppFilesBucket", "AppWfoutBucket", "AppBlobsBucket", "AppSystemBucket", "AppMetadataBundlesBucket"],
     searchEndpoint: "ElasticSearchURL",
     identity: "ApplicationConfigurationSecretName",
+    globalEnvBucket: "FoursightEnvBucket",
 };
 
 /** The CloudFormation stack names of the estate; a missing one means the stack does not read that part. */

@@ -35,7 +35,7 @@ export interface PortalServicesArgs {
     deadLetterQueueArn?: pulumi.Input<string>;
     dataBuckets: pulumi.Input<string[]>;
     searchDomainArn?: pulumi.Input<string>;
-    globalEnvBucket: string;
+    globalEnvBucket: pulumi.Input<string>;
     s3KmsKeyArn?: string;
     /** The portal's public URL: load-access-keys writes it into the access keys it makes. */
     portalUrl: pulumi.Input<string>;

@@ -17,7 +17,7 @@ export interface TaskRolesArgs {
     /** The search domain the app indexes into. */
     searchDomainArn?: pulumi.Input<string>;
     /** 4dn-cloud-infra's global env bucket, read at every start. */
-    globalEnvBucket: string;
+    globalEnvBucket: pulumi.Input<string>;
     /** The datastore's S3 KMS key, when the buckets are encrypted with it. */
     s3KmsKeyArn?: string;
     /** Whether any service accepts ECS Exec sessions: only then may tasks open SSM channels. */
@@ -65,7 +65,7 @@ const EXEC_STATEMENT: Statement = {
  */
 function dataStatements(
     args: TaskRolesArgs,
-    data: { buckets: string[]; searchDomainArn?: string },
+    data: { globalEnvBucket: string; buckets: string[]; searchDomainArn?: string },
     partition: string,
     region: pulumi.Input<string>,
 ): Statement[] {
@@ -79,7 +79,7 @@ function dataStatements(
             Sid: "ReadGlobalEnv",
             Effect: "Allow",
             Action: ["s3:GetObject"],
-            Resource: [bucket(args.globalEnvBucket, `/${args.envName}`), bucket(args.globalEnvBucket, "/*.ecosystem")],
+            Resource: [bucket(data.globalEnvBucket, `/${args.envName}`), bucket(data.globalEnvBucket, "/*.ecosystem")],
         },
     ];
     // The buckets and the search domain come from the datastore's exports or the stack file; a stack
@@ -190,8 +190,8 @@ export class TaskRoles extends pulumi.ComponentResource {
             // No logs:* here: the awslogs driver writes with the execution role; the app only prints.
             ...(args.exec ? [EXEC_STATEMENT] : []),
         ], pulumi
-            .all([args.dataBuckets, args.searchDomainArn, partition.partition])
-            .apply(([buckets, search, p]) => dataStatements(args, { buckets, searchDomainArn: search }, p, region.region)));
+            .all([args.globalEnvBucket, args.dataBuckets, args.searchDomainArn, partition.partition])
+            .apply(([globalEnvBucket, buckets, search, p]) => dataStatements(args, { globalEnvBucket, buckets, searchDomainArn: search }, p, region.region)));
 
         this.executionRoleArn = execution.arn;
         this.taskRoleArn = task.arn;

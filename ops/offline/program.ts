@@ -87,6 +87,7 @@ export function placeholderExports(region: string): Record<string, string> {
                 ["AppTibannaCWLBucket", "tibanna-cwls"],
             ].map(([n, suffix]) => [`${stack}-${n}`, `${env}-application-${suffix}`]),
         ),
+        [`${stack}-FoursightEnvBucket`]: `${env}-foursight-envs`,
     });
     const registry = `${PLACEHOLDER_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`;
     return {

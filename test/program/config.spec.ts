@@ -196,6 +196,19 @@ describe("stack config", () => {
             });
         });
 
+        it("with a datastore named, leaves what it exports to the exports: the identity, data buckets, search domain and global env bucket", () => {
+            const { identity: _i, dataBuckets: _d, searchDomainArn: _s, globalEnvBucket: _g, ...rest } = MINIMAL as Record<string, string | undefined>;
+            const config = parseStackConfig({ ...rest, estate: JSON.stringify(ESTATE) });
+            assert.deepStrictEqual(
+                [config.identity, config.dataBuckets, config.searchDomainArn, config.globalEnvBucket],
+                [undefined, undefined, undefined, undefined],
+            );
+            assert.throws(
+                () => parseStackConfig({ ...rest, identity: "cgap/identity", estate: JSON.stringify({ networkStack: "c4-network-main-stack" }) }),
+                /cgap:globalEnvBucket is required/,
+            );
+        });
+
         it("overrides export names per stack, a list from one name too", () => {
             const config = parseStackConfig({
                 ...MINIMAL,
@@ -230,7 +243,7 @@ describe("stack config", () => {
                 assert.strictEqual(
                     problemWith({ estate: JSON.stringify({ ...ESTATE, exports: { vpcc: "VPC" } }) }),
                     "cgap:estate.exports.vpcc is not an export this stack reads; it reads vpc, publicSubnets, privateSubnets, " +
-                        "taskSecurityGroups, repositoryUrl, ingestionQueue, dataBuckets, searchEndpoint, identity.",
+                        "taskSecurityGroups, repositoryUrl, ingestionQueue, dataBuckets, searchEndpoint, identity, globalEnvBucket.",
                 );
             });
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { placeholderExports, ProgramError, ProgramResult, runProgram } from "../../ops/offline/program";
 import { mustForceNewDeployment } from "../../components/services";
-import { inputs, one, ofType, statements, T } from "./helpers";
+import { containerDefinition, inputs, one, ofType, statements, T } from "./helpers";
 
 const EXPORTS = placeholderExports("us-east-1");
 
@@ -128,6 +128,25 @@ describe("reading the estate", () => {
             "exports of c4-network-main-stack (VPC, PublicSubnetA, PublicSubnetB, ApplicationSecurityGroup, DBSecurityGroup); " +
                 "config (cgap:privateSubnetIds)",
         );
+    });
+
+    it("reads the global env bucket from the datastore's FoursightEnvBucket export, or from cgap:globalEnvBucket over it", async () => {
+        const fromExport = await runProgram({ stack: "mastertest", preview: false });
+        const exported = EXPORTS["c4-datastore-cgap-mastertest-stack-FoursightEnvBucket"];
+        const grant = (run: ProgramResult) =>
+            Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s])).ReadGlobalEnv.Resource;
+        const environment = (run: ProgramResult) =>
+            (containerDefinition(one(run.resources, T.taskDefinition, "cgap-wsgi")).environment as { name: string; value: string }[]).find(
+                (e) => e.name === "CGAP_GLOBAL_ENV_BUCKET",
+            )?.value;
+        assert.deepStrictEqual(grant(fromExport), [`arn:aws:s3:::${exported}/cgap-mastertest`, `arn:aws:s3:::${exported}/*.ecosystem`]);
+        assert.strictEqual(environment(fromExport), exported);
+        assert.ok((fromExport.exportsRead ?? []).includes("c4-datastore-cgap-mastertest-stack-FoursightEnvBucket"));
+
+        const explicit = await runProgram({ stack: "mastertest", preview: false, config: { "cgap:globalEnvBucket": "cgap-other-envs" } });
+        assert.deepStrictEqual(grant(explicit), ["arn:aws:s3:::cgap-other-envs/cgap-mastertest", "arn:aws:s3:::cgap-other-envs/*.ecosystem"]);
+        assert.strictEqual(environment(explicit), "cgap-other-envs");
+        assert.ok(!(explicit.exportsRead ?? []).includes("c4-datastore-cgap-mastertest-stack-FoursightEnvBucket"));
     });
 
     it("reads an export under the name a stack file gives it", async () => {

@@ -142,6 +142,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
                 "c4-datastore-cgap-mastertest-stack-AppWfoutBucket",
                 "c4-datastore-cgap-mastertest-stack-ApplicationIngestionQueue",
                 "c4-datastore-cgap-mastertest-stack-ElasticSearchURL",
+                "c4-datastore-cgap-mastertest-stack-FoursightEnvBucket",
                 "c4-ecr-main-stack-RepoURL",
                 "c4-network-main-stack-ApplicationSecurityGroup",
                 "c4-network-main-stack-DBSecurityGroup",
