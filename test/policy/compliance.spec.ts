@@ -349,6 +349,39 @@ describe("compliance policies through the running pack", function () {
         });
     });
 
+    describe("iam-no-full-admin: AWS's AdministratorAccess, however it is attached", () => {
+        const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
+        const attachments: [string, StackResource][] = [
+            ["a role policy attachment", r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", { role: "cgap-task", policyArn: ADMIN })],
+            ["a user policy attachment", r("aws:iam/userPolicyAttachment:UserPolicyAttachment", "a", { user: "deployer", policyArn: ADMIN })],
+            ["a group policy attachment", r("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "a", { group: "ops", policyArn: ADMIN })],
+            ["a policy attachment", r("aws:iam/policyAttachment:PolicyAttachment", "a", { roles: ["cgap-task"], policyArn: ADMIN })],
+            ["a role's managedPolicyArns", r("aws:iam/role:Role", "a", { assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess", ADMIN] })],
+            ["an exclusive attachment list", r("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", "a", { roleName: "cgap-task", policyArns: [ADMIN] })],
+            ["an attachment in GovCloud", r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", { role: "cgap-task", policyArn: "arn:aws-us-gov:iam::aws:policy/AdministratorAccess" })],
+        ];
+        for (const [how, resource] of attachments) {
+            it(`reports ${how}`, async () => {
+                const found = only(await judge([resource]), "iam-no-full-admin");
+                assert.strictEqual(found.length, 1, listDiagnostics(found));
+                assert.match(found[0].message, /attaches AWS's AdministratorAccess policy/);
+            });
+        }
+
+        it("passes other managed policies, a customer policy of the same name, and says unknown while an ARN is not known", async () => {
+            const fine = [
+                r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ro", { role: "cgap-task", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }),
+                r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "own", { role: "cgap-task", policyArn: "arn:aws:iam::123456789012:policy/AdministratorAccess" }),
+                r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "amplify", { role: "cgap-task", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess-Amplify" }),
+                r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "later", { role: "cgap-task", policyArn: UNKNOWN }),
+            ];
+            assert.deepStrictEqual(listDiagnostics(only(await judge(fine), "iam-no-full-admin")), "");
+            const check = complianceChecks.find((c) => c.name === "iam-no-full-admin")!;
+            const verdicts = fine.flatMap((x) => evaluate(check, [{ type: x.type, urn: x.urn!, name: x.name, props: x.props }], {}, "mastertest"));
+            assert.deepStrictEqual(verdicts.map((f) => f.verdict), ["pass", "pass", "pass", "unknown"]);
+        });
+    });
+
     describe("deviations are settings in policy config, never silent passes", () => {
         const repo = r(REPO, "cgap-repository", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "latest*", filterType: "WILDCARD" }] });
         afterEach(async () => {
