@@ -1,5 +1,5 @@
 // npm run check -- --stack <name> [--rollout wsgi,indexer] [--target <role>]... [--update]
-//                  [--policy-config <file>] [--format text|json]
+//                  [--policy-config <file>] [--format text|json|sarif]
 //
 // The offline rollout check: runs the real program under mocks with the stack's config file, prints
 // the rollout plan, and judges it with the real policy pack through its analyzer protocol. Needs no
@@ -17,6 +17,7 @@ import { driftWarning, TagDrift } from "../drift";
 import type { PlanRow } from "./plan";
 import { readStackConfig, StackFileError } from "./stackFiles";
 import type { ComplianceReport } from "./report";
+import { toSarif } from "./sarif";
 import { POLICY_PACK_DIR } from "../project";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
@@ -24,11 +25,11 @@ export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 /** The policy config reviewers hold previews to (the README's `--policy-pack-config`). */
 export const DEFAULT_POLICY_CONFIG = path.join(POLICY_PACK_DIR, "config.example.json");
 
-const FORMATS = ["text", "json"] as const;
+const FORMATS = ["text", "json", "sarif"] as const;
 type Format = (typeof FORMATS)[number];
 
 const USAGE = `usage: npm run check -- --stack <name> [--rollout <role,...>] [--target <role>]... [--update]
-                       [--policy-config <file>] [--format text|json]
+                       [--policy-config <file>] [--format text|json|sarif]
 
 Runs the program offline with Pulumi.<name>.yaml, prints the rollout plan and judges it with the
 policy pack (policy/). Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
@@ -40,8 +41,9 @@ policy pack (policy/). Exit 0: no mandatory policy violated; 1: one is; 2: bad i
   --update             judge the update phase (after the preview) instead of the preview
   --policy-config <f>  the --policy-pack-config file to judge with (default policy/config.example.json,
                        the reviewers' levels and accepted exceptions); "none" runs every policy at its default
-  --format <f>         text (default), or json: the compliance report, every policy's verdict on every
-                       resource with its control, level and reasons`;
+  --format <f>         text (default); json: the compliance report, every policy's verdict on every
+                       resource with its control, level and reasons; sarif: its failures and accepted
+                       exceptions as SARIF 2.1.0, for code scanning (GitHub's upload-sarif)`;
 
 class BadInput extends Error {}
 
@@ -86,7 +88,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
     }
     const format = values.format ?? "text";
     if (!(FORMATS as readonly string[]).includes(format)) {
-        throw new BadInput(`--format ${format}: use ${FORMATS.join(" or ")}`);
+        throw new BadInput(`--format ${format}: use ${FORMATS.slice(0, -1).join(", ")} or ${FORMATS[FORMATS.length - 1]}`);
     }
     const policyConfig = values["policy-config"] === "none" ? null : (values["policy-config"] ?? DEFAULT_POLICY_CONFIG);
     return { stack: values.stack, rollout: values.rollout, targets: targets as Role[], update: values.update ?? false, policyConfig, format: format as Format };
@@ -265,7 +267,13 @@ async function judgeOffline(
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     const exitCode = mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused;
-    return { text: args.format === "json" ? JSON.stringify(report, null, 2) : lines.join("\n"), exitCode, report };
+    const text =
+        args.format === "json"
+            ? JSON.stringify(report, null, 2)
+            : args.format === "sarif"
+              ? JSON.stringify(toSarif(report, info), null, 2)
+              : lines.join("\n");
+    return { text, exitCode, report };
 }
 
 function leftOutNote(plan: PlanRow[]): string[] {

@@ -44,7 +44,7 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
         ["an unknown role in --target", () => direct("--stack", "mastertest", "--target", "web"), /^check: error: --target web: not a role/],
         ["a target outside the rollout", () => direct("--stack", "mastertest", "--rollout", "wsgi", "--target", "indexer"), /^check: error: --target indexer: not in cgap:rollout/],
         ["an unknown flag", () => child("--stack", "mastertest", "--force"), /^check: error: Unknown option '--force'/],
-        ["an unknown --format", () => direct("--stack", "mastertest", "--format", "xml"), /^check: error: --format xml: use text or json/],
+        ["an unknown --format", () => direct("--stack", "mastertest", "--format", "xml"), /^check: error: --format xml: use text, json or sarif$/m],
         [
             "policy config naming no policy of the pack",
             () => {

@@ -85,6 +85,43 @@ describe("npm run check", function () {
         );
     });
 
+    it("prints the failures and accepted exceptions as SARIF 2.1.0 with --format sarif, for code scanning", async () => {
+        const { status, stdout } = await checkInProcess("--stack", "production", "--format", "sarif");
+        assert.strictEqual(status, 0, stdout);
+        const sarif = JSON.parse(stdout);
+        assert.strictEqual(sarif.version, "2.1.0");
+        const [run] = sarif.runs;
+        assert.strictEqual(run.tool.driver.name, "cgap-rollout");
+        assert.strictEqual(run.automationDetails.id, "cgap-check/production/preview/");
+        const rule = run.tool.driver.rules.find((r: { id: string }) => r.id === "alb-waf-web-acl");
+        assert.deepStrictEqual(rule.properties.tags, ["NIST 800-53 ELB.16"]);
+        assert.match(rule.helpUri, /^https:\/\/docs\.aws\.amazon\.com\/securityhub\//);
+        // Production passes every mandatory policy: what it reports are its accepted exceptions,
+        // each suppressed with the reviewers' reason, none an error.
+        assert.ok(run.results.length > 0);
+        for (const result of run.results) {
+            assert.strictEqual(run.tool.driver.rules[result.ruleIndex].id, result.ruleId);
+            assert.strictEqual(result.locations[0].physicalLocation.artifactLocation.uri, "Pulumi.production.yaml");
+            assert.notStrictEqual(result.level, "error", JSON.stringify(result));
+            assert.strictEqual(result.suppressions?.[0]?.kind, "external", JSON.stringify(result));
+        }
+        const waf = run.results.find((r: { ruleId: string }) => r.ruleId === "alb-waf-web-acl");
+        assert.strictEqual(waf.locations[0].logicalLocations[0].name, "cgap-alb");
+        assert.match(waf.locations[0].logicalLocations[0].fullyQualifiedName, /^urn:pulumi:production::cgap::.*cgap-alb$/);
+        // The reviewers' reason is the suppression's justification; the violation is the message.
+        const reason = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "policy", "config.example.json"), "utf8"))["alb-waf-web-acl"].exceptions[0].reason;
+        assert.strictEqual(waf.suppressions[0].justification, reason);
+        assert.match(waf.message.text, /^cgap-alb \(aws:lb\/loadBalancer:LoadBalancer\): Load balancer "cgap-alb" has no AWS WAF web ACL/);
+
+        // A refused rollout: the gate is an error on the stack, not suppressed.
+        const refused = JSON.parse((await checkInProcess("--stack", "mastertest", "--rollout", "indexer", "--format", "sarif")).stdout);
+        const gate = refused.runs[0].results.filter((r: { ruleId: string }) => r.ruleId === "indexer-deployment-bundle");
+        assert.strictEqual(gate.length, 1);
+        assert.strictEqual(gate[0].level, "error");
+        assert.strictEqual(gate[0].suppressions, undefined);
+        assert.deepStrictEqual(gate[0].locations[0].logicalLocations, [{ name: "mastertest", kind: "stack" }]);
+    });
+
     it("refuses an indexer rolled out without the deployment image, exit 1", () => {
         const { status, stdout } = npmCheck("--stack", "mastertest", "--rollout", "indexer");
         assert.strictEqual(status, 1, stdout);
