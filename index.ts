@@ -8,8 +8,9 @@ import { PortalLoadBalancer } from "./components/loadBalancer";
 import { Network } from "./components/network";
 import { indexerQueueNames, IngestionQueues } from "./components/queues";
 import { ImageRegistry } from "./components/registry";
-import { capacityProvider, ROLE_SPECS, ROLES } from "./components/roles";
+import { capacityProvider, CONTAINER_PORT, ROLE_SPECS, ROLES } from "./components/roles";
 import { PortalServices } from "./components/services";
+import { SpotInterruptionDrain } from "./components/spotDrain";
 
 const config = loadStackConfig();
 
@@ -58,6 +59,16 @@ const portal = new PortalServices("cgap", {
     portalUrl: loadBalancer.url,
     exec: config.exec,
 });
+// A reclaimed Spot task would keep receiving requests until it stops: take it out of the target group.
+if (config.sizing.wsgi.capacity.some((c) => c.capacity === "spot" && (c.weight > 0 || c.base > 0))) {
+    new SpotInterruptionDrain("cgap", {
+        envName: config.envName,
+        clusterArn: portal.cluster.arn,
+        serviceName: portal.serviceNames.wsgi!,
+        targetGroupArn: loadBalancer.targetGroup.arn,
+        targetPort: CONTAINER_PORT,
+    });
+}
 const indexerQueues = indexerQueueNames(config.envName);
 new ServiceAutoscaling("cgap", {
     envName: config.envName,

@@ -182,7 +182,8 @@ for (const stack of ["mastertest", "production", "sandbox"]) {
             assert.deepStrictEqual(verdicts("ecs-container-non-root-user"), ["cgap-deployment:pass", "cgap-indexer:pass", "cgap-ingester:pass", "cgap-wsgi:pass"]);
             assert.deepStrictEqual(verdicts("lb-deletion-protection"), ["cgap-alb:pass"]);
             assert.deepStrictEqual(verdicts("sqs-encrypted-at-rest"), ownsStores ? ["cgap-ingestion-dlq:pass", "cgap-ingestion-queue:pass"] : []);
-            assert.deepStrictEqual(verdicts("log-group-retention"), ["cgap-logs:pass"]);
+            // Every stack file runs WSGI tasks on Spot, so each has the Spot drain function's log group too.
+            assert.deepStrictEqual(verdicts("log-group-retention"), ["cgap-logs:pass", "cgap-spot-drain-logs:pass"]);
             for (const policy of ["sg-unrestricted-ingress-authorized-ports", "sg-no-unrestricted-high-risk-ports"]) {
                 const found = verdicts(policy);
                 assert.ok(found.length >= 2 && found.every((v) => v.endsWith(":pass")), `${policy}: ${found.join(", ")}`);
@@ -190,7 +191,7 @@ for (const stack of ["mastertest", "production", "sandbox"]) {
             assert.deepStrictEqual(verdicts("ecs-container-read-only-root"), ["cgap-deployment:excepted", "cgap-indexer:excepted", "cgap-ingester:excepted", "cgap-wsgi:excepted"]);
             assert.deepStrictEqual(verdicts("alb-waf-web-acl"), ["cgap-alb:excepted"]);
             assert.deepStrictEqual(verdicts("ecr-customer-managed-kms-key"), ownsStores ? ["cgap-repository:excepted"] : []);
-            assert.deepStrictEqual(verdicts("log-group-kms-encrypted"), ["cgap-logs:excepted"]);
+            assert.deepStrictEqual(verdicts("log-group-kms-encrypted"), ["cgap-logs:excepted", "cgap-spot-drain-logs:excepted"]);
             assert.deepStrictEqual(verdicts("ecr-tag-immutability"), ownsStores ? ["cgap-repository:excepted"] : []);
             assert.deepStrictEqual(verdicts("alb-http-redirects-to-https"), stack === "production" ? ["cgap-http:pass", "cgap-https:pass"] : ["cgap-http:excepted"]);
         });
