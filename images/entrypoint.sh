@@ -16,7 +16,13 @@
 # row (supervisord's startsecs=6 / startretries=3) is broken, not killed for memory: the role
 # stops with status 1 so that ECS replaces the task and the log says why.
 #
-# SIGTERM or SIGINT (ECS's stop, through tini) stops every worker and ends the role with status 0.
+# SIGTERM (ECS's stop, which tini -g hands to the whole process group) does not stop the workers at
+# once: they serve DRAIN seconds more, then stop, and the role ends with status 0. On a Fargate Spot
+# reclaim the SIGTERM comes with the two-minute notice while the task is still registered with the
+# load balancer (the stack's Spot drain function deregisters it at that moment), so requests keep
+# arriving, and those in flight finish, for a while; ECS's own stops (deployments, scale-in)
+# deregister and drain first, so there the wait only delays the end. Each pserve runs in a session
+# of its own (setsid) so that the group's SIGTERM does not reach it. SIGINT stops at once.
 # Writes: production.ini and session-secret.b64 in APP_HOME (assume_identity), nginx's pid file
 # and temp dirs under NGINX_PREFIX; nothing else.
 set -eu
@@ -30,6 +36,8 @@ NGINX_PREFIX=${NGINX_PREFIX:-/tmp/nginx/}
 WSGI_PORTS=${WSGI_PORTS:-6543 6544 6545 6546 6547}
 STARTSECS=${WSGI_STARTSECS:-6}
 RETRIES=${WSGI_RETRIES:-3}
+# Seconds to keep serving after SIGTERM: within ECS's stopTimeout (120 s) for WSGI.
+DRAIN=${WSGI_DRAIN_SECONDS:-30}
 
 echo "wsgi: starting cgap-portal ${APP_VERSION:-(version unknown)}"
 # shellcheck source=assume_identity
@@ -40,19 +48,31 @@ mkdir -p "$NGINX_PREFIX"
 echo "wsgi: starting nginx on port 8000"
 nginx -e stderr -p "$NGINX_PREFIX" -c "$NGINX_CONF"
 
-# One worker, started again whenever it ends. Runs in a subshell of its own.
+# One worker, started again whenever it ends. Runs in a subshell of its own; USR2 from the main
+# script stops it. The group's SIGTERM and SIGINT are the main script's to act on: caught here with a
+# no-op (an ignored signal would stay ignored in pserve), they only interrupt `wait`.
 worker() {
     port=$1
     child=
     quick=0
-    trap 'if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi; exit 0' TERM INT
-    while :; do
+    stopping=
+    trap ':' TERM INT
+    trap 'stopping=1; if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi' USR2
+    while [ -z "$stopping" ]; do
         started=$(date +%s)
-        pserve production.ini "http_port=$port" &
+        setsid pserve production.ini "http_port=$port" &
         child=$!
         status=0
-        wait "$child" || status=$?
+        # A trapped signal ends `wait` early: wait again while the server still runs.
+        while :; do
+            status=0
+            wait "$child" || status=$?
+            kill -0 "$child" 2>/dev/null || break
+        done
         child=
+        if [ -n "$stopping" ]; then
+            exit 0
+        fi
         if [ $(($(date +%s) - started)) -lt "$STARTSECS" ]; then
             quick=$((quick + 1))
         else
@@ -69,6 +89,7 @@ worker() {
         wait "$child" || true
         child=
     done
+    exit 0
 }
 
 workers=
@@ -77,11 +98,19 @@ stop() {
     trap '' TERM INT USR1
     echo "wsgi: $1"
     # shellcheck disable=SC2086 # one pid per word
-    kill -TERM $workers 2>/dev/null || true
+    kill -USR2 $workers 2>/dev/null || true
     wait
     exit "$2"
 }
-trap 'stop "SIGTERM received, stopping the workers" 0' TERM
+# shellcheck disable=SC2317 # called from the trap below
+drain() {
+    trap '' TERM
+    echo "wsgi: SIGTERM received, serving ${DRAIN}s more while the load balancer drains this task"
+    sleep "$DRAIN" &
+    wait $! || true
+    stop "drained, stopping the workers" 0
+}
+trap drain TERM
 trap 'stop "SIGINT received, stopping the workers" 0' INT
 trap 'stop "a worker cannot start, stopping" 1' USR1
 

@@ -54,12 +54,24 @@ describe("images/ role scripts", function () {
             `case " \${DIE_ONCE:-} " in *" $port "*) if [ ! -f "$BOX/died-$port" ]; then : > "$BOX/died-$port"; sleep 0.2; kill -KILL $$; fi ;; esac\n` +
             `echo $$ > "$BOX/pserve-$port.pid"\nexec sleep 60`;
 
-        const serve = (extra: Record<string, string> = {}) => {
+        /** The role script, or `launcher` in front of it (tini, as the image runs it). */
+        const serve = (extra: Record<string, string> = {}, launcher: string[] = []) => {
             box.standIn("nginx");
             box.standIn("pserve", WORKER);
-            return start(SH, [script("entrypoint.sh")], { env: box.env({ NGINX_PREFIX: box.file("nginx-prefix/"), BOX: box.dir, ...extra }) });
+            const [command, ...args] = [...launcher, SH, script("entrypoint.sh")];
+            return start(command, args, {
+                env: box.env({ NGINX_PREFIX: box.file("nginx-prefix/"), BOX: box.dir, WSGI_DRAIN_SECONDS: "1", ...extra }),
+            });
         };
         const workerPids = () => PORTS.map((port) => pidIn(box.file(`pserve-${port}.pid`)));
+        // Each pserve runs in a session of its own (setsid), out of reach of the process group cleanup.
+        afterEach(() => {
+            for (const pid of workerPids()) {
+                if (pid !== undefined && isRunning(pid)) {
+                    process.kill(pid, "SIGKILL");
+                }
+            }
+        });
         const allStarted = (wsgi: ReturnType<typeof start>) =>
             waitFor("the five workers to start", 8000, () => (wsgi.exit ? [] : workerPids().every((p) => p) ? workerPids() : undefined));
 
@@ -104,13 +116,28 @@ describe("images/ role scripts", function () {
             assert.deepEqual(box.called(), ["aws", "nginx"]);
         });
 
-        it("ends within a few seconds of SIGTERM, with every worker", async () => {
+        it("ends within a few seconds of SIGTERM and its drain, with every worker", async () => {
             const wsgi = serve();
             const pids = await allStarted(wsgi);
             process.kill(wsgi.pid, "SIGTERM");
-            const exit = await wsgi.waitExit(3000);
+            const exit = await wsgi.waitExit(4000);
             assert.equal(exit.code, 0, wsgi.output);
-            assert.match(wsgi.stdout, /SIGTERM received, stopping the workers/);
+            assert.match(wsgi.stdout, /SIGTERM received, serving 1s more while the load balancer drains this task\n[^]*drained, stopping the workers/);
+            await waitFor("the workers to end", 3000, () => (pids.every((p) => p === undefined || !isRunning(p)) ? true : undefined));
+        });
+
+        it("under tini -g, as the image runs it, keeps every worker serving through the drain, then stops them", async () => {
+            const tini = requireProgram("tini", "tini", ["/usr/bin/tini"]);
+            const wsgi = serve({ WSGI_DRAIN_SECONDS: "2" }, [tini, "-g", "--"]);
+            const pids = await allStarted(wsgi);
+            process.kill(wsgi.pid, "SIGTERM"); // tini hands it to the script's whole process group
+            await waitFor("the drain to start", 2000, () => (/serving 2s more/.test(wsgi.stdout) ? true : undefined));
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            assert.equal(wsgi.exit, undefined, `stopped before the drain ended:\n${wsgi.output}`);
+            assert.ok(pids.every((pid) => pid !== undefined && isRunning(pid)), `a worker stopped at the SIGTERM:\n${wsgi.output}`);
+            assert.doesNotMatch(wsgi.stderr, /starting it again/, "no worker was restarted");
+            const exit = await wsgi.waitExit(5000);
+            assert.equal(exit.code, 0, wsgi.output);
             await waitFor("the workers to end", 3000, () => (pids.every((p) => p === undefined || !isRunning(p)) ? true : undefined));
         });
 
