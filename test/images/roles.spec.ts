@@ -219,15 +219,29 @@ describe("images/ role scripts", function () {
             assert.match(loop.stdout, /indexer: SIGTERM received, stopping/);
         });
 
-        it("ends within a few seconds of SIGTERM during a run, and stops the run", async () => {
+        it("stops a run that outlasts INDEXER_DRAIN_SECONDS after SIGTERM, and ends", async () => {
             const pidFile = box.file("run.pid");
             box.standIn("es-index-data", `echo $$ > "${pidFile}"\nexec sleep 60`);
-            const loop = start(SH, [script("entrypoint_indexer.sh")], { env: box.env() });
+            const loop = start(SH, [script("entrypoint_indexer.sh")], { env: box.env({ INDEXER_DRAIN_SECONDS: "1" }) });
             const runPid = await waitFor("a run to start", 8000, () => pidIn(pidFile));
             process.kill(loop.pid, "SIGTERM");
-            const exit = await loop.waitExit(3000);
+            const exit = await loop.waitExit(4000);
             assert.equal(exit.code, 0, loop.output);
+            assert.match(loop.stdout, /letting the run in progress finish \(at most 1s\)\nindexer: stopping/);
             await waitFor("the run to end", 3000, () => (isRunning(runPid) ? undefined : true));
+        });
+
+        it("under tini -g, as the image runs it, lets the run in progress finish after SIGTERM, then ends", async () => {
+            const tini = requireProgram("tini", "tini", ["/usr/bin/tini"]);
+            const finished = box.file("finished");
+            box.standIn("es-index-data", `echo started > "${box.file("started")}"\nsleep 1\necho done > "${finished}"`);
+            const loop = start(tini, ["-g", "--", SH, script("entrypoint_indexer.sh")], { env: box.env({ INDEXER_INTERVAL_SECONDS: "30" }) });
+            await waitFor("a run to start", 8000, () => (fs.existsSync(box.file("started")) ? true : undefined));
+            process.kill(loop.pid, "SIGTERM"); // tini hands it to the script's whole process group
+            const exit = await loop.waitExit(5000);
+            assert.equal(exit.code, 0, loop.output);
+            assert.ok(fs.existsSync(finished), `the run was cut:\n${loop.output}`);
+            assert.match(loop.stdout, /SIGTERM received, letting the run in progress finish/);
         });
     });
 
