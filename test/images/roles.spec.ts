@@ -128,11 +128,11 @@ describe("images/ role scripts", function () {
 
         it("under tini -g, as the image runs it, keeps every worker serving through the drain, then stops them", async () => {
             const tini = requireProgram("tini", "tini", ["/usr/bin/tini"]);
-            const wsgi = serve({ WSGI_DRAIN_SECONDS: "2" }, [tini, "-g", "--"]);
+            const wsgi = serve({ WSGI_DRAIN_SECONDS: "1" }, [tini, "-g", "--"]);
             const pids = await allStarted(wsgi);
             process.kill(wsgi.pid, "SIGTERM"); // tini hands it to the script's whole process group
-            await waitFor("the drain to start", 2000, () => (/serving 2s more/.test(wsgi.stdout) ? true : undefined));
-            await new Promise((resolve) => setTimeout(resolve, 1000));
+            await waitFor("the drain to start", 2000, () => (/serving 1s more/.test(wsgi.stdout) ? true : undefined));
+            await new Promise((resolve) => setTimeout(resolve, 500));
             assert.equal(wsgi.exit, undefined, `stopped before the drain ended:\n${wsgi.output}`);
             assert.ok(pids.every((pid) => pid !== undefined && isRunning(pid)), `a worker stopped at the SIGTERM:\n${wsgi.output}`);
             assert.doesNotMatch(wsgi.stderr, /starting it again/, "no worker was restarted");

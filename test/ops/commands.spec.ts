@@ -3,6 +3,7 @@
 
 import * as assert from "node:assert/strict";
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -44,6 +45,24 @@ function errorLines(r: SpawnSyncReturns<string>): string[] {
 }
 
 describe("operator commands as child processes, without AWS credentials", () => {
+    // One command runs through npm, as an operator types it; the others run as their npm scripts
+    // run them (ts-node --swc <file>), which this holds to package.json.
+    it("each npm script runs its command file through ts-node's SWC transpiler", () => {
+        const scripts = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).scripts as Record<string, string>;
+        assert.deepStrictEqual(
+            ["info", "preflight", "deployment-task", "logs", "exec", "await-update", "check"].map((name) => [name, scripts[name]]),
+            [
+                ["info", "ts-node --swc ops/aws/info.ts"],
+                ["preflight", "ts-node --swc ops/aws/preflight.ts"],
+                ["deployment-task", "ts-node --swc ops/aws/deploymentTask.ts"],
+                ["logs", "ts-node --swc ops/aws/logs.ts"],
+                ["exec", "ts-node --swc ops/aws/exec.ts"],
+                ["await-update", "ts-node --swc ops/awaitUpdate.ts"],
+                ["check", "ts-node --swc ops/offline/check.ts"],
+            ],
+        );
+    });
+
     it("npm run info fails fast with the credentials message and the AWS exit code", () => {
         const outputs = writeOutputsFile(sampleOutputs());
         const started = Date.now();
@@ -58,7 +77,7 @@ describe("operator commands as child processes, without AWS credentials", () => 
         assert.equal(r.stdout, "");
     });
 
-    it("npm run preflight fails fast with the same message and exit code", () => {
+    it("preflight fails fast with the same message and exit code", () => {
         const outputs = writeOutputsFile({
             ...sampleOutputs(),
             appAccess: {
@@ -67,24 +86,24 @@ describe("operator commands as child processes, without AWS credentials", () => 
                 s3KmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
             },
         });
-        const r = npmRun("preflight", ["--stack", "mastertest", "--outputs", outputs]);
+        const r = tsNode("ops/aws/preflight.ts", ["--stack", "mastertest", "--outputs", outputs]);
         assert.equal(r.status, EXIT.aws, r.stderr);
         assert.match(errorLines(r)[0], /^preflight: error: no AWS credentials found \(Could not load credentials from any providers\)/);
         assert.equal(errorLines(r).length, 1, r.stderr);
     });
 
-    it("npm run deployment-task --initial on production refuses without confirmation, before asking AWS", () => {
+    it("deployment-task --initial on production refuses without confirmation, before asking AWS", () => {
         const outputs = sampleOutputs();
         (outputs.deploymentTask as Record<string, unknown>).environment = "production";
-        const r = npmRun("deployment-task", ["--stack", "production", "--outputs", writeOutputsFile(outputs), "--initial"]);
+        const r = tsNode("ops/aws/deploymentTask.ts", ["--stack", "production", "--outputs", writeOutputsFile(outputs), "--initial"]);
         assert.equal(r.status, EXIT.usage, r.stderr);
         assert.deepEqual(errorLines(r).length, 1, r.stderr);
         assert.match(errorLines(r)[0], /^deployment-task: error: not starting an initial deployment: stack production is production, .* add --confirm-production production$/);
     });
 
-    it("npm run deployment-task fails fast with the same message, before starting anything", () => {
+    it("deployment-task fails fast with the same message, before starting anything", () => {
         const outputs = writeOutputsFile(sampleOutputs());
-        const r = npmRun("deployment-task", ["--stack", "mastertest", "--outputs", outputs]);
+        const r = tsNode("ops/aws/deploymentTask.ts", ["--stack", "mastertest", "--outputs", outputs]);
         assert.equal(r.error, undefined, `did not finish: ${String(r.error)}`);
         assert.equal(r.status, EXIT.aws, r.stderr);
         const lines = errorLines(r);
@@ -125,9 +144,9 @@ describe("operator commands as child processes, without AWS credentials", () => 
     });
 
     for (const [script, file] of [["logs", "ops/aws/logs.ts"], ["exec", "ops/aws/exec.ts"]] as const) {
-        it(`npm run ${script} fails fast with the credentials message, exit 3`, () => {
+        it(`${script} fails fast with the credentials message, exit 3`, () => {
             const outputs = writeOutputsFile(sampleOutputs());
-            const r = npmRun(script, ["--stack", "mastertest", "--outputs", outputs, "--role", "ingester"]);
+            const r = tsNode(file, ["--stack", "mastertest", "--outputs", outputs, "--role", "ingester"]);
             assert.equal(r.error, undefined, `did not finish: ${String(r.error)}`);
             assert.equal(r.status, EXIT.aws, r.stderr);
             const lines = errorLines(r).filter((l) => !l.startsWith(`${script}: ingester:`));
