@@ -202,6 +202,14 @@ describe("CI/CD workflows", () => {
             const test = stepIndex(job, runs("npm test"), "npm test");
             const check = stepIndex(job, (s) => (s.run ?? "").includes('npm run check -- --stack "${stack}"'), "check loop");
             assert.ok(ci < test && test < check);
+            // The Debian packages the images tests need, the ones .ci/run installs too.
+            const packages = stepIndex(job, (s) => /apt-get install/.test(s.run ?? ""), "apt-get install");
+            assert.ok(packages < test);
+            const ciRun = fs.readFileSync(path.join(PROJECT_DIR, ".ci", "run"), "utf8");
+            for (const name of ["shellcheck", "nginx", "tini"]) {
+                assert.match(job.steps[packages].run!, new RegExp(`\\b${name}\\b`), name);
+                assert.match(ciRun, new RegExp(`missing\\+=\\(${name}\\)`), `.ci/run installs ${name}`);
+            }
             assert.match(job.steps[check].run!, /for file in Pulumi\.\*\.yaml; do/);
             assert.equal(job.permissions?.["id-token"], undefined, "the offline job needs no cloud identity");
             assert.ok(!job.steps.some((s) => action(s) === "aws-actions/configure-aws-credentials"));
