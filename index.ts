@@ -8,7 +8,7 @@ import { PortalLoadBalancer } from "./components/loadBalancer";
 import { Network } from "./components/network";
 import { indexerQueueNames, IngestionQueues } from "./components/queues";
 import { ImageRegistry } from "./components/registry";
-import { capacityProvider, CONTAINER_PORT, ROLE_SPECS, ROLES } from "./components/roles";
+import { capacityProvider, CONTAINER_PORT, ROLE_SPECS, ROLES, runsOnSpot } from "./components/roles";
 import { PortalServices } from "./components/services";
 import { SpotInterruptionDrain } from "./components/spotDrain";
 
@@ -60,7 +60,7 @@ const portal = new PortalServices("cgap", {
     exec: config.exec,
 });
 // A reclaimed Spot task would keep receiving requests until it stops: take it out of the target group.
-if (config.sizing.wsgi.capacity.some((c) => c.capacity === "spot" && (c.weight > 0 || c.base > 0))) {
+if (runsOnSpot(config.sizing.wsgi.capacity)) {
     new SpotInterruptionDrain("cgap", {
         envName: config.envName,
         clusterArn: portal.cluster.arn,

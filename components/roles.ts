@@ -178,6 +178,11 @@ export function isAutoscaled(role: Role, sizing: RoleSizing): boolean {
     return ROLE_SPECS[role].hasService && sizing.max > sizing.min;
 }
 
+/** Whether a strategy can place any task on Fargate Spot (an entry there with a base or a weight). */
+export function runsOnSpot(strategy: CapacityStrategy): boolean {
+    return strategy.some((s) => s.capacity === "spot" && (s.base > 0 || s.weight > 0));
+}
+
 export type CapacityProviderName = "FARGATE_SPOT" | "FARGATE";
 
 /** ECS capacity provider name for a capacity choice. */

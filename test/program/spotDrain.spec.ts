@@ -5,6 +5,7 @@ import * as path from "path";
 import Module from "node:module";
 import { ProgramResult, runProgram } from "../../ops/offline/program";
 import { PROJECT_DIR } from "../../ops/project";
+import { only, runsOnSpot } from "../../components/roles";
 import { inputs, one, ofType, statements, T } from "./helpers";
 
 const FUNCTION_FILE = path.join(PROJECT_DIR, "components", "spotDrainFunction", "index.js");
@@ -99,6 +100,13 @@ describe("the Spot reclaim drain", function () {
         for (const type of Object.values(DRAIN)) {
             assert.deepStrictEqual(ofType(onDemand.resources, type), [], type);
         }
+    });
+
+    it("is there exactly when the WSGI strategy can place a task on Spot", () => {
+        assert.strictEqual(runsOnSpot(only("spot")), true);
+        assert.strictEqual(runsOnSpot(only("on-demand")), false);
+        assert.strictEqual(runsOnSpot([{ capacity: "on-demand", base: 2, weight: 0 }, { capacity: "spot", base: 0, weight: 1 }]), true);
+        assert.strictEqual(runsOnSpot([{ capacity: "on-demand", base: 2, weight: 1 }, { capacity: "spot", base: 0, weight: 0 }]), false);
     });
 
     describe("its code", () => {
