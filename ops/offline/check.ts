@@ -9,7 +9,7 @@
 // config are judged first, and the program, the pack and the report are imported only after.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, ConfigError, ownKeys, parseStackConfig, providerRegion, StackConfig, unreadConfigWarnings } from "../../components/config";
+import { CONFIG_NAMESPACE, ConfigError, ownKeys, parseStackConfig, providerRegion, StackConfig } from "../../components/config";
 import { isRole, Role, ROLES } from "../../components/roles";
 import type { PolicyPackConfig, PolicyPackProcess, StartOptions } from "./analyzer";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
@@ -235,7 +235,7 @@ async function judgeOffline(
     const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
     const phase = args.update ? "update" : "preview";
     const width = args.width ?? terminalWidth();
-    const warnings = unreadConfigWarnings(result.config).map((w) => wrap(`warning: ${w}`, width));
+    const warnings = result.warnings.map((w) => wrap(`warning: ${w}`, width));
     const lines = [
         `Rollout plan for stack ${args.stack} (${phase}${args.targets.length > 0 ? `, --target ${args.targets.join(" ")}` : ""})`,
         "",

@@ -138,6 +138,8 @@ export interface ProgramResult {
     resources: RegisteredResource[];
     /** Stack outputs; unknown ones are undefined. */
     outputs: Record<string, unknown>;
+    /** What the program warned about (pulumi.log.warn), as `pulumi preview` would show it. */
+    warnings: string[];
 }
 
 /** The digest a mocked push reports: a hash of what was built, so equal builds get equal digests. */
@@ -191,7 +193,7 @@ export async function runUnderMocks(
     program: MockedProgram,
     mocks: RecordingMocks,
     state: RegisteredResource[] = [],
-): Promise<Pick<ProgramResult, "resources" | "outputs">> {
+): Promise<Pick<ProgramResult, "resources" | "outputs" | "warnings">> {
     const records = new Map<string, Partial<RegisteredResource>>();
 
     await pulumi.runtime.setMocks(mocks, program.project, program.stack, program.preview);
@@ -203,6 +205,19 @@ export async function runUnderMocks(
     let onRejection: (reason: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => (onRejection = reject));
     process.on("unhandledRejection", onRejection);
+    // Without an engine the SDK prints a program's warnings to stderr, `warning: [runtime] <message>`
+    // (log/index.js); they belong to the run's result, for its caller to show.
+    const warnings: string[] = [];
+    const consoleWarn = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        const runtime = /^warning: \[runtime\] ([^]*)$/.exec(text);
+        if (runtime) {
+            warnings.push(runtime[1]);
+        } else {
+            consoleWarn(...args);
+        }
+    };
     const mappedStackTraces = Error.prepareStackTrace;
     // The SDK gives every promise it makes a stack trace and formats it at once (runtime/debuggable.js,
     // for its leak report), and ts-node's source-map-support maps each frame of each: that mapping
@@ -220,7 +235,7 @@ export async function runUnderMocks(
             return outputs;
         };
         const outputs = await Promise.race([run(), failed]);
-        return { resources: collect(records, mocks), outputs: (outputs ?? {}) as Record<string, unknown> };
+        return { resources: collect(records, mocks), outputs: (outputs ?? {}) as Record<string, unknown>, warnings };
     } catch (err) {
         throw new ProgramError(err, collect(records, mocks));
     } finally {
@@ -228,6 +243,7 @@ export async function runUnderMocks(
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onRejection);
         Error.prepareStackTrace = mappedStackTraces;
+        console.warn = consoleWarn;
     }
 }
 

@@ -149,6 +149,26 @@ describe("reading the estate", () => {
         assert.ok(!(explicit.exportsRead ?? []).includes("c4-datastore-cgap-mastertest-stack-FoursightEnvBucket"));
     });
 
+    it("keeps the program's warnings with the run's result, as a preview shows them, instead of printing them", async () => {
+        const printed: string[] = [];
+        const consoleWarn = console.warn;
+        console.warn = (...args: unknown[]) => void printed.push(args.map(String).join(" "));
+        let run: ProgramResult;
+        try {
+            run = await runProgram({
+                stack: "mastertest",
+                preview: true,
+                config: { "cgap:repositoryUrl": "123456789012.dkr.ecr.us-east-1.amazonaws.com/main", "cgpa:rollout": "[wsgi]" },
+            });
+        } finally {
+            console.warn = consoleWarn;
+        }
+        assert.deepStrictEqual(printed, []);
+        assert.strictEqual(run.warnings.length, 2, run.warnings.join("\n"));
+        assert.match(run.warnings[0], /^Config key cgpa:rollout is ignored: nothing in this stack reads the namespace "cgpa"/);
+        assert.match(run.warnings[1], /^The repository 123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/main is not named after this environment \(cgap-mastertest\)/);
+    });
+
     it("reads an export under the name a stack file gives it", async () => {
         const run = await runProgram({
             stack: "mastertest",
