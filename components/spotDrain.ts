@@ -61,7 +61,7 @@ export class SpotInterruptionDrain extends pulumi.ComponentResource {
             `${name}-spot-drain`,
             {
                 name: functionName,
-                runtime: aws.lambda.Runtime.NodeJS20dX,
+                runtime: aws.lambda.Runtime.NodeJS22dX, // Node 22 LTS; Node 20 reached its end of life in April 2026
                 handler: "index.handler",
                 role: role.arn,
                 code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(path.join(__dirname, "spotDrainFunction", "index.js")) }),
