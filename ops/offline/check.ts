@@ -164,14 +164,14 @@ export async function check(args: CheckArgs, cloud?: OfflineCloud, packs?: PackS
     const overrides: Record<string, string> = args.rollout === undefined ? {} : { [`${CONFIG_NAMESPACE}:rollout`]: args.rollout };
     const policyConfig = readPolicyConfig(policyConfigFile);
     const config = { ...readStackConfig(args.stack), ...overrides };
-    validateStack(args, config);
+    const settings = validateStack(args, config);
     const source = packs ?? (await ownPack());
     // The pack starts while the program runs under mocks: it needs only the stack's config, and each
     // takes about a second, so the check waits for the longer of the two instead of their sum.
     const starting = source.acquire({ stack: args.stack, dryRun: !args.update, config, policyConfig });
     starting.catch(() => undefined); // a failed start is reported where it is awaited
     try {
-        return await judgeOffline(args, cloud, overrides, policyConfig, policyConfigFile, starting);
+        return await judgeOffline({ args, cloud, overrides, settings, policyConfig, policyConfigFile }, starting);
     } finally {
         await starting.then(
             (pack) => source.release(pack),
@@ -186,19 +186,26 @@ async function ownPack(): Promise<PackSource> {
     return { acquire: startPolicyPack, release: (pack) => pack.close() };
 }
 
+/** What check() settled before the program runs: the inputs of the offline judgement. */
+interface Judging {
+    args: CheckArgs;
+    cloud: OfflineCloud | undefined;
+    /** The run's config overrides (--rollout). */
+    overrides: Record<string, string>;
+    /** The stack's cgap: config, parsed once, with the overrides. */
+    settings: StackConfig;
+    policyConfig: PolicyPackConfig;
+    policyConfigFile: string | null;
+}
+
 async function judgeOffline(
-    args: CheckArgs,
-    cloud: OfflineCloud | undefined,
-    overrides: Record<string, string>,
-    policyConfig: PolicyPackConfig,
-    policyConfigFile: string | null,
+    { args, cloud, overrides, settings, policyConfig, policyConfigFile }: Judging,
     starting: Promise<PolicyPackProcess>,
 ): Promise<CheckReport> {
     const [{ placeholderRegistry, PLACEHOLDER_ACCOUNT, runProgram }, { analyzerResources, formatPlan, formatSources, rolloutPlan }, { originsOf }, { buildReport, summarizeReport }] =
         await Promise.all([import("./program"), import("./plan"), import("../../components/estate"), import("./report")]);
     const registry = cloud?.registry ?? placeholderRegistry();
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
-    const settings = validateStack(args, result.config);
     const untouched = args.targets.length > 0 ? settings.rollout.filter((r) => !args.targets.includes(r)) : [];
     const plan = rolloutPlan(result, settings.sizing, untouched);
     const drift: TagDrift[] = plan.flatMap(({ role, tag }) => {
