@@ -2,14 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment, Platform, PLATFORMS } from "./config";
 import { capacityProviderStrategy, CONTAINER_PORT, IMAGE_USER, isAutoscaled, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
-import { TaskRoles } from "./taskRoles";
+import { TaskRoles, TaskRolesArgs } from "./taskRoles";
 
-export interface PortalServicesArgs {
-    envName: string;
+/** What the services pass on to their task roles, as TaskRolesArgs documents it. */
+type TaskRoleInputs = Pick<
+    TaskRolesArgs,
+    "envName" | "identityResource" | "repositoryArn" | "ingestionQueueArn" | "deadLetterQueueArn" | "dataBuckets" | "searchDomainArn" | "globalEnvBucket" | "s3KmsKeyArn"
+>;
+
+export interface PortalServicesArgs extends TaskRoleInputs {
     environment: Environment;
-    /** The identity secret (name or ARN) every container gets as IDENTITY, and its IAM resource. */
+    /** The identity secret (name or ARN) every container gets as IDENTITY (identityResource is its IAM resource). */
     identity: pulumi.Input<string>;
-    identityResource: pulumi.Input<string>;
     sizing: Record<Role, RoleSizing>;
     /** Digest-pinned image reference per role. */
     images: Record<Role, pulumi.Input<string>>;
@@ -30,13 +34,6 @@ export interface PortalServicesArgs {
     listeners: pulumi.Resource[];
     /** CloudWatch alarms that roll a WSGI deployment back. */
     wsgiDeploymentAlarmNames: pulumi.Input<string>[];
-    repositoryArn: pulumi.Input<string>;
-    ingestionQueueArn: pulumi.Input<string>;
-    deadLetterQueueArn?: pulumi.Input<string>;
-    dataBuckets: pulumi.Input<string[]>;
-    searchDomainArn?: pulumi.Input<string>;
-    globalEnvBucket: pulumi.Input<string>;
-    s3KmsKeyArn?: string;
     /** The portal's public URL: load-access-keys writes it into the access keys it makes. */
     portalUrl: pulumi.Input<string>;
     /** Roles whose services accept ECS Exec sessions. */
