@@ -575,7 +575,11 @@ class PlaceholderCloud implements RecordingMocks {
         }
         const repositoryUrl = placeholderRepositoryUrl(this.config, this.region);
         return repositoryUrl
-            ? { images: Object.fromEntries(ROLES.map((r) => [r, `${repositoryUrl}@${this.registry[ROLE_SPECS[r].tag]}`])) }
+            ? {
+                  images: Object.fromEntries(
+                      ROLES.filter((r) => this.registry[ROLE_SPECS[r].tag]).map((r) => [r, `${repositoryUrl}@${this.registry[ROLE_SPECS[r].tag]}`]),
+                  ),
+              }
             : {};
     }
 
