@@ -16,11 +16,10 @@ export interface ImageBundleArgs {
     /** The build context all four images share; its Dockerfile is `<context>/Dockerfile`. */
     context?: string;
     /**
-     * What each role's task definition named when this stack last ran (its `images` output), read
-     * through a reference to the stack itself; by default a StackReference to
-     * `<organization>/<project>/<stack>`. Undefined for a role nothing was recorded for.
+     * What each role's task definition named when this stack last ran (its `images` output, see
+     * LastRun). Undefined for a role nothing was recorded for.
      */
-    recorded?: pulumi.Input<Partial<Record<Role, string>> | undefined>;
+    recorded: pulumi.Input<Partial<Record<Role, string>> | undefined>;
 }
 
 /**
@@ -77,7 +76,7 @@ export class ImageBundle extends pulumi.ComponentResource {
         const repositoryUrl = args.repository.url;
         this.leftOut = ROLES.filter((r) => !args.rollout.includes(r));
         const registryTags = this.leftOut.length > 0 ? this.tagsInRegistry(args.repository) : undefined;
-        const recorded = this.leftOut.length > 0 ? pulumi.output(args.recorded ?? this.lastRecordedImages(name)) : undefined;
+        const recorded = this.leftOut.length > 0 ? pulumi.output(args.recorded) : undefined;
 
         const cacheFrom = buildCacheSources(repositoryUrl);
         const build = {
@@ -135,18 +134,6 @@ export class ImageBundle extends pulumi.ComponentResource {
         this.refs = refs;
         this.pinSources = pinSources;
         this.registerOutputs({ refs, pinSources });
-    }
-
-    /**
-     * This stack's `images` output as its last run recorded it. A stack may reference itself: the
-     * engine's builtin provider reads the named stack's last checkpoint (pulumi/pulumi
-     * pkg/resource/deploy/builtins.go, readStackReference → backend GetStackOutputs), which during
-     * an update is still the previous run's. A stack with no outputs yet yields undefined.
-     */
-    private lastRecordedImages(name: string): pulumi.Output<Partial<Record<Role, string>> | undefined> {
-        const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-        const reference = new pulumi.StackReference(`${name}-last-run`, { name: self }, { parent: this });
-        return reference.getOutput("images") as pulumi.Output<Partial<Record<Role, string>> | undefined>;
     }
 
     /** Tag to digest for every tagged image in the repository, looked up once for all pinned roles. */

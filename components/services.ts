@@ -100,7 +100,10 @@ export class PortalServices extends pulumi.ComponentResource {
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
-            { name: `/ecs/${args.envName}`, retentionInDays: LOG_RETENTION_DAYS },
+            // Named by prefix, not `/ecs/<envName>`: the group outlives `pulumi destroy` (retainOnDelete),
+            // and a fixed name would make the next `up` of the same envName fail on
+            // ResourceAlreadyExistsException. Each creation gets a name of its own; the old logs stay.
+            { namePrefix: `/ecs/${args.envName}-`, retentionInDays: LOG_RETENTION_DAYS },
             { parent: this, retainOnDelete: true },
         );
 

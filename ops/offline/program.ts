@@ -54,6 +54,11 @@ export interface RunOptions {
      */
     recordedOutputs?: Record<string, unknown>;
     /**
+     * Resources in the account that this stack's state does not hold: what an earlier `pulumi
+     * destroy` kept (retainOnDelete). Creating one of their names again fails as AWS answers it.
+     */
+    existing?: RegisteredResource[];
+    /**
      * Resources to replace whatever their diff says, as `pulumi up --replace <urn>` does; each
      * entry is a URN or its `<type>::<name>` tail.
      */
@@ -446,7 +451,12 @@ interface RegisterOutputsRequest {
 type State = Record<string, unknown>;
 
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+function createHashHex(seed: string): string {
+    return crypto.createHash("sha256").update(seed).digest("hex");
+}
 const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+const REPOSITORY = "aws:ecr/repository:Repository";
 
 /** The image each role's task definition names in a stack's state: what the stack's `images` output recorded. */
 function imagesIn(state: RegisteredResource[]): Partial<Record<Role, string>> {
@@ -509,6 +519,7 @@ class PlaceholderCloud implements RecordingMocks {
             // A read of this stack's last checkpoint: known even in a preview.
             return { id: args.id || args.name, state: { ...inputs, outputs: this.recordedOutputs(), secretOutputNames: [] } };
         }
+        this.refuseTakenName(args.type, args.name, inputs);
         const id = args.id || this.id(args.type, args.name);
         const unknownToCloud = this.options.preview && this.options.firstRollout;
         const state = { ...inputs, ...(unknownToCloud ? {} : this.computed(args.type, args.name, inputs, id)) };
@@ -549,6 +560,13 @@ class PlaceholderCloud implements RecordingMocks {
                     capacityProviderStrategies: strategies.map((s) => ({ base: 0, weight: 0, ...s })),
                 };
             }
+            case "aws:ecr/getRepository:getRepository": {
+                const repository = this.options.existing?.find((r) => r.type === REPOSITORY && r.outputs.name === inputs.name);
+                if (!repository) {
+                    throw providerError(`RepositoryNotFoundException: The repository with name '${inputs.name}' does not exist`);
+                }
+                return { id: String(inputs.name), name: inputs.name, ...repository.outputs };
+            }
             case "aws:ecr/getImages:getImages":
                 return {
                     repositoryName: inputs.repositoryName,
@@ -561,6 +579,19 @@ class PlaceholderCloud implements RecordingMocks {
         }
     }
 
+    /**
+     * A creation whose name a resource outside the stack's state already has fails, as AWS answers
+     * CreateLogGroup or CreateRepository then. Names are only known in an update or an existing
+     * stack's preview; a first-rollout preview cannot tell.
+     */
+    private refuseTakenName(type: string, name: string, inputs: State): void {
+        const created = !this.options.state?.some((r) => r.type === type && r.name === name);
+        const taken = this.options.existing?.find((r) => r.type === type && inputs.name !== undefined && r.outputs.name === inputs.name);
+        if (created && taken) {
+            throw providerError(`ResourceAlreadyExistsException: ${type} ${String(inputs.name)} already exists`);
+        }
+    }
+
     /** What a reference to this stack reads: the outputs its last run recorded (RunOptions.recordedOutputs). */
     private recordedOutputs(): State {
         const { recordedOutputs, state, preview, firstRollout } = this.options;
@@ -568,7 +599,8 @@ class PlaceholderCloud implements RecordingMocks {
             return recordedOutputs;
         }
         if (state) {
-            return { images: imagesIn(state) };
+            const repository = state.find((r) => r.type === REPOSITORY);
+            return { images: imagesIn(state), ...(repository ? { repositoryName: repository.outputs.name } : {}) };
         }
         if (preview && firstRollout) {
             return {};
@@ -579,8 +611,22 @@ class PlaceholderCloud implements RecordingMocks {
                   images: Object.fromEntries(
                       ROLES.filter((r) => this.registry[ROLE_SPECS[r].tag]).map((r) => [r, `${repositoryUrl}@${this.registry[ROLE_SPECS[r].tag]}`]),
                   ),
+                  repositoryName: repositoryUrl.split("/").pop(),
               }
             : {};
+    }
+
+    /**
+     * The provider's name for a resource given a `namePrefix`: the prefix and a unique suffix
+     * (terraform-plugin-sdk id.PrefixedUniqueId, 26 characters), different for each creation.
+     */
+    private autoName(type: string, name: string, prefix: string | undefined): string | undefined {
+        if (prefix === undefined) {
+            return undefined;
+        }
+        const generation = this.options.existing?.length ?? 0;
+        // The SDK's suffix is a timestamp and a counter, all digits.
+        return `${prefix}${BigInt(`0x${createHashHex(`${type}::${name}::${generation}`)}`).toString().slice(0, 26)}`;
     }
 
     private registryHost(): string {
@@ -603,7 +649,7 @@ class PlaceholderCloud implements RecordingMocks {
 
     /** Outputs a real provider computes on create. */
     private computed(type: string, name: string, inputs: State, id: string): State {
-        const physical = (inputs.name as string | undefined) ?? id;
+        const physical = (inputs.name as string | undefined) ?? this.autoName(type, name, inputs.namePrefix as string | undefined) ?? id;
         switch (type) {
             case "aws:ecr/repository:Repository":
                 return {

@@ -197,8 +197,10 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
         });
 
         it("logs every role to one group with the four stream prefixes and passes IDENTITY", () => {
-            const logGroup = inputs(one(run.resources, T.logGroup, "cgap-logs"));
+            const group = one(run.resources, T.logGroup, "cgap-logs");
+            const logGroup = { ...inputs(group), name: group.outputs.name };
             assert.strictEqual(logGroup.retentionInDays, 365);
+            assert.strictEqual(inputs(group).namePrefix, "/ecs/cgap-mastertest-", "a name of its own per creation (see destroy and come back)");
             for (const role of ROLES) {
                 const container = containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`));
                 assert.deepStrictEqual(container.logConfiguration, {
