@@ -123,7 +123,9 @@ export class ImageBundle extends pulumi.ComponentResource {
                     .apply(([url, repoDigest]) => pushedRef(url, tag, repoDigest, this));
                 pinSources[role] = pulumi.output("built" as const);
             } else {
-                const kept = recorded!.apply((images) => recordedRef(images?.[role]));
+                const kept = pulumi
+                    .all([recorded!, args.repository.createdNow ?? false])
+                    .apply(([images, createdNow]) => recordedRef(images?.[role]) ?? refuseEmptyRepository(role, createdNow, this));
                 // The tag is looked up only for a role with nothing recorded: it is what a first creation runs.
                 refs[role] = pulumi
                     .all([kept, repositoryUrl, registryTags!])
@@ -193,6 +195,23 @@ export function pushedRef(
 /** A recorded image reference, if it is one a task definition can be pinned to (`<repository>@sha256:<hex>`). */
 export function recordedRef(ref: unknown): string | undefined {
     return typeof ref === "string" && PUSHED_DIGEST.test(ref) ? ref : undefined;
+}
+
+/**
+ * A left-out role with nothing recorded takes its tag's digest, but a repository this run creates
+ * holds no tag yet. The lookup of its tags is unknown in the preview (it waits for the repository),
+ * so without this the preview would pass and the update fail after creating the repository and the
+ * load balancer.
+ */
+export function refuseEmptyRepository(role: Role, createdNow: boolean, resource: pulumi.Resource): undefined {
+    if (createdNow) {
+        throw new pulumi.ResourceError(
+            `The role "${role}" is left out of cgap:rollout, but this run creates the repository, so no image of ` +
+                `${role} exists to keep running. Roll out all four for the first \`pulumi up\` (remove cgap:rollout).`,
+            resource,
+        );
+    }
+    return undefined;
 }
 
 /** The reference a role left out of the rollout gets where nothing was recorded: its tag's digest in ECR as of now. */

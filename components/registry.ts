@@ -20,6 +20,8 @@ export interface RepositoryHandle {
     name: pulumi.Output<string>;
     /** The repository resource, when this stack created it (lookups must wait for it). */
     created?: aws.ecr.Repository;
+    /** True when this run creates the repository: it holds no image yet. */
+    createdNow?: pulumi.Output<boolean>;
 }
 
 /** Every role tag is movable; any other tag (a release tag, say) can be pushed only once. */
@@ -84,7 +86,12 @@ export class ImageRegistry extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            this.repository = { url: repository.repositoryUrl, name: repository.name, created: repository };
+            this.repository = {
+                url: repository.repositoryUrl,
+                name: repository.name,
+                created: repository,
+                createdNow: pulumi.output(args.recordedRepositoryName).apply((recorded) => recorded !== args.repositoryName),
+            };
             this.repositoryArn = repository.arn;
             registryId = repository.registryId;
         }

@@ -55,3 +55,24 @@ describe("destroy, then up again with the same envName (Pulumi.sandbox.yaml)", (
         );
     });
 });
+
+describe("a first partial rollout on a stack that creates its own repository (Pulumi.sandbox.yaml)", () => {
+    it("fails in the preview, before anything is created, and says to roll out all four", async () => {
+        await assert.rejects(
+            runProgram({ stack: "sandbox", preview: true, firstRollout: true, config: { "cgap:rollout": "wsgi" } }),
+            (err: Error) => {
+                assert.match(err.message, /The role "indexer" is left out of cgap:rollout, but this run creates the repository/);
+                assert.match(err.message, /Roll out all four for the first `pulumi up` \(remove cgap:rollout\)\.$/);
+                return true;
+            },
+        );
+    });
+
+    it("lets the full first rollout through, and a partial rollout once the stack has recorded its repository", async () => {
+        const first = await runProgram({ stack: "sandbox", preview: true, firstRollout: true });
+        assert.ok(first.resources.some((r) => r.type === REPOSITORY));
+        const done = await runProgram({ stack: "sandbox", preview: false, recordedOutputs: {} });
+        const partial = await runProgram({ stack: "sandbox", preview: true, config: { "cgap:rollout": "wsgi" }, state: done.resources });
+        assert.ok(partial.resources.some((r) => r.type === T.taskDefinition));
+    });
+});
