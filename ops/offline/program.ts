@@ -289,8 +289,10 @@ export class ProgramError extends Error {
 function collect(records: Map<string, Partial<RegisteredResource>>, mocks: RecordingMocks): RegisteredResource[] {
     return [...records.values()].map((r) => {
         const mocked = mocks.registered.get(`${r.type}::${r.name}`);
-        // A component's outputs are what it registered (registerOutputs), not what the mock made up for it.
-        return { outputs: {}, ...r, ...mocked, ...(r.custom ? {} : { outputs: r.outputs ?? {} }) } as RegisteredResource;
+        // A component's outputs are what it registered (registerOutputs), not what the mock made up for
+        // it; a remote component (awsx) registers none, and its outputs are the mock's.
+        const registered = !r.custom && r.outputs !== undefined ? { outputs: r.outputs } : {};
+        return { outputs: {}, ...r, ...mocked, ...registered } as RegisteredResource;
     });
 }
 
