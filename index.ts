@@ -4,6 +4,7 @@ import { loadStackConfig } from "./components/config";
 import { Estate, originsOf } from "./components/estate";
 import { describeOrigins } from "./components/exports";
 import { ImageBundle } from "./components/imageBundle";
+import { LastRun } from "./components/lastRun";
 import { PortalLoadBalancer } from "./components/loadBalancer";
 import { Network } from "./components/network";
 import { indexerQueueNames, IngestionQueues } from "./components/queues";
@@ -16,13 +17,19 @@ const config = loadStackConfig();
 
 // What exists (4dn-cloud-infra's exports, the stack file's keys) is used; what does not is created.
 const estate = new Estate("cgap", { config });
+const lastRun = new LastRun("cgap");
 const network = new Network("cgap", { existing: estate.network });
-const registry = new ImageRegistry("cgap", { repositoryName: config.envName, existing: estate.repository });
+const registry = new ImageRegistry("cgap", {
+    repositoryName: config.envName,
+    existing: estate.repository,
+    recordedRepositoryName: lastRun.repositoryName,
+});
 const bundle = new ImageBundle("cgap", {
     repository: registry.repository,
     credentials: registry.credentials,
     rollout: config.rollout,
     image: config.image,
+    recorded: lastRun.images,
 });
 const queues = new IngestionQueues("cgap", { envName: config.envName, existing: estate.ingestionQueue });
 const loadBalancer = new PortalLoadBalancer("cgap", {

@@ -15,7 +15,19 @@ export interface ImageBundleArgs {
     image: ImageSettings;
     /** The build context all four images share; its Dockerfile is `<context>/Dockerfile`. */
     context?: string;
+    /**
+     * What each role's task definition named when this stack last ran (its `images` output, see
+     * LastRun). Undefined for a role nothing was recorded for.
+     */
+    recorded: pulumi.Input<Partial<Record<Role, string>> | undefined>;
 }
+
+/**
+ * Where a role's image reference comes from: built and pushed by this rollout, recorded by this
+ * stack's last run (a left-out role keeps what it runs), or, where nothing ran yet, its tag's
+ * digest in ECR as of now.
+ */
+export type PinSource = "built" | "recorded" | "tag";
 
 /** The build context shared by the four images, relative to the project (the program's cwd). */
 export const IMAGES_CONTEXT = "images";
@@ -26,9 +38,20 @@ const PUSHED_DIGEST = /@(sha256:[0-9a-f]{64})$/;
  * The four role images of one build. A role in `rollout` is a docker.Image built from the shared
  * context with its own ENTRYPOINT and pushed to its tag. A role left out is not declared as an
  * image at all, so nothing about it changes in the preview the policy pack judges. Its reference is
- * the digest its tag has in ECR right now, but that only serves a first creation: the task
- * definition of a left-out role keeps the image it names now (PortalServices, `keepRunning`), since
- * a `latest*` tag can be moved by hand outside this stack.
+ * the image its task definition named when this stack last ran (the stack's own `images` output),
+ * and only where nothing was recorded (a first `up`, a role new to the stack) the digest its tag
+ * has in ECR right now: a `latest*` tag can be moved by hand outside this stack.
+ *
+ * Why the program itself must name the running image, and `ignoreChanges` alone is not enough: the
+ * engine keeps an ignored property's old value only for the diff. Once the provider reports a
+ * replacement, the engine runs the provider's Check again on the program's own inputs and creates
+ * the replacement from them (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+ * continueStepsFromDiff: "If we are going to perform a replacement, we need to recompute the
+ * default values", `prov.Check(..., News: goal.Properties)`, v3.248). Every aws_ecs_task_definition
+ * argument except tags, tags_all, skip_destroy and track_latest is ForceNew
+ * (hashicorp/terraform-provider-aws internal/service/ecs/task_definition.go), so a left-out role's
+ * new cpu or memory, platform, role ARN or family, or a `pulumi up --replace`, registers a revision
+ * with whatever the program names.
  *
  * With any role rolled out, a fifth image is built and pushed too: the Dockerfile's `build` stage
  * as the build cache image. Every build exports inline cache and names the same cache sources
@@ -41,6 +64,8 @@ export class ImageBundle extends pulumi.ComponentResource {
     readonly images: Partial<Record<Role, docker.Image>> = {};
     /** Roles left out of the rollout: their task definitions keep the image they run. */
     readonly leftOut: Role[];
+    /** Where each role's reference comes from (see PinSource). */
+    readonly pinSources: Record<Role, pulumi.Output<PinSource>>;
     /** The pushed `build` stage, every build's cache source; absent when no role is rolled out. */
     readonly buildCache?: docker.Image;
 
@@ -51,6 +76,7 @@ export class ImageBundle extends pulumi.ComponentResource {
         const repositoryUrl = args.repository.url;
         this.leftOut = ROLES.filter((r) => !args.rollout.includes(r));
         const registryTags = this.leftOut.length > 0 ? this.tagsInRegistry(args.repository) : undefined;
+        const recorded = this.leftOut.length > 0 ? pulumi.output(args.recorded) : undefined;
 
         const cacheFrom = buildCacheSources(repositoryUrl);
         const build = {
@@ -78,6 +104,7 @@ export class ImageBundle extends pulumi.ComponentResource {
         }
 
         const refs = {} as Record<Role, pulumi.Output<string>>;
+        const pinSources = {} as Record<Role, pulumi.Output<PinSource>>;
         for (const role of ROLES) {
             const { tag } = ROLE_SPECS[role];
             if (args.rollout.includes(role)) {
@@ -94,14 +121,21 @@ export class ImageBundle extends pulumi.ComponentResource {
                 refs[role] = pulumi
                     .all([repositoryUrl, image.repoDigest])
                     .apply(([url, repoDigest]) => pushedRef(url, tag, repoDigest, this));
+                pinSources[role] = pulumi.output("built" as const);
             } else {
+                const kept = pulumi
+                    .all([recorded!, args.repository.createdNow ?? false])
+                    .apply(([images, createdNow]) => recordedRef(images?.[role]) ?? refuseEmptyRepository(role, createdNow, this));
+                // The tag is looked up only for a role with nothing recorded: it is what a first creation runs.
                 refs[role] = pulumi
-                    .all([repositoryUrl, registryTags!])
-                    .apply(([url, tags]) => pinnedRef(url, tag, role, tags, this));
+                    .all([kept, repositoryUrl, registryTags!])
+                    .apply(([ref, url, tags]) => ref ?? pinnedRef(url, tag, role, tags, this));
+                pinSources[role] = kept.apply((ref) => (ref ? "recorded" : "tag"));
             }
         }
         this.refs = refs;
-        this.registerOutputs({ refs });
+        this.pinSources = pinSources;
+        this.registerOutputs({ refs, pinSources });
     }
 
     /** Tag to digest for every tagged image in the repository, looked up once for all pinned roles. */
@@ -158,7 +192,29 @@ export function pushedRef(
     );
 }
 
-/** The reference a role left out of the rollout keeps: its tag's digest in ECR as of now. */
+/** A recorded image reference, if it is one a task definition can be pinned to (`<repository>@sha256:<hex>`). */
+export function recordedRef(ref: unknown): string | undefined {
+    return typeof ref === "string" && PUSHED_DIGEST.test(ref) ? ref : undefined;
+}
+
+/**
+ * A left-out role with nothing recorded takes its tag's digest, but a repository this run creates
+ * holds no tag yet. The lookup of its tags is unknown in the preview (it waits for the repository),
+ * so without this the preview would pass and the update fail after creating the repository and the
+ * load balancer.
+ */
+export function refuseEmptyRepository(role: Role, createdNow: boolean, resource: pulumi.Resource): undefined {
+    if (createdNow) {
+        throw new pulumi.ResourceError(
+            `The role "${role}" is left out of cgap:rollout, but this run creates the repository, so no image of ` +
+                `${role} exists to keep running. Roll out all four for the first \`pulumi up\` (remove cgap:rollout).`,
+            resource,
+        );
+    }
+    return undefined;
+}
+
+/** The reference a role left out of the rollout gets where nothing was recorded: its tag's digest in ECR as of now. */
 export function pinnedRef(
     repositoryUrl: string,
     tag: string,

@@ -10,6 +10,8 @@ export interface ImageRegistryArgs {
     existing?: UsedByUrl;
     /** Days an untagged image (a digest a `latest*` tag moved away from) is kept. */
     untaggedExpiryDays?: number;
+    /** The repository this stack's last run recorded (LastRun); undefined before its first run. */
+    recordedRepositoryName?: pulumi.Input<string | undefined>;
 }
 
 /** The repository the images are pushed to, whoever owns it. */
@@ -18,6 +20,8 @@ export interface RepositoryHandle {
     name: pulumi.Output<string>;
     /** The repository resource, when this stack created it (lookups must wait for it). */
     created?: aws.ecr.Repository;
+    /** True when this run creates the repository: it holds no image yet. */
+    createdNow?: pulumi.Output<boolean>;
 }
 
 /** Every role tag is movable; any other tag (a release tag, say) can be pushed only once. */
@@ -61,7 +65,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
             const repository = new aws.ecr.Repository(
                 `${name}-repository`,
                 {
-                    name: args.repositoryName,
+                    name: this.unclaimedName(args),
                     imageScanningConfiguration: { scanOnPush: true },
                     imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
                     imageTagMutabilityExclusionFilters: [{ filter: MOVABLE_TAG_FILTER, filterType: "WILDCARD" }],
@@ -82,7 +86,12 @@ export class ImageRegistry extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            this.repository = { url: repository.repositoryUrl, name: repository.name, created: repository };
+            this.repository = {
+                url: repository.repositoryUrl,
+                name: repository.name,
+                created: repository,
+                createdNow: pulumi.output(args.recordedRepositoryName).apply((recorded) => recorded !== args.repositoryName),
+            };
             this.repositoryArn = repository.arn;
             registryId = repository.registryId;
         }
@@ -100,6 +109,37 @@ export class ImageRegistry extends pulumi.ComponentResource {
         this.repositoryUrl = this.repository.url;
         this.registerOutputs({ repositoryName: this.repositoryName, repositoryUrl: this.repositoryUrl });
     }
+
+    /**
+     * The name of the repository to create, refused in the preview when a repository of that name
+     * exists that this stack did not record: the one a destroyed stack of the same envName kept.
+     * A failed lookup means no such repository (RepositoryNotFoundException); any other failure
+     * lets CreateRepository answer for itself.
+     */
+    private unclaimedName(args: ImageRegistryArgs): pulumi.Output<string> {
+        const existing = aws.ecr
+            .getRepository({ name: args.repositoryName }, { parent: this })
+            .then(
+                (found) => found.repositoryUrl,
+                () => undefined,
+            );
+        return pulumi.all([pulumi.output(existing), pulumi.output(args.recordedRepositoryName)]).apply(([url, recorded]) => {
+            if (url !== undefined && recorded !== args.repositoryName) {
+                throw new pulumi.ResourceError(retainedRepositoryMessage(url), this);
+            }
+            return args.repositoryName;
+        });
+    }
+}
+
+/** The message for a repository of the environment's name that exists although this stack never recorded one. */
+export function retainedRepositoryMessage(repositoryUrl: string): string {
+    return (
+        `The repository ${repositoryUrl} exists but this stack has not recorded it: an earlier \`pulumi destroy\` ` +
+        "keeps the repository and its images (retainOnDelete), so creating it again would fail with " +
+        "RepositoryAlreadyExistsException. Push to it as it is: `pulumi config set cgap:repositoryUrl " +
+        `${repositoryUrl}\`.`
+    );
 }
 
 /**

@@ -173,9 +173,14 @@ export function isRole(value: string): value is Role {
     return (ROLES as readonly string[]).includes(value);
 }
 
-/** Whether Application Auto Scaling manages the role's service: its sizing leaves room to move. */
+/**
+ * Whether Application Auto Scaling manages the role's service: its sizing leaves room to move and it
+ * is not stopped. `count: 0` stops a service whatever `min`/`max` say: an autoscaled service would
+ * scale out again on the first message in the queues it shares with another stack (a cut-over, the
+ * way back), and its `desiredCount` is in `ignoreChanges`, so `pulumi up` would never set it to 0.
+ */
 export function isAutoscaled(role: Role, sizing: RoleSizing): boolean {
-    return ROLE_SPECS[role].hasService && sizing.max > sizing.min;
+    return ROLE_SPECS[role].hasService && sizing.count > 0 && sizing.max > sizing.min;
 }
 
 /** Whether a strategy can place any task on Fargate Spot (an entry there with a base or a weight). */

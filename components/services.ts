@@ -100,7 +100,10 @@ export class PortalServices extends pulumi.ComponentResource {
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
-            { name: `/ecs/${args.envName}`, retentionInDays: LOG_RETENTION_DAYS },
+            // Named by prefix, not `/ecs/<envName>`: the group outlives `pulumi destroy` (retainOnDelete),
+            // and a fixed name would make the next `up` of the same envName fail on
+            // ResourceAlreadyExistsException. Each creation gets a name of its own; the old logs stay.
+            { namePrefix: `/ecs/${args.envName}-`, retentionInDays: LOG_RETENTION_DAYS },
             { parent: this, retainOnDelete: true },
         );
 
@@ -265,14 +268,14 @@ export class PortalServices extends pulumi.ComponentResource {
 }
 
 /**
- * A role left out of the rollout keeps exactly the image its task definition names now: the engine
- * is told to ignore changes to its container definitions, so it keeps the ones in the stack's state
- * (pulumi/pulumi pkg/resource/deploy/step_generator.go, processIgnoreChanges: each ignored property
- * is reset to its old input before the provider diffs; the same holds when another property forces a
- * new revision). The digest the program looks up in ECR for that role then only serves a first
- * creation, when there is no state to keep. Reading what runs from ECS instead would need the
- * program to tell "no such service yet" from every other failed lookup by the provider's error text,
- * and one wrong guess would fall back to the tag, the very thing this prevents.
+ * A role left out of the rollout keeps its task definition as it is. The image it runs is pinned by
+ * the program itself (`images` names what the role ran at the stack's last run; see ImageBundle),
+ * since the engine drops ignored values when it replaces a resource. What `ignoreChanges` still
+ * adds: while the task definition is updated in place, a partial rollout that changes another
+ * container setting (the indexer's interval, say, or the portal URL the deployment task gets)
+ * leaves the left-out role's revision untouched, so ECS does not restart tasks the rollout left
+ * out. A change that replaces the task definition (its cpu or memory, its platform) does register
+ * a new revision of the left-out role, with the image it runs and the program's current settings.
  */
 export function keepWhatRuns(role: Role, keepRunning: readonly Role[]): pulumi.CustomResourceOptions {
     return keepRunning.includes(role) ? { ignoreChanges: ["containerDefinitions"] } : {};

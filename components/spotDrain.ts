@@ -18,7 +18,7 @@ export interface SpotInterruptionDrainArgs {
 /**
  * Takes a WSGI task that Fargate Spot is reclaiming out of its target group as soon as ECS says so
  * (components/spotDrainFunction/index.js says why ECS does not): an EventBridge rule on the service's
- * "ECS Task State Change" events with stop code SpotInterruption, and a function allowed to
+ * "ECS Task State Change" event with stop code SpotInterruption while the task still runs, and a function allowed to
  * deregister targets from that one target group.
  */
 export class SpotInterruptionDrain extends pulumi.ComponentResource {
@@ -82,6 +82,11 @@ export class SpotInterruptionDrain extends pulumi.ComponentResource {
                         clusterArn: [args.clusterArn],
                         group: [pulumi.interpolate`service:${args.serviceName}`],
                         stopCode: ["SpotInterruption"],
+                        // ECS sends one event per state on the way out (RUNNING, then DEACTIVATING, STOPPING,
+                        // DEPROVISIONING, STOPPED: "Amazon ECS task lifecycle", ECS developer guide), each with the
+                        // stop code. Only the first comes while the task still holds its address: by STOPPED the
+                        // address may belong to a new WSGI task, which a late deregistration would take out.
+                        lastStatus: ["RUNNING"],
                     },
                 }),
             },

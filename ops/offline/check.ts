@@ -284,15 +284,23 @@ async function judgeOffline(
 }
 
 function leftOutNote(plan: PlanRow[]): string[] {
-    const kept = plan.filter((row) => row.keepsWhatRuns).map((row) => row.role);
-    if (kept.length === 0) {
-        return [];
+    const kept = plan.filter((row) => row.pin === "recorded").map((row) => row.role);
+    const fromTags = plan.filter((row) => row.pin === "tag").map((row) => row.role);
+    const lines: string[] = [];
+    if (kept.length > 0) {
+        lines.push(
+            `Left out of cgap:rollout: ${kept.join(", ")}. Each keeps the image this stack last recorded for it, through`,
+            "updates and replacements alike; a tag moved in ECR reaches a service only through a rollout that includes its role.",
+            "",
+        );
     }
-    return [
-        `Left out of cgap:rollout: ${kept.join(", ")}. Each keeps the image its task definition names now; a tag moved`,
-        "in ECR reaches a service only through a rollout that includes its role.",
-        "",
-    ];
+    if (fromTags.length > 0) {
+        lines.push(
+            `Nothing recorded yet for ${fromTags.join(", ")}: the new task definition takes the digest its tag has in ECR now.`,
+            "",
+        );
+    }
+    return lines;
 }
 
 /** Bad input (exit 2) rather than a fault of the check itself. */

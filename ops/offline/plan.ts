@@ -5,6 +5,7 @@ import { ProgramResult, RegisteredResource } from "./program";
 import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../../components/roles";
 import { Origins } from "../../components/estate";
 import { describeOrigins } from "../../components/exports";
+import type { PinSource } from "../../components/imageBundle";
 
 /** One entry of a service's `capacityProviderStrategies`, as the program registers it. */
 export interface StrategyItem {
@@ -17,14 +18,17 @@ const IMAGE = "docker:index/image:Image";
 const SERVICE = "aws:ecs/service:Service";
 const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
 const SCALABLE_TARGET = "aws:appautoscaling/target:Target";
+const IMAGE_BUNDLE = "cgap:images:ImageBundle";
 
 export interface PlanRow {
     role: Role;
     tag: string;
     /** Whether this rollout builds and pushes the role's image. */
     changing: boolean;
-    /** The engine keeps the role's container definitions as they are (a role left out of the rollout). */
-    keepsWhatRuns: boolean;
+    /** Where the image its task definition names comes from (ImageBundle's PinSource). */
+    pin?: PinSource;
+    /** The engine replaces the role's task definition, registering a new revision from the program's inputs. */
+    replaced: boolean;
     /** ECS service name, or undefined for the one-shot deployment task. */
     service?: string;
     count?: number;
@@ -57,6 +61,7 @@ function find(result: ProgramResult, type: string, role: Role): RegisteredResour
  * resource says (the capacity the deployment task is run on).
  */
 export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizing>, untouched: readonly Role[] = []): PlanRow[] {
+    const pins = result.resources.find((r) => r.type === IMAGE_BUNDLE)?.outputs.pinSources as Partial<Record<Role, PinSource>> | undefined;
     return ROLES.map((role) => {
         const image = result.resources.find((r) => r.type === IMAGE && roleOfImage(r) === role);
         const service = find(result, SERVICE, role)?.plainInputs;
@@ -69,7 +74,8 @@ export function rolloutPlan(result: ProgramResult, sizing: Record<Role, RoleSizi
             role,
             tag: ROLE_SPECS[role].tag,
             changing: image !== undefined && !untouched.includes(role),
-            keepsWhatRuns: registered?.ignoreChanges.includes("containerDefinitions") ?? false,
+            pin: pins?.[role],
+            replaced: registered?.replaced ?? false,
             service: service ? String(service.name) : undefined,
             count,
             min: scaling ? Number(scaling.minCapacity) : count,
@@ -135,13 +141,25 @@ function splitTasks(strategy: StrategyItem[], count: number): number[] {
     return strategy.map((s, i) => bases[i] + (totalWeight > 0 ? (rest * (s.weight ?? 0)) / totalWeight : 0));
 }
 
+/** What happens to a role's image, and its task definition when the engine replaces it. */
+function describeChange(row: PlanRow): string {
+    const image = row.changing
+        ? "yes: built and pushed"
+        : row.pin === "built"
+          ? "no: --target leaves it alone"
+          : row.pin === "recorded"
+            ? "no: keeps the image it runs"
+            : "no: nothing runs yet, takes its tag's digest in ECR";
+    return row.replaced ? `${image}; new revision (replaced)` : image;
+}
+
 /** The plan as a fixed-width table. */
 export function formatPlan(rows: PlanRow[]): string {
     const header = ["role", "tag", "changing", "service", "min/count/max", "capacity", "cpu/memory"];
     const lines = rows.map((r) => [
         r.role,
         r.tag,
-        r.changing ? "yes: built and pushed" : r.keepsWhatRuns ? "no: keeps the image it runs" : "no: keeps its ECR digest",
+        describeChange(r),
         r.service ?? "(one-shot task)",
         r.count === undefined ? "-" : `${r.min}/${r.count}/${r.max}${r.max !== r.min ? " autoscaled" : ""}`,
         r.capacity,

@@ -9,6 +9,10 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { readStackConfig } from "./stackFiles";
 import { PROJECT, PROJECT_DIR } from "../project";
+import { ownKeys, parseStackConfig } from "../../components/config";
+import { exportName } from "../../components/exports";
+import { Role, ROLE_SPECS, ROLES } from "../../components/roles";
+import { imageOf } from "../../components/services";
 
 export { readStackConfig, StackFileError } from "./stackFiles";
 
@@ -43,6 +47,22 @@ export interface RunOptions {
      * they run on now (what `aws.ecs.getService` reports). Any other service does not exist yet.
      */
     liveServices?: Record<string, { capacityProvider: string; base?: number; weight?: number }[]>;
+    /**
+     * This stack's outputs as its last run recorded them, what a reference to the stack itself reads.
+     * Defaults to what `state` says the task definitions name; without state, to an existing stack
+     * whose roles run their tags' digests in `registry` (none in a first-rollout preview).
+     */
+    recordedOutputs?: Record<string, unknown>;
+    /**
+     * Resources in the account that this stack's state does not hold: what an earlier `pulumi
+     * destroy` kept (retainOnDelete). Creating one of their names again fails as AWS answers it.
+     */
+    existing?: RegisteredResource[];
+    /**
+     * Resources to replace whatever their diff says, as `pulumi up --replace <urn>` does; each
+     * entry is a URN or its `<type>::<name>` tail.
+     */
+    replace?: string[];
 }
 
 /**
@@ -118,6 +138,11 @@ export interface RegisteredResource {
     importId?: string;
     /** The `ignoreChanges` resource option: properties whose old inputs the engine keeps. */
     ignoreChanges: string[];
+    /**
+     * The engine replaces this resource (a ForceNew property changed, or `--replace`): the provider
+     * then received the program's own inputs, `ignoreChanges` notwithstanding.
+     */
+    replaced: boolean;
     /** The `retainOnDelete` resource option. */
     retainOnDelete: boolean;
     /** The program's own inputs, before the engine applied `ignoreChanges` against the state. */
@@ -160,11 +185,12 @@ export function placeholderRegistry(): Record<string, string> {
 export async function runProgram(options: RunOptions): Promise<ProgramResult> {
     const config = { ...readStackConfig(options.stack), ...options.config };
     const region = config["aws:region"] ?? "us-east-1";
-    const cloud = new PlaceholderCloud(region, options, options.registry ?? placeholderRegistry());
+    const cloud = new PlaceholderCloud(region, options, options.registry ?? placeholderRegistry(), config);
     const run = await runUnderMocks(
         { file: path.join(PROJECT_DIR, "index.ts"), project: PROJECT, stack: options.stack, config, preview: options.preview },
         cloud,
         options.state,
+        options.replace,
     );
     return { config, exportsRead: [...cloud.exportsRead].sort(), ...run };
 }
@@ -193,11 +219,13 @@ export async function runUnderMocks(
     program: MockedProgram,
     mocks: RecordingMocks,
     state: RegisteredResource[] = [],
+    replace: readonly string[] = [],
 ): Promise<Pick<ProgramResult, "resources" | "outputs" | "warnings">> {
     const records = new Map<string, Partial<RegisteredResource>>();
 
-    await pulumi.runtime.setMocks(mocks, program.project, program.stack, program.preview);
-    recordRegistrations(records, state);
+    // The organization a self-hosted backend gives every stack (`organization/<project>/<stack>`).
+    await pulumi.runtime.setMocks(mocks, program.project, program.stack, program.preview, "organization");
+    recordRegistrations(records, state, replace);
     pulumi.runtime.setAllConfig(program.config);
 
     // A program error thrown inside an apply surfaces only as an unhandled rejection (the CLI's
@@ -259,7 +287,13 @@ export class ProgramError extends Error {
 }
 
 function collect(records: Map<string, Partial<RegisteredResource>>, mocks: RecordingMocks): RegisteredResource[] {
-    return [...records.values()].map((r) => ({ outputs: {}, ...r, ...mocks.registered.get(`${r.type}::${r.name}`) }) as RegisteredResource);
+    return [...records.values()].map((r) => {
+        const mocked = mocks.registered.get(`${r.type}::${r.name}`);
+        // A component's outputs are what it registered (registerOutputs), not what the mock made up for
+        // it; a remote component (awsx) registers none, and its outputs are the mock's.
+        const registered = !r.custom && r.outputs !== undefined ? { outputs: r.outputs } : {};
+        return { outputs: {}, ...r, ...mocked, ...registered } as RegisteredResource;
+    });
 }
 
 /** Resources the outputs do not reach may still be registering; wait for every RPC (internal in the SDK's typings). */
@@ -280,10 +314,13 @@ function forgetProgramModules(): void {
 
 /**
  * The mock monitor does not hand mocks a resource's options, parent or dependencies; record them as
- * they are registered, and play the engine's part for `ignoreChanges`: against the given state, an
- * ignored top-level property keeps its old input before the mocked provider sees the inputs.
+ * they are registered, and play the engine's part for `ignoreChanges` and replacements (engineInputs).
  */
-function recordRegistrations(records: Map<string, Partial<RegisteredResource>>, state: RegisteredResource[]): void {
+function recordRegistrations(
+    records: Map<string, Partial<RegisteredResource>>,
+    state: RegisteredResource[],
+    replace: readonly string[],
+): void {
     const monitor = settings.getMonitor() as unknown as {
         registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): void;
         registerResourceOutputs(req: RegisterOutputsRequest, callback: (err: unknown, resp?: unknown) => void): void;
@@ -294,7 +331,8 @@ function recordRegistrations(records: Map<string, Partial<RegisteredResource>>, 
         const key = `${req.getType()}::${req.getName()}`;
         const declaredInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
         const ignoreChanges = req.getIgnorechangesList();
-        const inputs = keepIgnored(declaredInputs, old.get(key)?.inputs, ignoreChanges);
+        const targeted = replace.some((r) => r === key || r.endsWith(`${req.getType()}::${req.getName()}`));
+        const { inputs, replaced } = engineInputs(req.getType(), declaredInputs, old.get(key)?.inputs, ignoreChanges, targeted);
         if (inputs !== declaredInputs) {
             req.setObject(Struct.fromJavaScript(inputs as Parameters<typeof Struct.fromJavaScript>[0]));
         }
@@ -310,6 +348,7 @@ function recordRegistrations(records: Map<string, Partial<RegisteredResource>>, 
                     custom: req.getCustom(),
                     importId: req.getImportid() || undefined,
                     ignoreChanges,
+                    replaced,
                     retainOnDelete: req.getRetainondelete() === true,
                     declaredInputs,
                     inputs,
@@ -332,6 +371,51 @@ function propertyDependencies(req: RegisterRequest): Record<string, string[]> {
     const dependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((value, key) => (dependencies[key] = value.getUrnsList()));
     return dependencies;
+}
+
+/**
+ * Properties of a resource type whose change the provider applies in place; a change to any other
+ * property replaces the resource. Only the types whose replacement the tests and the check reason
+ * about are listed; any other type is updated in place.
+ */
+export const IN_PLACE_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
+    // hashicorp/terraform-provider-aws internal/service/ecs/task_definition.go (v6, under @pulumi/aws 7):
+    // every argument is ForceNew but tags, tags_all, skip_destroy and track_latest.
+    "aws:ecs/taskDefinition:TaskDefinition": ["tags", "tagsAll", "skipDestroy", "trackLatest"],
+};
+
+/**
+ * The inputs the provider receives for a resource, as the engine decides them against its old state
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go, v3.248):
+ * - no old state: a creation, with the program's inputs;
+ * - an update: ignored properties are reset to their old inputs first (processIgnoreChanges);
+ * - a replacement, because a property the provider cannot change in place differs after that
+ *   reset, or because `--replace` names the resource: the engine runs the provider's Check again on
+ *   the program's own inputs (`goal.Properties`) and creates the replacement from them, so nothing
+ *   ignored survives (continueStepsFromDiff, "we need to recompute the default values").
+ */
+export function engineInputs(
+    type: string,
+    declared: Record<string, unknown>,
+    oldInputs: Record<string, unknown> | undefined,
+    ignoreChanges: readonly string[],
+    targeted = false,
+): { inputs: Record<string, unknown>; replaced: boolean } {
+    if (oldInputs === undefined) {
+        return { inputs: declared, replaced: false };
+    }
+    const kept = keepIgnored(declared, oldInputs, ignoreChanges);
+    const replaced = targeted || forcesReplacement(type, kept, oldInputs);
+    return { inputs: replaced ? declared : kept, replaced };
+}
+
+function forcesReplacement(type: string, inputs: Record<string, unknown>, oldInputs: Record<string, unknown>): boolean {
+    const inPlace = IN_PLACE_PROPERTIES[type];
+    if (!inPlace) {
+        return false;
+    }
+    const keys = new Set([...Object.keys(inputs), ...Object.keys(oldInputs)].filter((k) => !inPlace.includes(k)));
+    return [...keys].some((k) => JSON.stringify(inputs[k]) !== JSON.stringify(oldInputs[k]));
 }
 
 /** The engine's processIgnoreChanges for top-level properties: an ignored property keeps its old input. */
@@ -368,6 +452,48 @@ interface RegisterOutputsRequest {
 
 type State = Record<string, unknown>;
 
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+function createHashHex(seed: string): string {
+    return crypto.createHash("sha256").update(seed).digest("hex");
+}
+const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+const REPOSITORY = "aws:ecr/repository:Repository";
+
+/** The image each role's task definition names in a stack's state: what the stack's `images` output recorded. */
+function imagesIn(state: RegisteredResource[]): Partial<Record<Role, string>> {
+    const images: Partial<Record<Role, string>> = {};
+    for (const role of ROLES) {
+        const taskDefinition = state.find((r) => r.type === TASK_DEFINITION && r.name.endsWith(`-${role}`));
+        const containerDefinitions = taskDefinition?.plainInputs.containerDefinitions;
+        if (typeof containerDefinitions === "string") {
+            images[role] = imageOf(role, containerDefinitions);
+        }
+    }
+    return images;
+}
+
+/**
+ * The repository URL the program resolves for a stack's config in the placeholder account: the
+ * stack file's cgap:repositoryUrl, the estate ECR stack's export, or the repository it creates.
+ */
+function placeholderRepositoryUrl(config: Record<string, string>, region: string): string | undefined {
+    let parsed;
+    try {
+        parsed = parseStackConfig(ownKeys(config), config["aws:region"]);
+    } catch {
+        return undefined; // the program refuses the same config with its own message
+    }
+    const ecrStack = parsed.estate?.stacks.ecr;
+    if (parsed.repositoryUrl) {
+        return parsed.repositoryUrl;
+    }
+    if (ecrStack) {
+        return placeholderExports(region)[exportName(ecrStack, parsed.estate!.exports.repositoryUrl)];
+    }
+    return `${PLACEHOLDER_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${parsed.envName}`;
+}
+
 /** A failed lookup as the engine reports it: the SDK rethrows the gRPC error's `details`. */
 function providerError(message: string): Error {
     return Object.assign(new Error(message), { details: message });
@@ -386,10 +512,16 @@ class PlaceholderCloud implements RecordingMocks {
         private readonly region: string,
         private readonly options: RunOptions,
         private readonly registry: Record<string, string>,
+        private readonly config: Record<string, string>,
     ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
         const inputs = args.inputs as State;
+        if (args.type === STACK_REFERENCE) {
+            // A read of this stack's last checkpoint: known even in a preview.
+            return { id: args.id || args.name, state: { ...inputs, outputs: this.recordedOutputs(), secretOutputNames: [] } };
+        }
+        this.refuseTakenName(args.type, args.name, inputs);
         const id = args.id || this.id(args.type, args.name);
         const unknownToCloud = this.options.preview && this.options.firstRollout;
         const state = { ...inputs, ...(unknownToCloud ? {} : this.computed(args.type, args.name, inputs, id)) };
@@ -430,6 +562,13 @@ class PlaceholderCloud implements RecordingMocks {
                     capacityProviderStrategies: strategies.map((s) => ({ base: 0, weight: 0, ...s })),
                 };
             }
+            case "aws:ecr/getRepository:getRepository": {
+                const repository = this.options.existing?.find((r) => r.type === REPOSITORY && r.outputs.name === inputs.name);
+                if (!repository) {
+                    throw providerError(`RepositoryNotFoundException: The repository with name '${inputs.name}' does not exist`);
+                }
+                return { id: String(inputs.name), name: inputs.name, ...repository.outputs };
+            }
             case "aws:ecr/getImages:getImages":
                 return {
                     repositoryName: inputs.repositoryName,
@@ -440,6 +579,56 @@ class PlaceholderCloud implements RecordingMocks {
             default:
                 throw new Error(`The offline run has no placeholder for the lookup ${args.token}.`);
         }
+    }
+
+    /**
+     * A creation whose name a resource outside the stack's state already has fails, as AWS answers
+     * CreateLogGroup or CreateRepository then. Names are only known in an update or an existing
+     * stack's preview; a first-rollout preview cannot tell.
+     */
+    private refuseTakenName(type: string, name: string, inputs: State): void {
+        const created = !this.options.state?.some((r) => r.type === type && r.name === name);
+        const taken = this.options.existing?.find((r) => r.type === type && inputs.name !== undefined && r.outputs.name === inputs.name);
+        if (created && taken) {
+            throw providerError(`ResourceAlreadyExistsException: ${type} ${String(inputs.name)} already exists`);
+        }
+    }
+
+    /** What a reference to this stack reads: the outputs its last run recorded (RunOptions.recordedOutputs). */
+    private recordedOutputs(): State {
+        const { recordedOutputs, state, preview, firstRollout } = this.options;
+        if (recordedOutputs) {
+            return recordedOutputs;
+        }
+        if (state) {
+            const repository = state.find((r) => r.type === REPOSITORY);
+            return { images: imagesIn(state), ...(repository ? { repositoryName: repository.outputs.name } : {}) };
+        }
+        if (preview && firstRollout) {
+            return {};
+        }
+        const repositoryUrl = placeholderRepositoryUrl(this.config, this.region);
+        return repositoryUrl
+            ? {
+                  images: Object.fromEntries(
+                      ROLES.filter((r) => this.registry[ROLE_SPECS[r].tag]).map((r) => [r, `${repositoryUrl}@${this.registry[ROLE_SPECS[r].tag]}`]),
+                  ),
+                  repositoryName: repositoryUrl.split("/").pop(),
+              }
+            : {};
+    }
+
+    /**
+     * The provider's name for a resource given a `namePrefix`: the prefix and a unique suffix
+     * (terraform-plugin-sdk id.PrefixedUniqueId, 26 characters), different for each creation.
+     */
+    private autoName(type: string, name: string, prefix: string | undefined): string | undefined {
+        if (prefix === undefined) {
+            return undefined;
+        }
+        const generation = this.options.existing?.length ?? 0;
+        // The SDK's suffix is a timestamp and a counter, all digits.
+        return `${prefix}${BigInt(`0x${createHashHex(`${type}::${name}::${generation}`)}`).toString().slice(0, 26)}`;
     }
 
     private registryHost(): string {
@@ -462,7 +651,7 @@ class PlaceholderCloud implements RecordingMocks {
 
     /** Outputs a real provider computes on create. */
     private computed(type: string, name: string, inputs: State, id: string): State {
-        const physical = (inputs.name as string | undefined) ?? id;
+        const physical = (inputs.name as string | undefined) ?? this.autoName(type, name, inputs.namePrefix as string | undefined) ?? id;
         switch (type) {
             case "aws:ecr/repository:Repository":
                 return {

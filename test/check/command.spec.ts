@@ -163,7 +163,7 @@ describe("npm run check", function () {
     it("refuses a production --target that leaves the deployment image behind, exit 1", async () => {
         const { status, stdout } = await checkInProcess("--stack", "production", "--target", "wsgi", "--target", "indexer", "--target", "ingester");
         assert.strictEqual(status, 1, stdout);
-        assert.strictEqual(planRows(stdout).deployment[2], "no: keeps its ECR digest");
+        assert.strictEqual(planRows(stdout).deployment[2], "no: --target leaves it alone");
         // The plan shows production's capacity mix and how ECS splits the count by it.
         assert.strictEqual(planRows(stdout).wsgi[5], "FARGATE base 2 + FARGATE_SPOT weight 1 (2 FARGATE, 0 FARGATE_SPOT)");
         assert.match(stdout, /^ {2}\[mandatory\] production-rollout-complete: /m);

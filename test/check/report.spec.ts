@@ -22,7 +22,7 @@ describe("npm run check's report", function () {
         for (const role of ["indexer", "ingester", "deployment"]) {
             assert.strictEqual(planRow(text, role)[2], "no: keeps the image it runs", text);
         }
-        assert.match(text, /^Left out of cgap:rollout: indexer, ingester, deployment\. Each keeps the image its task definition names now/m);
+        assert.match(text, /^Left out of cgap:rollout: indexer, ingester, deployment\. Each keeps the image this stack last recorded for it/m);
         // Wrapped to the terminal: a continued line is indented by four spaces.
         const warnings = text.replace(/\n {4}/g, " ").split("\n").filter((l) => l.startsWith("warning: "));
         assert.deepStrictEqual(warnings, [

@@ -44,7 +44,7 @@ describe("the program's outputs, read by the operator commands", () => {
             ).Statement.find((s: { Sid: string }) => s.Sid === "DatastoreKeyThroughS3");
             assert.strictEqual(preflight.s3KmsKeyArn, keyStatement.Resource, "preflight checks the key the task role is granted");
 
-            const logGroup = resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup")!;
+            const logGroup = resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.name === "cgap-logs")!;
             for (const role of ["wsgi", "indexer", "ingester", "deployment"] as const) {
                 const logs = readLogsInputs(stackOutputs, role);
                 assert.strictEqual(logs.groupName, logGroup.outputs.name);

@@ -274,7 +274,7 @@ describe("deployment-task", () => {
         ]);
         // The stream read is the awslogs one, followed by forward tokens from the head.
         for (const input of h.getLogInputs) {
-            assert.equal(input.logGroupName, "/ecs/cgap-mastertest");
+            assert.equal(input.logGroupName, "/ecs/cgap-mastertest-10530356517158578424743423");
             assert.equal(input.logStreamName, STREAM);
             assert.equal(input.startFromHead, true);
         }

@@ -45,7 +45,7 @@ export function sampleOutputs(): Record<string, unknown> {
             securityGroups: ["sg-0app", "sg-0db"],
             assignPublicIp: "DISABLED",
             capacityProvider: "FARGATE_SPOT",
-            logGroupName: "/ecs/cgap-mastertest",
+            logGroupName: "/ecs/cgap-mastertest-10530356517158578424743423",
             logStreamPrefix: "cgap-deployment",
             environment: "development",
         },
@@ -56,8 +56,8 @@ export function sampleOutputs(): Record<string, unknown> {
 /** The `logs` output of mastertest: one log group, a stream prefix per role. */
 function mastertestLogs(): Record<string, unknown> {
     return {
-        groupName: "/ecs/cgap-mastertest",
-        groupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/cgap-mastertest`,
+        groupName: "/ecs/cgap-mastertest-10530356517158578424743423",
+        groupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/cgap-mastertest-10530356517158578424743423`,
         streamPrefixes: { wsgi: "cgap-wsgi", indexer: "cgap-indexer", ingester: "cgap-ingester", deployment: "cgap-deployment" },
     };
 }
@@ -83,7 +83,7 @@ export function mastertestOutputs(): Record<string, unknown> {
             securityGroups: ["sg-5bf9c001041be3a68", "sg-63c8797b39bf3e4fa", "sg-b137941b61ff9cbf1"],
             assignPublicIp: "DISABLED",
             capacityProvider: "FARGATE",
-            logGroupName: "/ecs/cgap-mastertest",
+            logGroupName: "/ecs/cgap-mastertest-10530356517158578424743423",
             logStreamPrefix: "cgap-deployment",
             environment: "development",
         },

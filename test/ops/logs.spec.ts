@@ -81,8 +81,8 @@ describe("npm run logs", () => {
         const code = await runLogs(inputs(), h.opts());
         assert.equal(code, EXIT.ok);
         assert.deepEqual(h.filters.map((f) => [f.logGroupName, f.logStreamNamePrefix, f.startTime, f.nextToken]), [
-            ["/ecs/cgap-mastertest", "cgap-indexer/", NOW - 600_000, undefined],
-            ["/ecs/cgap-mastertest", "cgap-indexer/", NOW - 600_000, "page-2"],
+            ["/ecs/cgap-mastertest-10530356517158578424743423", "cgap-indexer/", NOW - 600_000, undefined],
+            ["/ecs/cgap-mastertest-10530356517158578424743423", "cgap-indexer/", NOW - 600_000, "page-2"],
         ]);
         assert.deepEqual(h.lines, [
             `2026-11-28T05:55:00.000Z ${TASK} indexing 12 items`,
@@ -90,7 +90,7 @@ describe("npm run logs", () => {
             "2026-11-28T05:58:20.000Z 9f8e7d6c5b4a39281706f5e4d3c2b1a0 indexing 3 items",
         ]);
         assert.equal(h.mock.commandCalls(StartLiveTailCommand).length, 0, "no follow, no live tail");
-        assert.deepEqual(h.status, ["indexer: /ecs/cgap-mastertest cgap-indexer/* since 2026-11-28T05:50:00.000Z"]);
+        assert.deepEqual(h.status, ["indexer: /ecs/cgap-mastertest-10530356517158578424743423 cgap-indexer/* since 2026-11-28T05:50:00.000Z"]);
     });
 
     it("says so when the window holds nothing, exit 0", async () => {
@@ -117,7 +117,7 @@ describe("npm run logs", () => {
         } }));
         assert.equal(await running, EXIT.ok);
         assert.deepEqual(tail, {
-            logGroupIdentifiers: ["arn:aws:logs:us-east-1:123456789012:log-group:/ecs/cgap-mastertest"],
+            logGroupIdentifiers: ["arn:aws:logs:us-east-1:123456789012:log-group:/ecs/cgap-mastertest-10530356517158578424743423"],
             logStreamNamePrefixes: ["cgap-indexer/"],
         });
         assert.deepEqual(h.lines.map((l) => l.split(" ").slice(2).join(" ")), ["before", "live one", "live two"]);
@@ -172,7 +172,7 @@ describe("npm run logs", () => {
         );
         const err = await runLogs(inputs(), h.opts()).catch((e: unknown) => e);
         assert.deepEqual(describeError(err), {
-            message: 'log group /ecs/cgap-mastertest not found; has `pulumi up` run for stack "mastertest" in this region?',
+            message: 'log group /ecs/cgap-mastertest-10530356517158578424743423 not found; has `pulumi up` run for stack "mastertest" in this region?',
             exitCode: EXIT.aws,
         });
     });

@@ -246,3 +246,38 @@ describe("ECS Exec (cgap:exec) and ALB access logs (cgap:accessLogsBucket)", () 
         assert.strictEqual(inputs(one(off.resources, T.loadBalancer, "cgap-alb")).accessLogs, undefined);
     });
 });
+
+describe("count: 0 stops a service whatever min and max say (cut-over, the way back)", () => {
+    const stopped = { "cgap:sizing": JSON.stringify({ wsgi: { count: 2, max: 4 }, indexer: { count: 0, max: 8 }, ingester: { count: 0, max: 4, capacity: "on-demand" } }) };
+    let running: ProgramResult;
+    let after: ProgramResult;
+    before(async () => {
+        running = await runProgram({ stack: "production", preview: false });
+        after = await runProgram({ stack: "production", preview: false, config: stopped, state: running.resources });
+    });
+
+    it("leaves no scalable target, scaling policy or queue alarm on the stopped workers", () => {
+        for (const role of ["indexer", "ingester"]) {
+            assert.deepStrictEqual(ofType(after.resources, TARGET).filter((t) => t.name.startsWith(`cgap-${role}`)), [], role);
+            assert.deepStrictEqual(scalingPolicies(after, role), [], role);
+            assert.deepStrictEqual(ofType(after.resources, ALARM).filter((a) => a.name.startsWith(`cgap-${role}-`)), [], role);
+        }
+        assert.strictEqual(ofType(after.resources, TARGET).length, 1, "WSGI stays autoscaled");
+    });
+
+    it("sets an existing autoscaled service's desiredCount to 0, which ignoreChanges would otherwise keep", () => {
+        for (const role of ["indexer", "ingester"]) {
+            assert.deepStrictEqual(one(running.resources, T.service, `cgap-${role}`).ignoreChanges, ["desiredCount"], role);
+            const service = one(after.resources, T.service, `cgap-${role}`);
+            assert.deepStrictEqual(service.ignoreChanges, [], role);
+            // What the provider receives after the engine's ignoreChanges against the old state.
+            assert.strictEqual(service.inputs.desiredCount, 0, role);
+        }
+        const plan = rolloutPlan(after, parseStackConfig(ownKeys(after.config)).sizing);
+        assert.deepStrictEqual(
+            plan.filter((r) => r.role === "indexer" || r.role === "ingester").map((r) => [r.min, r.count, r.max]),
+            [[0, 0, 0], [0, 0, 0]],
+        );
+        assert.doesNotMatch(formatPlan(plan).split("\n").find((l) => l.startsWith("indexer"))!, /autoscaled/);
+    });
+});

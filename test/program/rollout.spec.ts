@@ -1,5 +1,7 @@
 import * as assert from "assert";
-import { mockDigest, ProgramError, ProgramResult, runProgram, UNKNOWN } from "../../ops/offline/program";
+import { engineInputs, mockDigest, ProgramError, ProgramResult, runProgram, UNKNOWN } from "../../ops/offline/program";
+import { formatPlan, rolloutPlan } from "../../ops/offline/plan";
+import { ownKeys, parseStackConfig } from "../../components/config";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { containerDefinition, inputs, one, ofType, roleImages, T } from "./helpers";
 
@@ -70,6 +72,53 @@ describe("partial rollouts", () => {
         }
     });
 
+    describe("through a replacement of a left-out role's task definition", () => {
+        // Someone pushed every tag by hand since the full rollout; the services still run its images.
+        const handPushed = Object.fromEntries(ROLES.map((r) => [ROLE_SPECS[r].tag, mockDigest(`by hand:${r}`)]));
+        const cases = [
+            ["its cpu and memory change (ForceNew)", { "cgap:sizing": JSON.stringify({ indexer: { cpu: 512, memory: 1024 } }) }, []],
+            ["`pulumi up --replace` names it", {}, [`${T.taskDefinition}::cgap-indexer`]],
+        ] as const;
+        for (const [why, config, replace] of cases) {
+            it(`keeps the image the role runs when ${why}`, async () => {
+                const partial = await runProgram({
+                    stack: "mastertest",
+                    preview: false,
+                    config: { "cgap:rollout": "wsgi", ...config },
+                    registry: handPushed,
+                    state: full.resources,
+                    replace: [...replace],
+                });
+                const indexer = one(partial.resources, T.taskDefinition, "cgap-indexer");
+                assert.strictEqual(indexer.replaced, true, "the engine replaces the task definition");
+                // What the provider creates the new revision from: the program's own inputs.
+                assert.deepStrictEqual(indexer.inputs, indexer.declaredInputs);
+                const runs = containerDefinition(one(full.resources, T.taskDefinition, "cgap-indexer")).image;
+                assert.strictEqual(containerDefinition(indexer).image, runs, "the new revision runs what the role ran");
+                assert.notStrictEqual(runs, `${REPO}@${handPushed["latest-indexer"]}`);
+                const plan = rolloutPlan(partial, parseStackConfig(ownKeys(partial.config)).sizing);
+                const row = plan.find((r) => r.role === "indexer")!;
+                assert.deepStrictEqual([row.pin, row.replaced], ["recorded", true]);
+                assert.match(formatPlan(plan), /^indexer +latest-indexer +no: keeps the image it runs; new revision \(replaced\)/m);
+            });
+        }
+
+        it("is what the engine does: a replacement drops ignoreChanges and re-checks the program's inputs", () => {
+            const old = { cpu: "256", containerDefinitions: "[old]" };
+            const declared = { cpu: "512", containerDefinitions: "[new]" };
+            const type = T.taskDefinition;
+            assert.deepStrictEqual(engineInputs(type, declared, old, ["containerDefinitions"]), { inputs: declared, replaced: true });
+            assert.deepStrictEqual(engineInputs(type, { ...declared, cpu: "256" }, old, ["containerDefinitions"]), {
+                inputs: old,
+                replaced: false,
+            });
+            assert.deepStrictEqual(engineInputs(type, old, old, [], true), { inputs: old, replaced: true });
+            assert.deepStrictEqual(engineInputs(type, declared, undefined, ["containerDefinitions"]), { inputs: declared, replaced: false });
+            // Tags change in place.
+            assert.strictEqual(engineInputs(type, { ...old, tags: { a: "b" } }, old, []).replaced, false);
+        });
+    });
+
     it("a full rollout asks the engine to keep no container definitions", async () => {
         for (const role of ROLES) {
             assert.deepStrictEqual(one(full.resources, T.taskDefinition, `cgap-${role}`).ignoreChanges, []);
@@ -93,7 +142,16 @@ describe("partial rollouts", () => {
 
     it("on a first creation a left-out role's task definition names its tag's digest in ECR, not the tag", async () => {
         const registry = Object.fromEntries(ROLES.map((r) => [ROLE_SPECS[r].tag, mockDigest(`elsewhere:${r}`)]));
-        const run = await runProgram({ stack: "mastertest", preview: true, config: { "cgap:rollout": "indexer,deployment" }, registry });
+        // An update of a stack that has recorded nothing yet (its first `up`).
+        const run = await runProgram({
+            stack: "mastertest",
+            preview: false,
+            config: { "cgap:rollout": "indexer,deployment" },
+            registry,
+            recordedOutputs: {},
+        });
+        const plan = rolloutPlan(run, parseStackConfig(ownKeys(run.config)).sizing);
+        assert.deepStrictEqual(plan.map((r) => r.pin), ["tag", "built", "tag", "built"]);
         assert.deepStrictEqual(roleImages(run.resources).map((i) => i.name).sort(), ["cgap-deployment", "cgap-indexer"]);
         for (const role of ["wsgi", "ingester"] as const) {
             const container = containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`));

@@ -24,7 +24,7 @@ const DRAIN = {
 };
 
 /** The detail of an ECS Task State Change event for a Spot reclaim, as ECS sends it (trimmed). */
-function reclaimEvent(stopCode = "SpotInterruption"): Record<string, unknown> {
+function reclaimEvent(stopCode = "SpotInterruption", lastStatus = "RUNNING"): Record<string, unknown> {
     return {
         "detail-type": "ECS Task State Change",
         source: "aws.ecs",
@@ -32,7 +32,7 @@ function reclaimEvent(stopCode = "SpotInterruption"): Record<string, unknown> {
             clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/cgap-mastertest",
             group: "service:cgap-mastertest-wsgi",
             taskArn: "arn:aws:ecs:us-east-1:123456789012:task/cgap-mastertest/0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-            lastStatus: "RUNNING",
+            lastStatus,
             desiredStatus: "STOPPED",
             stopCode,
             stoppedReason: "Your Spot Task was interrupted.",
@@ -51,11 +51,44 @@ function reclaimEvent(stopCode = "SpotInterruption"): Record<string, unknown> {
     };
 }
 
+/**
+ * EventBridge's matching for the pattern forms the rule uses: every key of the pattern must be in the
+ * event, an array of values matches when the event's value is one of them, an object recurses
+ * ("Event patterns in Amazon EventBridge", EventBridge user guide).
+ */
+function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+    return Object.entries(pattern).every(([key, want]) => {
+        const value = event[key];
+        if (Array.isArray(want)) {
+            return want.includes(value);
+        }
+        return typeof value === "object" && value !== null && matches(want as Record<string, unknown>, value as Record<string, unknown>);
+    });
+}
+
+/** The states a reclaimed Fargate task reports on its way out, in order ("Amazon ECS task lifecycle"). */
+const RECLAIM_SEQUENCE = ["RUNNING", "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"];
+
 describe("the Spot reclaim drain", function () {
     this.timeout(60000);
     let spot: ProgramResult;
     before(async () => {
         spot = await runProgram({ stack: "mastertest", preview: false });
+    });
+
+    it("matches the reclaim's RUNNING event only: by STOPPED its address may belong to a new WSGI task", () => {
+        const rule = one(spot.resources, DRAIN.rule, "cgap-spot-interruption");
+        const cluster = one(spot.resources, T.cluster, "cgap-cluster");
+        const pattern = JSON.parse(inputs(rule).eventPattern);
+        const matched = RECLAIM_SEQUENCE.filter((status) => {
+            const event = reclaimEvent("SpotInterruption", status);
+            (event.detail as Record<string, unknown>).clusterArn = cluster.outputs.arn;
+            return matches(pattern, event);
+        });
+        assert.deepStrictEqual(matched, ["RUNNING"]);
+        const scaledIn = reclaimEvent("ServiceSchedulerInitiated");
+        (scaledIn.detail as Record<string, unknown>).clusterArn = cluster.outputs.arn;
+        assert.strictEqual(matches(pattern, scaledIn), false, "a task the scheduler stops is drained by ECS itself");
     });
 
     it("runs the function on the WSGI service's reclaim events only, with the target group and port it deregisters from", () => {
@@ -64,7 +97,12 @@ describe("the Spot reclaim drain", function () {
         assert.deepStrictEqual(JSON.parse(inputs(rule).eventPattern), {
             source: ["aws.ecs"],
             "detail-type": ["ECS Task State Change"],
-            detail: { clusterArn: [cluster.outputs.arn], group: ["service:cgap-mastertest-wsgi"], stopCode: ["SpotInterruption"] },
+            detail: {
+                clusterArn: [cluster.outputs.arn],
+                group: ["service:cgap-mastertest-wsgi"],
+                stopCode: ["SpotInterruption"],
+                lastStatus: ["RUNNING"],
+            },
         });
         const lambda = one(spot.resources, DRAIN.function, "cgap-spot-drain");
         const targetGroup = ofType(spot.resources, T.targetGroup)[0];

@@ -197,14 +197,16 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
         });
 
         it("logs every role to one group with the four stream prefixes and passes IDENTITY", () => {
-            const logGroup = inputs(one(run.resources, T.logGroup, "cgap-logs"));
+            const group = one(run.resources, T.logGroup, "cgap-logs");
+            const logGroup = inputs(group);
             assert.strictEqual(logGroup.retentionInDays, 365);
+            assert.strictEqual(inputs(group).namePrefix, "/ecs/cgap-mastertest-", "a name of its own per creation (see destroy and come back)");
             for (const role of ROLES) {
                 const container = containerDefinition(one(run.resources, T.taskDefinition, `cgap-${role}`));
                 assert.deepStrictEqual(container.logConfiguration, {
                     logDriver: "awslogs",
                     options: {
-                        "awslogs-group": logGroup.name,
+                        "awslogs-group": group.outputs.name,
                         "awslogs-region": "us-east-1",
                         "awslogs-stream-prefix": ROLE_SPECS[role].logStreamPrefix,
                     },
