@@ -7,6 +7,10 @@ export interface Target {
     measured: string;
     target: string;
     met: boolean;
+    /** The measured time, for the generated figures. */
+    ms: number;
+    /** The time as a ratio to the yardstick, when the target is one. */
+    ratio?: number;
 }
 
 export function median(values: number[]): number {
