@@ -196,11 +196,18 @@ const REMOVED_KEYS: Readonly<Record<string, string>> = {
  * the AWS provider will use (`aws:region`, else AWS_REGION/AWS_DEFAULT_REGION); when known it must
  * be the app's.
  */
-export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>, region?: string): StackConfig {
+export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>, region?: string | typeof NO_REGION): StackConfig {
     const problems: string[] = [];
     const reader = new Reader(raw, problems);
 
-    if (region !== undefined && region !== APP_REGION) {
+    if (region === NO_REGION) {
+        // With no region anywhere the provider fails only once it calls AWS, mid-update; the
+        // offline check would pass. Refuse up front, with the one region the app works in.
+        problems.push(
+            `aws:region is not set, and neither AWS_REGION nor AWS_DEFAULT_REGION is: the stack needs a region, ` +
+                `and the portal only works in ${APP_REGION}. Set \`pulumi config set aws:region ${APP_REGION}\`.`,
+        );
+    } else if (region !== undefined && region !== APP_REGION) {
         problems.push(
             `aws:region is ${JSON.stringify(region)}; the portal only works in ${APP_REGION}: dcicutils 8.16.1 and ` +
                 `dcicsnovault 11.19.0 hard-code ${APP_REGION} for Secrets Manager, SQS, S3 blobs and Elasticsearch. ` +
@@ -246,8 +253,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         certificateArn: reader.optional("certificateArn", (v) =>
             ACM_ARN.test(v) ? v : fail("must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>"),
         ),
-        repositoryUrl: reader.optional("repositoryUrl", (v) => valueOf(() => parseRepositoryUrl(v).url)),
-        ingestionQueueUrl: reader.optional("ingestionQueueUrl", (v) => valueOf(() => parseQueueUrl(v).url)),
+        repositoryUrl: reader.optional("repositoryUrl", (v) => inAppRegion(v, valueOf(() => parseRepositoryUrl(v)).region)),
+        ingestionQueueUrl: reader.optional("ingestionQueueUrl", (v) => inAppRegion(v, valueOf(() => parseQueueUrl(v)).region)),
         indexerIntervalSeconds:
             reader.optional("indexerIntervalSeconds", (v) => wholeNumberIn(v, 1, 3600, "seconds")) ?? 3,
         // Required unless the datastore's exports give them (explicit keys still override).
@@ -261,7 +268,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         ),
         searchDomainArn: (estate?.stacks.datastore ? reader.optional.bind(reader) : reader.required.bind(reader))("searchDomainArn", (v) =>
             SEARCH_DOMAIN_ARN.test(v)
-                ? v
+                ? inAppRegion(v, arnRegion(v))
                 : fail("must be an OpenSearch/Elasticsearch domain ARN, arn:aws:es:<region>:<account>:domain/<name>"),
         ),
         globalEnvBucket: (estate?.stacks.datastore ? reader.optional.bind(reader) : reader.required.bind(reader))("globalEnvBucket", (v) =>
@@ -279,12 +286,32 @@ export function loadStackConfig(): StackConfig {
     for (const warning of unreadConfigWarnings(all)) {
         pulumi.log.warn(warning);
     }
-    return parseStackConfig(ownKeys(all), providerRegion(all));
+    return parseStackConfig(ownKeys(all), providerRegion(all) ?? NO_REGION);
 }
+
+/**
+ * What {@link parseStackConfig} is given when the whole config was read and no region is set
+ * anywhere (its `region` left out means only that the caller does not know the provider's).
+ */
+export const NO_REGION: unique symbol = Symbol("no region");
 
 /** The region the AWS provider uses: `aws:region`, else the environment, as pulumi-aws resolves it. */
 export function providerRegion(all: Readonly<Record<string, string>>): string | undefined {
     return all["aws:region"] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+}
+
+/**
+ * The value, when the region it names is the app's. A search domain or a queue elsewhere is one
+ * the app cannot reach (dcicutils and snovault call AWS in us-east-1 only), and the operator
+ * commands take their region from the repository URL, so a repository elsewhere sends them there.
+ */
+function inAppRegion(value: string, region: string): string {
+    return region === APP_REGION ? value : fail(`is in ${region}; the portal only works in ${APP_REGION}, so it must name one there`);
+}
+
+/** The region field of an ARN (`arn:<partition>:<service>:<region>:...`). */
+function arnRegion(arn: string): string {
+    return arn.split(":")[3];
 }
 
 /** Config namespaces something in this stack reads: the program's own and its providers'. */
@@ -545,8 +572,21 @@ function defaultSizing(role: Role, environment: Environment | undefined): RoleSi
     return { ...merged, min: NaN, max: NaN, capacity: merged.capacity.map((share) => ({ ...share })) };
 }
 
+/**
+ * A whole number written in quotes (`"4096"`) read as the number. One rule for every number in the
+ * config: a top-level value reaches the program as text whether the stack file quotes it or not
+ * (`indexerIntervalSeconds: 3` and `"3"` are the same string, and so is
+ * `pulumi config set cgap:indexerIntervalSeconds 3`), so quoted numbers cannot be refused there;
+ * inside a map (sizing, capacity) they are accepted too, rather than refused in one place and
+ * taken in another. Anything but digits (`"4 vCPU"`, `"2.5"`) stays text and is refused.
+ */
+function quotedWholeNumber(value: unknown): unknown {
+    return typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+}
+
 /** Returns the problems with a field (each the part after the key), none when it was applied. */
-function applySizingField(role: Role, target: RoleSizing, field: string, value: unknown): string[] {
+function applySizingField(role: Role, target: RoleSizing, field: string, given: unknown): string[] {
+    const value = field === "capacity" ? given : quotedWholeNumber(given);
     switch (field) {
         case "count":
         case "min":
@@ -616,7 +656,8 @@ function parseCapacity(role: Role, value: unknown): CapacityStrategy | { problem
             continue;
         }
         const entry = { capacity: capacity as Capacity, base: 0, weight: 0 };
-        for (const [field, n] of Object.entries(share)) {
+        for (const [field, quoted] of Object.entries(share)) {
+            const n = quotedWholeNumber(quoted);
             const max = field === "base" ? MAX_BASE : field === "weight" ? MAX_WEIGHT : undefined;
             if (max === undefined) {
                 problems.push(`.${capacity}.${field} is not a field of a capacity share; fields are base, weight.`);
@@ -792,7 +833,7 @@ function mapOf(value: string, shape: string): Record<string, unknown> {
     return isPlainObject(parsed) ? parsed : fail(`must be a map, ${shape}`);
 }
 
-/** A whole number written as a plain number: `3`, not `3s` or `"3"`. */
+/** A whole number without a unit: `3` (or `"3"`, the same text by the time it gets here), not `3s`. */
 function wholeNumberIn(value: string, min: number, max: number, unit: string): number {
     const n = Number(value.trim());
     if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {

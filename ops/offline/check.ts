@@ -9,7 +9,7 @@
 // config are judged first, and the program, the pack and the report are imported only after.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, ConfigError, ownKeys, parseStackConfig, providerRegion, StackConfig } from "../../components/config";
+import { CONFIG_NAMESPACE, ConfigError, NO_REGION, ownKeys, parseStackConfig, providerRegion, StackConfig } from "../../components/config";
 import { isRole, Role, ROLES } from "../../components/roles";
 import type { PolicyPackConfig, PolicyPackProcess, StartOptions } from "./analyzer";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
@@ -142,7 +142,7 @@ export const UPDATE_PHASE_NOTE =
  * its rollout: refused here (ConfigError, BadInput) before the program or the pack starts.
  */
 export function validateStack(args: CheckArgs, config: Readonly<Record<string, string>>): StackConfig {
-    const settings = parseStackConfig(ownKeys(config), providerRegion(config));
+    const settings = parseStackConfig(ownKeys(config), providerRegion(config) ?? NO_REGION);
     const outside = args.targets.filter((t) => !settings.rollout.includes(t));
     if (outside.length > 0) {
         throw new BadInput(`--target ${outside.join(", ")}: not in cgap:rollout (${settings.rollout.join(", ")}), so there is no image to target`);

@@ -82,6 +82,35 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             /^check: error: Invalid stack config \(1 problem\):\n {2}- aws:region is "eu-west-1"; the portal only works in us-east-1:[\s\S]*dcicutils/,
         ],
         [
+            "a stack file with no region, and none in the environment",
+            async () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, file.replace(/^ {2}aws:region: us-east-1\n/m, ""));
+                const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+                delete process.env.AWS_REGION;
+                delete process.env.AWS_DEFAULT_REGION;
+                try {
+                    return await direct("--stack", brokenStack);
+                } finally {
+                    for (const [name, value] of Object.entries(saved)) {
+                        if (value !== undefined) {
+                            process.env[name] = value;
+                        }
+                    }
+                }
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- aws:region is not set, and neither AWS_REGION nor AWS_DEFAULT_REGION is:[\s\S]*pulumi config set aws:region us-east-1/,
+        ],
+        [
+            "a search domain in another region than the app's",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:searchDomainArn: arn:aws:es:us-west-2:123456789012:domain/os-cgap-mastertest\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:searchDomainArn is "arn:aws:es:us-west-2:[^"]*"; it is in\s+us-west-2; the portal only works in us-east-1/,
+        ],
+        [
             "a stack file that is not YAML",
             () => {
                 fs.writeFileSync(brokenFile, "config:\n  cgap:envName: [unclosed\n");

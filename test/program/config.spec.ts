@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ConfigError, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
+import { ConfigError, NO_REGION, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { EXPORT_NAMES } from "../../components/exports";
 
@@ -17,7 +17,7 @@ const MINIMAL = {
 };
 
 /** Parses, expecting exactly one problem, and returns its text. */
-function problemWith(overrides: Record<string, string | undefined>, region?: string): string {
+function problemWith(overrides: Record<string, string | undefined>, region?: string | typeof NO_REGION): string {
     try {
         parseStackConfig({ ...MINIMAL, ...overrides }, region);
     } catch (err) {
@@ -57,6 +57,26 @@ describe("stack config", () => {
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: "false" }).exec, []);
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: '["ingester"]' }).exec, ["ingester"]);
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: "wsgi,indexer" }).exec, ["wsgi", "indexer"]);
+    });
+
+    it("reads a whole number the same, quoted or not, at the top level and inside sizing and capacity", () => {
+        // Pulumi hands a top-level value to the program as text either way, so `"3"` and `3` cannot
+        // be told apart there; the maps follow the same rule.
+        assert.strictEqual(parseStackConfig({ ...MINIMAL, indexerIntervalSeconds: "3" }).indexerIntervalSeconds, 3);
+        const quoted = parseStackConfig({
+            ...MINIMAL,
+            sizing: JSON.stringify({ wsgi: { count: "3", cpu: "4096", memory: "8192", capacity: { "on-demand": { base: "1" }, spot: { weight: "2" } } } }),
+        });
+        const plain = parseStackConfig({
+            ...MINIMAL,
+            sizing: JSON.stringify({ wsgi: { count: 3, cpu: 4096, memory: 8192, capacity: { "on-demand": { base: 1 }, spot: { weight: 2 } } } }),
+        });
+        assert.deepStrictEqual(quoted.sizing, plain.sizing);
+        assert.strictEqual(quoted.sizing.wsgi.count, 3);
+        // Digits only: a unit or a fraction is still refused, quoted or not.
+        assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { cpu: "4096 units" } }) }), /^cgap:sizing\.wsgi\.cpu is "4096 units"; it must be a positive whole number/);
+        assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { count: "2.5" } }) }), /^cgap:sizing\.wsgi\.count is "2\.5"; it must be a whole number of tasks/);
+        assert.match(problemWith({ indexerIntervalSeconds: "3s" }), /^cgap:indexerIntervalSeconds is "3s"/);
     });
 
     it("takes the datastore's S3 KMS key ARN", () => {
@@ -458,6 +478,35 @@ describe("stack config", () => {
             );
             assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { memroy: 512 } }) }), /^cgap:sizing\.wsgi\.memroy is not a sizing field/);
             assert.match(problemWith({ sizing: JSON.stringify({ web: { count: 1 } }) }), /^cgap:sizing\.web: "web" is not a role/);
+        });
+
+        it("no region anywhere (aws:region, AWS_REGION, AWS_DEFAULT_REGION): the provider would fail mid-update", () => {
+            const problem = problemWith({}, NO_REGION);
+            assert.match(problem, /^aws:region is not set, and neither AWS_REGION nor AWS_DEFAULT_REGION is: /);
+            assert.match(problem, /pulumi config set aws:region us-east-1/);
+        });
+
+        it("a search domain, an ECR repository or an ingestion queue in another region than the app's", () => {
+            assert.strictEqual(
+                problemWith({ searchDomainArn: "arn:aws:es:eu-west-1:123456789012:domain/os-cgap-mastertest" }),
+                'cgap:searchDomainArn is "arn:aws:es:eu-west-1:123456789012:domain/os-cgap-mastertest"; it is in eu-west-1; ' +
+                    "the portal only works in us-east-1, so it must name one there.",
+            );
+            assert.match(
+                problemWith({ repositoryUrl: "123456789012.dkr.ecr.us-west-2.amazonaws.com/cgap-mastertest" }),
+                /^cgap:repositoryUrl is "[^"]+"; it is in us-west-2; the portal only works in us-east-1/,
+            );
+            assert.match(
+                problemWith({ ingestionQueueUrl: "https://sqs.eu-central-1.amazonaws.com/123456789012/cgap-mastertest-ingestion-queue" }),
+                /^cgap:ingestionQueueUrl is "[^"]+"; it is in eu-central-1;/,
+            );
+            // The same values in us-east-1 pass.
+            const config = parseStackConfig({
+                ...MINIMAL,
+                repositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest",
+                ingestionQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-mastertest-ingestion-queue",
+            });
+            assert.strictEqual(config.repositoryUrl, "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest");
         });
 
         it("a region other than us-east-1, saying why", () => {
