@@ -311,6 +311,15 @@ export interface CheckIO {
     stderr: { write(text: string): unknown; columns?: number };
 }
 
+/**
+ * The SDK wraps an error thrown while it resolves an output in one `error serializing property
+ * "<name>": ` per level it was nested at (@pulumi/pulumi runtime/rpc.ts serializeProperty); the
+ * operator needs the error, not the path through the outputs.
+ */
+export function withoutSerializationTrail(message: string): string {
+    return message.replace(/(error serializing property "[^"]*": )+/g, "");
+}
+
 /** The command: prints the report (stdout) or one error (stderr) and returns the exit code. */
 export async function main(argv: string[], io: CheckIO = process, packs?: PackSource): Promise<number> {
     try {
@@ -324,7 +333,7 @@ export async function main(argv: string[], io: CheckIO = process, packs?: PackSo
         return report.exitCode;
     } catch (err) {
         if (await isBadInput(err)) {
-            io.stderr.write(`${wrap(`check: error: ${(err as Error).message}`, terminalWidth(io.stderr))}\n`);
+            io.stderr.write(`${wrap(`check: error: ${withoutSerializationTrail((err as Error).message)}`, terminalWidth(io.stderr))}\n`);
             return CHECK_EXIT.badInput;
         }
         throw err;

@@ -111,6 +111,15 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:searchDomainArn is "arn:aws:es:us-west-2:[^"]*"; it is in\s+us-west-2; the portal only works in us-east-1/,
         ],
         [
+            "an export name the estate's stacks do not export (a name of 4dn-cloud-infra before v1.0.0), with the names they do",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, file.replace("  cgap:estate:\n", "  cgap:estate:\n    exports:\n      vpc: ExportVPC\n"));
+                return child("--stack", brokenStack);
+            },
+            /^check: error: The CloudFormation export "c4-network-main-stack-ExportVPC" \(vpc: export ExportVPC of\s+stack c4-network-main-stack, cgap:estate\.networkStack\) could not be read: [^]*exports VPC,\s+PublicSubnetA,[^]*set cgap:estate\.exports\.vpc to the name this\s+4dn-cloud-infra version exports\.\n$/,
+        ],
+        [
             "a stack file that is not YAML",
             () => {
                 fs.writeFileSync(brokenFile, "config:\n  cgap:envName: [unclosed\n");
