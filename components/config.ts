@@ -219,7 +219,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         if (name in REMOVED_KEYS) {
             problems.push(`${key(name)} ${REMOVED_KEYS[name]}`);
         } else if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
-            problems.push(`${key(name)} is not a setting of this stack; known keys: ${CONFIG_KEYS.join(", ")}.`);
+            const near = closest(name, CONFIG_KEYS);
+            problems.push(
+                `${key(name)} is not a setting of this stack;${near === undefined ? "" : ` did you mean ${key(near)}?`} known keys: ${CONFIG_KEYS.join(", ")}.`,
+            );
         }
     }
 
@@ -327,7 +330,10 @@ export function unreadConfigWarnings(all: Readonly<Record<string, string>>): str
         .sort()
         .map((name) => {
             const [namespace, ...rest] = name.split(":");
-            const suggestion = (CONFIG_KEYS as readonly string[]).includes(rest.join(":")) ? ` Did you mean ${key(rest.join(":"))}?` : "";
+            const near = closest(rest.join(":"), CONFIG_KEYS);
+            // A namespace one or two letters from cgap (cgpa, cagp, cap) holding a key near one of
+            // ours is a typo of that key, even with the key misspelled too.
+            const suggestion = near !== undefined && editDistance(namespace, CONFIG_NAMESPACE) <= 2 ? ` Did you mean ${key(near)}?` : "";
             return (
                 `Config key ${name} is ignored: nothing in this stack reads the namespace "${namespace}" ` +
                 `(read: ${READ_NAMESPACES.join(", ")}).${suggestion}`
@@ -758,6 +764,14 @@ function parseExec(value: string): Role[] {
     if (value === "true" || value === "false") {
         return value === "true" ? services : [];
     }
+    const unknown = listOf(value).filter((r) => !isRole(r));
+    if (unknown.length > 0) {
+        // `yes`, `on`, `1`: what the key takes, not only that it is no role.
+        return fail(
+            `takes true (ECS Exec on ${services.join(", ")}), false (on none) or a list of those roles (e.g. [wsgi]); ` +
+                `${unknown.map((r) => `"${r}"`).join(", ")} is none of these`,
+        );
+    }
     const roles = parseRollout(value);
     const oneShot = roles.filter((r) => !ROLE_SPECS[r].hasService);
     if (oneShot.length > 0) {
@@ -906,9 +920,9 @@ class Reader {
             return parse(value);
         } catch (err) {
             if (err instanceof ValueProblem) {
-                this.problems.push(`${key(name)} is ${JSON.stringify(value)}; it ${describe(err.message)}.`);
+                this.problems.push(`${key(name)} is ${shown(value)}; it ${describe(err.message)}.`);
             } else if (err instanceof SyntaxError) {
-                this.problems.push(`${key(name)} is not valid JSON/YAML (${err.message}): ${JSON.stringify(value)}.`);
+                this.problems.push(`${key(name)} is not valid JSON/YAML (${err.message}): ${shown(value)}.`);
             } else {
                 throw err;
             }
@@ -932,6 +946,37 @@ class Reader {
 function isEncrypted(value: string): boolean {
     const parsed = parseJson(value);
     return isPlainObject(parsed) && Object.keys(parsed).length === 1 && typeof parsed.secure === "string";
+}
+
+const SHOWN_CHARACTERS = 200;
+
+/**
+ * A value as a message quotes it: in full up to 200 characters (an ARN or a URL fits), else its start and its length, so
+ * a pasted file or key does not flood the terminal (or a CI log) and the problem stays readable.
+ */
+export function shown(value: string): string {
+    const quoted = JSON.stringify(value);
+    return quoted.length <= SHOWN_CHARACTERS ? quoted : `${JSON.stringify(value.slice(0, 120)).slice(0, -1)}..." (${value.length} characters)`;
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let previous = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const current = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+    }
+    return row[b.length];
+}
+
+/** The known name nearest `name`, when near enough to be a typo of it (case aside). */
+function closest(name: string, names: readonly string[]): string | undefined {
+    const ranked = names.map((n) => ({ n, d: editDistance(name.toLowerCase(), n.toLowerCase()) })).sort((x, y) => x.d - y.d);
+    return ranked.length > 0 && ranked[0].d <= Math.max(2, Math.floor(name.length / 4)) ? ranked[0].n : undefined;
 }
 
 /** "allowed: a, b" reads "it must be one of a, b"; other reasons already read as a predicate. */

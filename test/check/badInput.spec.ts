@@ -120,6 +120,15 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             /^check: error: The CloudFormation export "c4-network-main-stack-ExportVPC" \(vpc: export ExportVPC of\s+stack c4-network-main-stack, cgap:estate\.networkStack\) could not be read: [^]*exports VPC,\s+PublicSubnetA,[^]*set cgap:estate\.exports\.vpc to the name this\s+4dn-cloud-infra version exports\.\n$/,
         ],
         [
+            "a stack file that gives a key twice, naming the key",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:envName: cgap-other\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Pulumi\.check-broken-\d+\.yaml is not valid YAML: cgap:envName is given twice \(the\s+second at line \d+, column 3\); keep one\n$/,
+        ],
+        [
             "a stack file that is not YAML",
             () => {
                 fs.writeFileSync(brokenFile, "config:\n  cgap:envName: [unclosed\n");

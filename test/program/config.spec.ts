@@ -454,14 +454,27 @@ describe("stack config", () => {
         it("exec on an unknown role, on the one-shot deployment role, or neither a boolean nor roles", () => {
             assert.strictEqual(
                 problemWith({ exec: "wsgi,shell" }),
-                'cgap:exec is "wsgi,shell"; it names "shell"; roles are wsgi, indexer, ingester, deployment.',
+                'cgap:exec is "wsgi,shell"; it takes true (ECS Exec on wsgi, indexer, ingester), false (on none) or a list of ' +
+                    'those roles (e.g. [wsgi]); "shell" is none of these.',
             );
             assert.strictEqual(
                 problemWith({ exec: "deployment" }),
                 'cgap:exec is "deployment"; it names deployment, which runs no service; exec is offered on ' +
                     "wsgi, indexer, ingester (or true for all, false for none).",
             );
-            assert.match(problemWith({ exec: "yes" }), /^cgap:exec is "yes"; it names "yes"; roles are /);
+            // A yes/no word says what the key takes, not only that it is no role.
+            assert.match(problemWith({ exec: "yes" }), /^cgap:exec is "yes"; it takes true \(ECS Exec on wsgi, indexer, ingester\), false \(on none\) or a list/);
+            assert.match(problemWith({ exec: "on" }), /"on" is none of these\.$/);
+        });
+
+        it("an over-long value: its start and its length, not the whole of it", () => {
+            const pasted = "x".repeat(3000);
+            const problem = problemWith({ accessLogsBucket: pasted });
+            assert.ok(problem.length < 300, problem);
+            assert.match(problem, /^cgap:accessLogsBucket is "x{120}\.\.\." \(3000 characters\); it must be an S3 bucket name/);
+            const json = problemWith({ sizing: `{"wsgi": ${"[".repeat(500)}` });
+            assert.match(json, /^cgap:sizing is /);
+            assert.ok(json.length < 400, json);
         });
 
         it("an access logs bucket that is not a bucket name", () => {
@@ -686,7 +699,10 @@ describe("stack config", () => {
         });
 
         it("a key the stack does not read", () => {
-            assert.match(problemWith({ envname: "x" }), /^cgap:envname is not a setting of this stack; known keys: envName, /);
+            assert.match(problemWith({ envname: "x" }), /^cgap:envname is not a setting of this stack; did you mean cgap:envName\? known keys: envName, /);
+            assert.match(problemWith({ indexerIntervalSecs: "3" }), /did you mean cgap:indexerIntervalSeconds\?/);
+            // Nothing near: no guess.
+            assert.match(problemWith({ colour: "blue" }), /^cgap:colour is not a setting of this stack; known keys: /);
         });
 
         it("a sizing that is not a map, in words instead of parser text", () => {
@@ -736,11 +752,19 @@ describe("stack config", () => {
                 "aws:region": "us-east-1",
                 "docker:host": "unix:///var/run/docker.sock",
                 "cgpa:envName": "cgap-mastertest",
+                "cagp:indexerIntervalSecond": "3",
                 "mycompany:owner": "team",
+                "mycompany:envName": "cgap-mastertest",
             }),
             [
+                // The namespace and the key both misspelled: named with the key it resembles.
+                'Config key cagp:indexerIntervalSecond is ignored: nothing in this stack reads the namespace "cagp" ' +
+                    "(read: cgap, aws, awsx, docker, pulumi). Did you mean cgap:indexerIntervalSeconds?",
                 'Config key cgpa:envName is ignored: nothing in this stack reads the namespace "cgpa" ' +
                     "(read: cgap, aws, awsx, docker, pulumi). Did you mean cgap:envName?",
+                // A namespace nowhere near cgap is someone else's, whatever its keys are called.
+                'Config key mycompany:envName is ignored: nothing in this stack reads the namespace "mycompany" ' +
+                    "(read: cgap, aws, awsx, docker, pulumi).",
                 'Config key mycompany:owner is ignored: nothing in this stack reads the namespace "mycompany" ' +
                     "(read: cgap, aws, awsx, docker, pulumi).",
             ],
