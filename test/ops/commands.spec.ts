@@ -127,8 +127,10 @@ describe("operator commands as child processes, without AWS credentials", () => 
         const r = tsNode("ops/aws/info.ts", ["--stack", "mastertest"], env);
         assert.equal(r.status, EXIT.usage, r.stderr);
         assert.deepEqual(errorLines(r), [
-            'info: error: no pulumi CLI on PATH to read the outputs of stack "mastertest"; pass --outputs <file> ' +
-                "with the JSON of `pulumi stack output --json --show-secrets`",
+            'info: error: no pulumi CLI on PATH to read the outputs of stack "mastertest"; install it ' +
+                "(https://www.pulumi.com/docs/iac/download-install/, e.g. `curl -fsSL https://get.pulumi.com | sh`), or pass --outputs <file> " +
+                "with the JSON of `pulumi stack output --json --show-secrets` (to try a command without a deployed stack, " +
+                "`npm run check -- --stack mastertest --write-outputs <file>` writes one offline)",
         ]);
     });
 
