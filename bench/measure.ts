@@ -7,6 +7,11 @@ export interface Target {
     measured: string;
     target: string;
     met: boolean;
+    /** The measured time, for the generated figures. */
+    ms: number;
+    /** The yardstick measured alongside, and the time as a ratio to it, when the target is one. */
+    yardstickMs?: number;
+    ratio?: number;
 }
 
 export function median(values: number[]): number {
@@ -61,4 +66,28 @@ export function run(command: string, args: string[], options: SpawnOptions & { u
 
 export function seconds(ms: number): string {
     return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/**
+ * Medians of `runs` runs of `action` and of the yardstick, run alternately (after one untimed run
+ * of each when `warmUp`): on a shared machine the load changes from second to second, and both
+ * sides of a ratio should see the same.
+ */
+export async function pairedMedians(
+    runs: number,
+    yardstick: () => Promise<unknown>,
+    action: () => Promise<unknown>,
+    options: { warmUp?: boolean } = {},
+): Promise<{ yardstickMs: number; ms: number }> {
+    if (options.warmUp) {
+        await yardstick();
+        await action();
+    }
+    const ys: number[] = [];
+    const xs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+        ys.push(await time(yardstick));
+        xs.push(await time(action));
+    }
+    return { yardstickMs: median(ys), ms: median(xs) };
 }

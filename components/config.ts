@@ -196,11 +196,18 @@ const REMOVED_KEYS: Readonly<Record<string, string>> = {
  * the AWS provider will use (`aws:region`, else AWS_REGION/AWS_DEFAULT_REGION); when known it must
  * be the app's.
  */
-export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>, region?: string): StackConfig {
+export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>, region?: string | typeof NO_REGION): StackConfig {
     const problems: string[] = [];
     const reader = new Reader(raw, problems);
 
-    if (region !== undefined && region !== APP_REGION) {
+    if (region === NO_REGION) {
+        // With no region anywhere the provider fails only once it calls AWS, mid-update; the
+        // offline check would pass. Refuse up front, with the one region the app works in.
+        problems.push(
+            `aws:region is not set, and neither AWS_REGION nor AWS_DEFAULT_REGION is: the stack needs a region, ` +
+                `and the portal only works in ${APP_REGION}. Set \`pulumi config set aws:region ${APP_REGION}\`.`,
+        );
+    } else if (region !== undefined && region !== APP_REGION) {
         problems.push(
             `aws:region is ${JSON.stringify(region)}; the portal only works in ${APP_REGION}: dcicutils 8.16.1 and ` +
                 `dcicsnovault 11.19.0 hard-code ${APP_REGION} for Secrets Manager, SQS, S3 blobs and Elasticsearch. ` +
@@ -212,7 +219,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         if (name in REMOVED_KEYS) {
             problems.push(`${key(name)} ${REMOVED_KEYS[name]}`);
         } else if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
-            problems.push(`${key(name)} is not a setting of this stack; known keys: ${CONFIG_KEYS.join(", ")}.`);
+            const near = closest(name, CONFIG_KEYS);
+            problems.push(
+                `${key(name)} is not a setting of this stack;${near === undefined ? "" : ` did you mean ${key(near)}?`} known keys: ${CONFIG_KEYS.join(", ")}.`,
+            );
         }
     }
 
@@ -246,8 +256,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         certificateArn: reader.optional("certificateArn", (v) =>
             ACM_ARN.test(v) ? v : fail("must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>"),
         ),
-        repositoryUrl: reader.optional("repositoryUrl", (v) => valueOf(() => parseRepositoryUrl(v).url)),
-        ingestionQueueUrl: reader.optional("ingestionQueueUrl", (v) => valueOf(() => parseQueueUrl(v).url)),
+        repositoryUrl: reader.optional("repositoryUrl", (v) => inAppRegion(v, valueOf(() => parseRepositoryUrl(v)).region)),
+        ingestionQueueUrl: reader.optional("ingestionQueueUrl", (v) => inAppRegion(v, valueOf(() => parseQueueUrl(v)).region)),
         indexerIntervalSeconds:
             reader.optional("indexerIntervalSeconds", (v) => wholeNumberIn(v, 1, 3600, "seconds")) ?? 3,
         // Required unless the datastore's exports give them (explicit keys still override).
@@ -261,7 +271,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         ),
         searchDomainArn: (estate?.stacks.datastore ? reader.optional.bind(reader) : reader.required.bind(reader))("searchDomainArn", (v) =>
             SEARCH_DOMAIN_ARN.test(v)
-                ? v
+                ? inAppRegion(v, arnRegion(v))
                 : fail("must be an OpenSearch/Elasticsearch domain ARN, arn:aws:es:<region>:<account>:domain/<name>"),
         ),
         globalEnvBucket: (estate?.stacks.datastore ? reader.optional.bind(reader) : reader.required.bind(reader))("globalEnvBucket", (v) =>
@@ -279,12 +289,32 @@ export function loadStackConfig(): StackConfig {
     for (const warning of unreadConfigWarnings(all)) {
         pulumi.log.warn(warning);
     }
-    return parseStackConfig(ownKeys(all), providerRegion(all));
+    return parseStackConfig(ownKeys(all), providerRegion(all) ?? NO_REGION);
 }
+
+/**
+ * What {@link parseStackConfig} is given when the whole config was read and no region is set
+ * anywhere (its `region` left out means only that the caller does not know the provider's).
+ */
+export const NO_REGION: unique symbol = Symbol("no region");
 
 /** The region the AWS provider uses: `aws:region`, else the environment, as pulumi-aws resolves it. */
 export function providerRegion(all: Readonly<Record<string, string>>): string | undefined {
     return all["aws:region"] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+}
+
+/**
+ * The value, when the region it names is the app's. A search domain or a queue elsewhere is one
+ * the app cannot reach (dcicutils and snovault call AWS in us-east-1 only), and the operator
+ * commands take their region from the repository URL, so a repository elsewhere sends them there.
+ */
+function inAppRegion(value: string, region: string): string {
+    return region === APP_REGION ? value : fail(`is in ${region}; the portal only works in ${APP_REGION}, so it must name one there`);
+}
+
+/** The region field of an ARN (`arn:<partition>:<service>:<region>:...`). */
+function arnRegion(arn: string): string {
+    return arn.split(":")[3];
 }
 
 /** Config namespaces something in this stack reads: the program's own and its providers'. */
@@ -300,7 +330,10 @@ export function unreadConfigWarnings(all: Readonly<Record<string, string>>): str
         .sort()
         .map((name) => {
             const [namespace, ...rest] = name.split(":");
-            const suggestion = (CONFIG_KEYS as readonly string[]).includes(rest.join(":")) ? ` Did you mean ${key(rest.join(":"))}?` : "";
+            const near = closest(rest.join(":"), CONFIG_KEYS);
+            // A namespace one or two letters from cgap (cgpa, cagp, cap) holding a key near one of
+            // ours is a typo of that key, even with the key misspelled too.
+            const suggestion = near !== undefined && editDistance(namespace, CONFIG_NAMESPACE) <= 2 ? ` Did you mean ${key(near)}?` : "";
             return (
                 `Config key ${name} is ignored: nothing in this stack reads the namespace "${namespace}" ` +
                 `(read: ${READ_NAMESPACES.join(", ")}).${suggestion}`
@@ -545,8 +578,21 @@ function defaultSizing(role: Role, environment: Environment | undefined): RoleSi
     return { ...merged, min: NaN, max: NaN, capacity: merged.capacity.map((share) => ({ ...share })) };
 }
 
+/**
+ * A whole number written in quotes (`"4096"`) read as the number. One rule for every number in the
+ * config: a top-level value reaches the program as text whether the stack file quotes it or not
+ * (`indexerIntervalSeconds: 3` and `"3"` are the same string, and so is
+ * `pulumi config set cgap:indexerIntervalSeconds 3`), so quoted numbers cannot be refused there;
+ * inside a map (sizing, capacity) they are accepted too, rather than refused in one place and
+ * taken in another. Anything but digits (`"4 vCPU"`, `"2.5"`) stays text and is refused.
+ */
+function quotedWholeNumber(value: unknown): unknown {
+    return typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+}
+
 /** Returns the problems with a field (each the part after the key), none when it was applied. */
-function applySizingField(role: Role, target: RoleSizing, field: string, value: unknown): string[] {
+function applySizingField(role: Role, target: RoleSizing, field: string, given: unknown): string[] {
+    const value = field === "capacity" ? given : quotedWholeNumber(given);
     switch (field) {
         case "count":
         case "min":
@@ -616,7 +662,8 @@ function parseCapacity(role: Role, value: unknown): CapacityStrategy | { problem
             continue;
         }
         const entry = { capacity: capacity as Capacity, base: 0, weight: 0 };
-        for (const [field, n] of Object.entries(share)) {
+        for (const [field, quoted] of Object.entries(share)) {
+            const n = quotedWholeNumber(quoted);
             const max = field === "base" ? MAX_BASE : field === "weight" ? MAX_WEIGHT : undefined;
             if (max === undefined) {
                 problems.push(`.${capacity}.${field} is not a field of a capacity share; fields are base, weight.`);
@@ -717,6 +764,14 @@ function parseExec(value: string): Role[] {
     if (value === "true" || value === "false") {
         return value === "true" ? services : [];
     }
+    const unknown = listOf(value).filter((r) => !isRole(r));
+    if (unknown.length > 0) {
+        // `yes`, `on`, `1`: what the key takes, not only that it is no role.
+        return fail(
+            `takes true (ECS Exec on ${services.join(", ")}), false (on none) or a list of those roles (e.g. [wsgi]); ` +
+                `${unknown.map((r) => `"${r}"`).join(", ")} is none of these`,
+        );
+    }
     const roles = parseRollout(value);
     const oneShot = roles.filter((r) => !ROLE_SPECS[r].hasService);
     if (oneShot.length > 0) {
@@ -792,7 +847,7 @@ function mapOf(value: string, shape: string): Record<string, unknown> {
     return isPlainObject(parsed) ? parsed : fail(`must be a map, ${shape}`);
 }
 
-/** A whole number written as a plain number: `3`, not `3s` or `"3"`. */
+/** A whole number without a unit: `3` (or `"3"`, the same text by the time it gets here), not `3s`. */
 function wholeNumberIn(value: string, min: number, max: number, unit: string): number {
     const n = Number(value.trim());
     if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
@@ -865,9 +920,9 @@ class Reader {
             return parse(value);
         } catch (err) {
             if (err instanceof ValueProblem) {
-                this.problems.push(`${key(name)} is ${JSON.stringify(value)}; it ${describe(err.message)}.`);
+                this.problems.push(`${key(name)} is ${shown(value)}; it ${describe(err.message)}.`);
             } else if (err instanceof SyntaxError) {
-                this.problems.push(`${key(name)} is not valid JSON/YAML (${err.message}): ${JSON.stringify(value)}.`);
+                this.problems.push(`${key(name)} is not valid JSON/YAML (${err.message}): ${shown(value)}.`);
             } else {
                 throw err;
             }
@@ -891,6 +946,37 @@ class Reader {
 function isEncrypted(value: string): boolean {
     const parsed = parseJson(value);
     return isPlainObject(parsed) && Object.keys(parsed).length === 1 && typeof parsed.secure === "string";
+}
+
+const SHOWN_CHARACTERS = 200;
+
+/**
+ * A value as a message quotes it: in full up to 200 characters (an ARN or a URL fits), else its start and its length, so
+ * a pasted file or key does not flood the terminal (or a CI log) and the problem stays readable.
+ */
+export function shown(value: string): string {
+    const quoted = JSON.stringify(value);
+    return quoted.length <= SHOWN_CHARACTERS ? quoted : `${JSON.stringify(value.slice(0, 120)).slice(0, -1)}..." (${value.length} characters)`;
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let previous = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const current = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+    }
+    return row[b.length];
+}
+
+/** The known name nearest `name`, when near enough to be a typo of it (case aside). */
+function closest(name: string, names: readonly string[]): string | undefined {
+    const ranked = names.map((n) => ({ n, d: editDistance(name.toLowerCase(), n.toLowerCase()) })).sort((x, y) => x.d - y.d);
+    return ranked.length > 0 && ranked[0].d <= Math.max(2, Math.floor(name.length / 4)) ? ranked[0].n : undefined;
 }
 
 /** "allowed: a, b" reads "it must be one of a, b"; other reasons already read as a predicate. */

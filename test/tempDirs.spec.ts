@@ -1,11 +1,15 @@
-// A test run leaves no folder behind in the system's temp directory.
+// A test run leaves the temp directory as it found it.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
-import { removeTempDirs, tempDir } from "./tempDirs";
+import { PROJECT_DIR } from "../ops/project";
+import { tempDir } from "./tempDirs";
 
 const TEST_DIR = __dirname;
+const FIXTURES = path.join(TEST_DIR, "cleanupFixtures");
+const MOCHA_BIN = require.resolve("mocha/bin/mocha.js");
 
 function testSources(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -15,12 +19,28 @@ function testSources(dir: string): string[] {
 }
 
 describe("temporary folders", () => {
-    it("tempDir() folders are removed, contents and all, by the root hook after each spec file", () => {
-        const dir = tempDir("self-check");
-        fs.mkdirSync(path.join(dir, "nested"));
-        fs.writeFileSync(path.join(dir, "nested", "file"), "x");
-        removeTempDirs();
-        assert.ok(!fs.existsSync(dir), `${dir} is still there`);
+    it("a parallel mocha run, passed and failed spec files and a command they start, leaves its temp directory empty", function () {
+        this.timeout(120_000);
+        // The child's temp directory: fresh, so anything in it afterwards is the run's. This
+        // folder itself is removed by the root hook after this file.
+        const tmp = tempDir("run");
+        const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+        // The child's own test/register.js must keep ts-node's cache out of the temp directory,
+        // not the value this run set.
+        delete env.V8_COMPILE_CACHE_CACHE_DIR;
+        const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".fixture.ts"));
+        const result = spawnSync(
+            process.execPath,
+            [MOCHA_BIN, "--config", path.join(PROJECT_DIR, ".mocharc.json"), "--parallel", "--jobs", "2", ...fixtures.map((f) => path.join(FIXTURES, f))],
+            { cwd: PROJECT_DIR, env, encoding: "utf8" },
+        );
+        const output = result.stdout + result.stderr;
+        // The run really ran every fixture, and one of them failed on purpose.
+        assert.strictEqual(result.status, 1, output);
+        assert.match(output, /3 passing/, output);
+        assert.match(output, /1 failing/, output);
+        assert.match(output, /this failure is the fixture's purpose/, output);
+        assert.deepStrictEqual(fs.readdirSync(tmp), [], `the run left these in its temp directory`);
     });
 
     it("every test makes its temporary folders through tempDir(), so none is left behind", () => {

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROLES, ROLE_SPECS, type Role } from "../../components/roles";
 import { UsageError, oneLine } from "../cli";
+import { OFFLINE_OUTPUTS_KEY } from "../offline/outputsMarker";
 import { PROJECT_DIR } from "../project";
 
 export type RawOutputs = Record<string, unknown>;
@@ -162,6 +163,8 @@ export interface LoadDeps {
     /** Reads outputs through the Automation API; injectable for tests. */
     automationOutputs?: (stack: string, workDir: string) => Promise<RawOutputs>;
     readStdin?: () => string;
+    /** Where the note on an offline outputs file goes; defaults to stderr. */
+    note?: (line: string) => void;
 }
 
 /** Searches PATH for an executable `pulumi` (honouring PATHEXT on Windows). */
@@ -231,12 +234,21 @@ export async function loadStackOutputs(opts: LoadOptions, deps: LoadDeps = {}): 
         } catch (err) {
             throw new UsageError(`cannot read ${source}: ${oneLine((err as Error).message)}`);
         }
-        return new StackOutputs(stack, parseOutputsJson(text, source));
+        const raw = parseOutputsJson(text, source);
+        if (typeof raw[OFFLINE_OUTPUTS_KEY] === "string") {
+            // Written by `check --write-outputs`: the commands run, but AWS knows none of its names.
+            (deps.note ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+                `note: ${source} was ${raw[OFFLINE_OUTPUTS_KEY]}`,
+            );
+        }
+        return new StackOutputs(stack, raw);
     }
     if (!(deps.pulumiOnPath ?? pulumiOnPath)()) {
         throw new UsageError(
-            `no pulumi CLI on PATH to read the outputs of stack "${stack}"; pass ` +
-                "--outputs <file> with the JSON of `pulumi stack output --json --show-secrets`",
+            `no pulumi CLI on PATH to read the outputs of stack "${stack}"; install it ` +
+                "(https://www.pulumi.com/docs/iac/download-install/, e.g. `curl -fsSL https://get.pulumi.com | sh`), or pass " +
+                "--outputs <file> with the JSON of `pulumi stack output --json --show-secrets` (to try a command " +
+                `without a deployed stack, \`npm run check -- --stack ${stack} --write-outputs <file>\` writes one offline)`,
         );
     }
     const workDir = opts.workDir ?? PROJECT_DIR;

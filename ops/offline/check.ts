@@ -9,7 +9,7 @@
 // config are judged first, and the program, the pack and the report are imported only after.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, ConfigError, ownKeys, parseStackConfig, providerRegion, StackConfig } from "../../components/config";
+import { CONFIG_NAMESPACE, ConfigError, NO_REGION, ownKeys, parseStackConfig, providerRegion, StackConfig } from "../../components/config";
 import { isRole, Role, ROLES } from "../../components/roles";
 import type { PolicyPackConfig, PolicyPackProcess, StartOptions } from "./analyzer";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
@@ -17,6 +17,7 @@ import { driftWarning, TagDrift } from "../drift";
 import type { PlanRow } from "./plan";
 import { readStackConfig, StackFileError } from "./stackFiles";
 import type { ComplianceReport } from "./report";
+import { OFFLINE_OUTPUTS_KEY } from "./outputsMarker";
 import { toSarif } from "./sarif";
 import { POLICY_PACK_DIR } from "../project";
 
@@ -29,7 +30,7 @@ const FORMATS = ["text", "json", "sarif"] as const;
 type Format = (typeof FORMATS)[number];
 
 const USAGE = `usage: npm run check -- --stack <name> [--rollout <role,...>] [--target <role>]... [--update]
-                       [--policy-config <file>] [--format text|json|sarif]
+                       [--policy-config <file>] [--format text|json|sarif] [--write-outputs <file>]
 
 Runs the program offline with Pulumi.<name>.yaml, prints the rollout plan and judges it with the
 policy pack (policy/). Exit 0: no mandatory policy violated; 1: one is; 2: bad input.
@@ -43,7 +44,10 @@ policy pack (policy/). Exit 0: no mandatory policy violated; 1: one is; 2: bad i
                        the reviewers' levels and accepted exceptions); "none" runs every policy at its default
   --format <f>         text (default); json: the compliance report, every policy's verdict on every
                        resource with its control, level and reasons; sarif: its failures and accepted
-                       exceptions as SARIF 2.1.0, for code scanning (GitHub's upload-sarif)`;
+                       exceptions as SARIF 2.1.0, for code scanning (GitHub's upload-sarif)
+  --write-outputs <f>  also write the outputs an update of the stack would have, as
+                       \`pulumi stack output --json\` prints them, marked offline (placeholder account,
+                       ARNs and ids): the operator commands' --outputs, to try them without a stack`;
 
 class BadInput extends Error {}
 
@@ -57,7 +61,10 @@ export interface CheckArgs {
     format?: Format;
     /** Columns the text is wrapped to; default: the terminal's (see terminalWidth). */
     width?: number;
+    /** Where to write the outputs an update would have, marked offline (see outputsMarker.ts). */
+    writeOutputs?: string;
 }
+
 
 export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
     const values = parseStrict(argv, {
@@ -67,8 +74,18 @@ export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
         update: { type: "boolean" },
         "policy-config": { type: "string" },
         format: { type: "string" },
+        "write-outputs": { type: "string" },
         help: { type: "boolean", short: "h" },
-    }) as { stack?: string; rollout?: string; target?: string[]; update?: boolean; "policy-config"?: string; format?: string; help?: boolean };
+    }) as {
+        stack?: string;
+        rollout?: string;
+        target?: string[];
+        update?: boolean;
+        "policy-config"?: string;
+        format?: string;
+        "write-outputs"?: string;
+        help?: boolean;
+    };
     if (values.help) {
         return "help";
     }
@@ -91,7 +108,19 @@ export function parseCheckArgs(argv: string[]): CheckArgs | "help" {
         throw new BadInput(`--format ${format}: use ${FORMATS.slice(0, -1).join(", ")} or ${FORMATS[FORMATS.length - 1]}`);
     }
     const policyConfig = values["policy-config"] === "none" ? null : (values["policy-config"] ?? DEFAULT_POLICY_CONFIG);
-    return { stack: values.stack, rollout: values.rollout, targets: targets as Role[], update: values.update ?? false, policyConfig, format: format as Format };
+    const writeOutputs = values["write-outputs"];
+    if (writeOutputs !== undefined && (writeOutputs.trim() === "" || writeOutputs === "-")) {
+        throw new BadInput("--write-outputs needs a file name (stdout carries the report)");
+    }
+    return {
+        stack: values.stack,
+        rollout: values.rollout,
+        targets: targets as Role[],
+        update: values.update ?? false,
+        policyConfig,
+        format: format as Format,
+        writeOutputs,
+    };
 }
 
 /** Reads a --policy-pack-config file: a JSON object of policy name to level or settings. */
@@ -142,7 +171,7 @@ export const UPDATE_PHASE_NOTE =
  * its rollout: refused here (ConfigError, BadInput) before the program or the pack starts.
  */
 export function validateStack(args: CheckArgs, config: Readonly<Record<string, string>>): StackConfig {
-    const settings = parseStackConfig(ownKeys(config), providerRegion(config));
+    const settings = parseStackConfig(ownKeys(config), providerRegion(config) ?? NO_REGION);
     const outside = args.targets.filter((t) => !settings.rollout.includes(t));
     if (outside.length > 0) {
         throw new BadInput(`--target ${outside.join(", ")}: not in cgap:rollout (${settings.rollout.join(", ")}), so there is no image to target`);
@@ -214,6 +243,14 @@ async function judgeOffline(
         return ecrDigest !== undefined && runningDigest !== ecrDigest ? [{ role, tag, ecrDigest, runningDigest }] : [];
     });
     const resources = analyzerResources(result, { untouched, registry });
+    // A preview's outputs are unknown until the update creates what they name: the file gets the
+    // update's, from a second run when the check judged the preview.
+    const outputs =
+        args.writeOutputs === undefined
+            ? undefined
+            : args.update
+              ? result.outputs
+              : (await runProgram({ stack: args.stack, preview: false, config: overrides, registry })).outputs;
 
     let pack;
     try {
@@ -273,6 +310,10 @@ async function judgeOffline(
             ? "PASS: no mandatory policy is violated."
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
+    if (outputs !== undefined && args.writeOutputs !== undefined) {
+        writeOfflineOutputs(args.writeOutputs, args.stack, outputs, PLACEHOLDER_ACCOUNT);
+        lines.push("", wrap(`Wrote the outputs an update of ${args.stack} would have to ${args.writeOutputs} (offline: placeholders).`, width));
+    }
     const exitCode = mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused;
     const text =
         args.format === "json"
@@ -281,6 +322,21 @@ async function judgeOffline(
               ? JSON.stringify(toSarif(report, info), null, 2)
               : lines.join("\n");
     return { text, exitCode, report };
+}
+
+/** Writes `--write-outputs`: the program's outputs plus the offline marker. */
+function writeOfflineOutputs(file: string, stack: string, outputs: Record<string, unknown>, account: string): void {
+    const marked = {
+        [OFFLINE_OUTPUTS_KEY]:
+            `written by \`npm run check -- --stack ${stack} --write-outputs\` from a run under mocks, not read from a ` +
+            `deployed stack: account ${account}, the ARNs and the ids are placeholders, so AWS will not know them`,
+        ...outputs,
+    };
+    try {
+        fs.writeFileSync(file, `${JSON.stringify(marked, null, 2)}\n`);
+    } catch (err) {
+        throw new BadInput(`--write-outputs ${file}: cannot write it (${oneLine((err as Error).message)})`);
+    }
 }
 
 function leftOutNote(plan: PlanRow[]): string[] {
@@ -319,6 +375,15 @@ export interface CheckIO {
     stderr: { write(text: string): unknown; columns?: number };
 }
 
+/**
+ * The SDK wraps an error thrown while it resolves an output in one `error serializing property
+ * "<name>": ` per level it was nested at (@pulumi/pulumi runtime/rpc.ts serializeProperty); the
+ * operator needs the error, not the path through the outputs.
+ */
+export function withoutSerializationTrail(message: string): string {
+    return message.replace(/(error serializing property "[^"]*": )+/g, "");
+}
+
 /** The command: prints the report (stdout) or one error (stderr) and returns the exit code. */
 export async function main(argv: string[], io: CheckIO = process, packs?: PackSource): Promise<number> {
     try {
@@ -332,7 +397,7 @@ export async function main(argv: string[], io: CheckIO = process, packs?: PackSo
         return report.exitCode;
     } catch (err) {
         if (await isBadInput(err)) {
-            io.stderr.write(`${wrap(`check: error: ${(err as Error).message}`, terminalWidth(io.stderr))}\n`);
+            io.stderr.write(`${wrap(`check: error: ${withoutSerializationTrail((err as Error).message)}`, terminalWidth(io.stderr))}\n`);
             return CHECK_EXIT.badInput;
         }
         throw err;

@@ -122,6 +122,23 @@ export function placeholderExports(region: string): Record<string, string> {
     };
 }
 
+/**
+ * What the offline account's stack of a missing export does export, so a name the account lacks
+ * (say `ExportVPC`, a name of 4dn-cloud-infra before v1.0.0) is seen next to the ones it has.
+ */
+function offlineStackExports(exports: Record<string, string>, missing: string): string {
+    const stack = Object.keys(exports)
+        .map((name) => name.slice(0, name.lastIndexOf("-")))
+        .find((prefix) => missing.startsWith(`${prefix}-`));
+    if (stack === undefined) {
+        return "";
+    }
+    const names = Object.keys(exports)
+        .filter((name) => name.startsWith(`${stack}-`) && !name.slice(stack.length + 1).includes("-"))
+        .map((name) => name.slice(stack.length + 1));
+    return ` (the offline account's ${stack}, shaped like 4dn-cloud-infra v1.0.0 and later, exports ${names.join(", ")})`;
+}
+
 export interface RegisteredResource {
     type: string;
     name: string;
@@ -542,9 +559,10 @@ class PlaceholderCloud implements RecordingMocks {
             case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
                 return { userName: "AWS", password: "placeholder-ecr-token", authorizationToken: "placeholder", proxyEndpoint: `https://${this.registryHost()}`, expiresAt: "", id: this.region };
             case "aws:cloudformation/getExport:getExport": {
-                const value = placeholderExports(this.region)[String(inputs.name)];
+                const exports = placeholderExports(this.region);
+                const value = exports[String(inputs.name)];
                 if (value === undefined) {
-                    throw providerError(`no CloudFormation export named ${inputs.name} in ${PLACEHOLDER_ACCOUNT}/${this.region}`);
+                    throw providerError(`no CloudFormation export named ${inputs.name} in ${PLACEHOLDER_ACCOUNT}/${this.region}${offlineStackExports(exports, String(inputs.name))}`);
                 }
                 this.exportsRead.add(String(inputs.name));
                 return { id: String(inputs.name), name: inputs.name, value };

@@ -54,10 +54,11 @@ export function readStackConfig(stack: string, dir = PROJECT_DIR, project = PROJ
         throw new StackFileError(`No stack "${stack}": there is no Pulumi.${stack}.yaml (stacks here: ${stackNames(dir).join(", ")}).`);
     }
     let parsed: unknown;
+    const text = fs.readFileSync(file, "utf8");
     try {
-        parsed = YAML.parse(fs.readFileSync(file, "utf8"));
+        parsed = YAML.parse(text);
     } catch (err) {
-        throw new StackFileError(`Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+        throw new StackFileError(`Pulumi.${stack}.yaml is not valid YAML: ${yamlProblem(err as Error, text)}`);
     }
     const config = (parsed as { config?: unknown } | null)?.config ?? {};
     if (typeof config !== "object" || Array.isArray(config)) {
@@ -69,4 +70,20 @@ export function readStackConfig(stack: string, dir = PROJECT_DIR, project = PROJ
             typeof v === "object" && v !== null ? JSON.stringify(v) : String(v),
         ]),
     );
+}
+
+/**
+ * The first line of a YAML parse error, with the key named when the error is a repeated one: the
+ * yaml package says only "Map keys must be unique at line 24, column 3" (its DUPLICATE_KEY error,
+ * whose `pos` is where the second key starts).
+ */
+export function yamlProblem(err: Error & { code?: string; pos?: [number, number] }, text: string): string {
+    const first = err.message.split("\n")[0];
+    if (err.code !== "DUPLICATE_KEY" || err.pos === undefined) {
+        return first;
+    }
+    // A plain key may hold colons (cgap:envName); it ends at the colon that a space or the line's end follows.
+    const key = /^(?:"([^"]*)"|'([^']*)'|([^\n]+?))\s*:(?:[ \t]|$)/m.exec(text.slice(err.pos[0]));
+    const name = key?.[1] ?? key?.[2] ?? key?.[3];
+    return name === undefined ? first : `${name} is given twice (the second ${/at line \d+, column \d+/.exec(first)?.[0] ?? "further down"}); keep one`;
 }

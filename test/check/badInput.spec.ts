@@ -82,6 +82,53 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             /^check: error: Invalid stack config \(1 problem\):\n {2}- aws:region is "eu-west-1"; the portal only works in us-east-1:[\s\S]*dcicutils/,
         ],
         [
+            "a stack file with no region, and none in the environment",
+            async () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, file.replace(/^ {2}aws:region: us-east-1\n/m, ""));
+                const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+                delete process.env.AWS_REGION;
+                delete process.env.AWS_DEFAULT_REGION;
+                try {
+                    return await direct("--stack", brokenStack);
+                } finally {
+                    for (const [name, value] of Object.entries(saved)) {
+                        if (value !== undefined) {
+                            process.env[name] = value;
+                        }
+                    }
+                }
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- aws:region is not set, and neither AWS_REGION nor AWS_DEFAULT_REGION is:[\s\S]*pulumi config set aws:region us-east-1/,
+        ],
+        [
+            "a search domain in another region than the app's",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:searchDomainArn: arn:aws:es:us-west-2:123456789012:domain/os-cgap-mastertest\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:searchDomainArn is "arn:aws:es:us-west-2:[^"]*"; it is in\s+us-west-2; the portal only works in us-east-1/,
+        ],
+        [
+            "an export name the estate's stacks do not export (a name of 4dn-cloud-infra before v1.0.0), with the names they do",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, file.replace("  cgap:estate:\n", "  cgap:estate:\n    exports:\n      vpc: ExportVPC\n"));
+                return child("--stack", brokenStack);
+            },
+            /^check: error: The CloudFormation export "c4-network-main-stack-ExportVPC" \(vpc: export ExportVPC of\s+stack c4-network-main-stack, cgap:estate\.networkStack\) could not be read: [^]*exports VPC,\s+PublicSubnetA,[^]*set cgap:estate\.exports\.vpc to the name this\s+4dn-cloud-infra version exports\.\n$/,
+        ],
+        [
+            "a stack file that gives a key twice, naming the key",
+            () => {
+                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
+                fs.writeFileSync(brokenFile, `${file}  cgap:envName: cgap-other\n`);
+                return direct("--stack", brokenStack);
+            },
+            /^check: error: Pulumi\.check-broken-\d+\.yaml is not valid YAML: cgap:envName is given twice \(the\s+second at line \d+, column 3\); keep one\n$/,
+        ],
+        [
             "a stack file that is not YAML",
             () => {
                 fs.writeFileSync(brokenFile, "config:\n  cgap:envName: [unclosed\n");

@@ -44,6 +44,51 @@ function errorLines(r: SpawnSyncReturns<string>): string[] {
     return r.stderr.split("\n").filter((l) => l.trim() !== "");
 }
 
+/** The command's ts file, run as its npm script runs it, without waiting for the others. */
+function tsNodeAsync(file: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const [command, argv] = scriptCommand(file, args);
+        const child = spawn(command, argv, { cwd: PROJECT_DIR, env: environment(), stdio: ["ignore", "pipe", "pipe"], timeout: TIMEOUT_MS });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once("error", reject);
+        child.once("close", (status) => resolve({ status, stdout, stderr }));
+    });
+}
+
+describe("every command of package.json answers --help and refuses an unknown flag", () => {
+    // Every npm script that runs a command file through ts-node: a command added later is held to
+    // the same rule without a word here.
+    const scripts = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).scripts as Record<string, string>;
+    const commands = Object.entries(scripts)
+        .map(([name, script]) => [name, /^ts-node --swc (\S+\.ts)$/.exec(script)?.[1]] as const)
+        .filter((entry): entry is readonly [string, string] => entry[1] !== undefined);
+
+    it("covers check, bench and every operator command", () => {
+        assert.deepStrictEqual(
+            commands.map(([name]) => name).sort(),
+            ["await-update", "bench", "check", "deployment-task", "exec", "info", "logs", "preflight"],
+        );
+    });
+
+    it("--help: the usage on stdout, exit 0, nothing run; an unknown flag: one line naming it, exit 2", async function () {
+        this.timeout(120_000);
+        const runs = await Promise.all(
+            commands.map(async ([name, file]) => ({ name, help: await tsNodeAsync(file, ["--help"]), bad: await tsNodeAsync(file, ["--verbose"]) })),
+        );
+        for (const { name, help, bad } of runs) {
+            assert.equal(help.status, EXIT.ok, `${name} --help: ${help.stderr}`);
+            assert.match(help.stdout, new RegExp(`^usage: npm run ${name}`), `${name} --help`);
+            assert.equal(help.stderr, "", `${name} --help`);
+            assert.equal(bad.status, EXIT.usage, `${name} --verbose: ${bad.stderr}`);
+            assert.equal(bad.stdout, "", `${name} --verbose`);
+            assert.equal(bad.stderr, `${name}: error: Unknown option '--verbose' (see --help)\n`);
+        }
+    });
+});
+
 describe("operator commands as child processes, without AWS credentials", () => {
     // One command runs through npm, as an operator types it; the others run as their npm scripts
     // run them (ts-node --swc <file>), which this holds to package.json.
@@ -127,8 +172,10 @@ describe("operator commands as child processes, without AWS credentials", () => 
         const r = tsNode("ops/aws/info.ts", ["--stack", "mastertest"], env);
         assert.equal(r.status, EXIT.usage, r.stderr);
         assert.deepEqual(errorLines(r), [
-            'info: error: no pulumi CLI on PATH to read the outputs of stack "mastertest"; pass --outputs <file> ' +
-                "with the JSON of `pulumi stack output --json --show-secrets`",
+            'info: error: no pulumi CLI on PATH to read the outputs of stack "mastertest"; install it ' +
+                "(https://www.pulumi.com/docs/iac/download-install/, e.g. `curl -fsSL https://get.pulumi.com | sh`), or pass --outputs <file> " +
+                "with the JSON of `pulumi stack output --json --show-secrets` (to try a command without a deployed stack, " +
+                "`npm run check -- --stack mastertest --write-outputs <file>` writes one offline)",
         ]);
     });
 

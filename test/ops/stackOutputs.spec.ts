@@ -101,7 +101,10 @@ describe("stack outputs", () => {
         assert.equal(exitCode, EXIT.usage);
         assert.equal(
             message,
-            'no pulumi CLI on PATH to read the outputs of stack "mastertest"; pass --outputs <file> with the JSON of `pulumi stack output --json --show-secrets`',
+            'no pulumi CLI on PATH to read the outputs of stack "mastertest"; install it ' +
+                "(https://www.pulumi.com/docs/iac/download-install/, e.g. `curl -fsSL https://get.pulumi.com | sh`), or pass --outputs <file> " +
+                "with the JSON of `pulumi stack output --json --show-secrets` (to try a command without a deployed stack, " +
+                "`npm run check -- --stack mastertest --write-outputs <file>` writes one offline)",
         );
     });
 

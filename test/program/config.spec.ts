@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ConfigError, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
+import { ConfigError, NO_REGION, parseStackConfig, providerRegion, unreadConfigWarnings } from "../../components/config";
 import { ROLE_SPECS, ROLES } from "../../components/roles";
 import { EXPORT_NAMES } from "../../components/exports";
 
@@ -17,7 +17,7 @@ const MINIMAL = {
 };
 
 /** Parses, expecting exactly one problem, and returns its text. */
-function problemWith(overrides: Record<string, string | undefined>, region?: string): string {
+function problemWith(overrides: Record<string, string | undefined>, region?: string | typeof NO_REGION): string {
     try {
         parseStackConfig({ ...MINIMAL, ...overrides }, region);
     } catch (err) {
@@ -57,6 +57,26 @@ describe("stack config", () => {
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: "false" }).exec, []);
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: '["ingester"]' }).exec, ["ingester"]);
         assert.deepStrictEqual(parseStackConfig({ ...MINIMAL, exec: "wsgi,indexer" }).exec, ["wsgi", "indexer"]);
+    });
+
+    it("reads a whole number the same, quoted or not, at the top level and inside sizing and capacity", () => {
+        // Pulumi hands a top-level value to the program as text either way, so `"3"` and `3` cannot
+        // be told apart there; the maps follow the same rule.
+        assert.strictEqual(parseStackConfig({ ...MINIMAL, indexerIntervalSeconds: "3" }).indexerIntervalSeconds, 3);
+        const quoted = parseStackConfig({
+            ...MINIMAL,
+            sizing: JSON.stringify({ wsgi: { count: "3", cpu: "4096", memory: "8192", capacity: { "on-demand": { base: "1" }, spot: { weight: "2" } } } }),
+        });
+        const plain = parseStackConfig({
+            ...MINIMAL,
+            sizing: JSON.stringify({ wsgi: { count: 3, cpu: 4096, memory: 8192, capacity: { "on-demand": { base: 1 }, spot: { weight: 2 } } } }),
+        });
+        assert.deepStrictEqual(quoted.sizing, plain.sizing);
+        assert.strictEqual(quoted.sizing.wsgi.count, 3);
+        // Digits only: a unit or a fraction is still refused, quoted or not.
+        assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { cpu: "4096 units" } }) }), /^cgap:sizing\.wsgi\.cpu is "4096 units"; it must be a positive whole number/);
+        assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { count: "2.5" } }) }), /^cgap:sizing\.wsgi\.count is "2\.5"; it must be a whole number of tasks/);
+        assert.match(problemWith({ indexerIntervalSeconds: "3s" }), /^cgap:indexerIntervalSeconds is "3s"/);
     });
 
     it("takes the datastore's S3 KMS key ARN", () => {
@@ -434,14 +454,27 @@ describe("stack config", () => {
         it("exec on an unknown role, on the one-shot deployment role, or neither a boolean nor roles", () => {
             assert.strictEqual(
                 problemWith({ exec: "wsgi,shell" }),
-                'cgap:exec is "wsgi,shell"; it names "shell"; roles are wsgi, indexer, ingester, deployment.',
+                'cgap:exec is "wsgi,shell"; it takes true (ECS Exec on wsgi, indexer, ingester), false (on none) or a list of ' +
+                    'those roles (e.g. [wsgi]); "shell" is none of these.',
             );
             assert.strictEqual(
                 problemWith({ exec: "deployment" }),
                 'cgap:exec is "deployment"; it names deployment, which runs no service; exec is offered on ' +
                     "wsgi, indexer, ingester (or true for all, false for none).",
             );
-            assert.match(problemWith({ exec: "yes" }), /^cgap:exec is "yes"; it names "yes"; roles are /);
+            // A yes/no word says what the key takes, not only that it is no role.
+            assert.match(problemWith({ exec: "yes" }), /^cgap:exec is "yes"; it takes true \(ECS Exec on wsgi, indexer, ingester\), false \(on none\) or a list/);
+            assert.match(problemWith({ exec: "on" }), /"on" is none of these\.$/);
+        });
+
+        it("an over-long value: its start and its length, not the whole of it", () => {
+            const pasted = "x".repeat(3000);
+            const problem = problemWith({ accessLogsBucket: pasted });
+            assert.ok(problem.length < 300, problem);
+            assert.match(problem, /^cgap:accessLogsBucket is "x{120}\.\.\." \(3000 characters\); it must be an S3 bucket name/);
+            const json = problemWith({ sizing: `{"wsgi": ${"[".repeat(500)}` });
+            assert.match(json, /^cgap:sizing is /);
+            assert.ok(json.length < 400, json);
         });
 
         it("an access logs bucket that is not a bucket name", () => {
@@ -458,6 +491,35 @@ describe("stack config", () => {
             );
             assert.match(problemWith({ sizing: JSON.stringify({ wsgi: { memroy: 512 } }) }), /^cgap:sizing\.wsgi\.memroy is not a sizing field/);
             assert.match(problemWith({ sizing: JSON.stringify({ web: { count: 1 } }) }), /^cgap:sizing\.web: "web" is not a role/);
+        });
+
+        it("no region anywhere (aws:region, AWS_REGION, AWS_DEFAULT_REGION): the provider would fail mid-update", () => {
+            const problem = problemWith({}, NO_REGION);
+            assert.match(problem, /^aws:region is not set, and neither AWS_REGION nor AWS_DEFAULT_REGION is: /);
+            assert.match(problem, /pulumi config set aws:region us-east-1/);
+        });
+
+        it("a search domain, an ECR repository or an ingestion queue in another region than the app's", () => {
+            assert.strictEqual(
+                problemWith({ searchDomainArn: "arn:aws:es:eu-west-1:123456789012:domain/os-cgap-mastertest" }),
+                'cgap:searchDomainArn is "arn:aws:es:eu-west-1:123456789012:domain/os-cgap-mastertest"; it is in eu-west-1; ' +
+                    "the portal only works in us-east-1, so it must name one there.",
+            );
+            assert.match(
+                problemWith({ repositoryUrl: "123456789012.dkr.ecr.us-west-2.amazonaws.com/cgap-mastertest" }),
+                /^cgap:repositoryUrl is "[^"]+"; it is in us-west-2; the portal only works in us-east-1/,
+            );
+            assert.match(
+                problemWith({ ingestionQueueUrl: "https://sqs.eu-central-1.amazonaws.com/123456789012/cgap-mastertest-ingestion-queue" }),
+                /^cgap:ingestionQueueUrl is "[^"]+"; it is in eu-central-1;/,
+            );
+            // The same values in us-east-1 pass.
+            const config = parseStackConfig({
+                ...MINIMAL,
+                repositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest",
+                ingestionQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-mastertest-ingestion-queue",
+            });
+            assert.strictEqual(config.repositoryUrl, "123456789012.dkr.ecr.us-east-1.amazonaws.com/cgap-mastertest");
         });
 
         it("a region other than us-east-1, saying why", () => {
@@ -637,7 +699,10 @@ describe("stack config", () => {
         });
 
         it("a key the stack does not read", () => {
-            assert.match(problemWith({ envname: "x" }), /^cgap:envname is not a setting of this stack; known keys: envName, /);
+            assert.match(problemWith({ envname: "x" }), /^cgap:envname is not a setting of this stack; did you mean cgap:envName\? known keys: envName, /);
+            assert.match(problemWith({ indexerIntervalSecs: "3" }), /did you mean cgap:indexerIntervalSeconds\?/);
+            // Nothing near: no guess.
+            assert.match(problemWith({ colour: "blue" }), /^cgap:colour is not a setting of this stack; known keys: /);
         });
 
         it("a sizing that is not a map, in words instead of parser text", () => {
@@ -687,11 +752,19 @@ describe("stack config", () => {
                 "aws:region": "us-east-1",
                 "docker:host": "unix:///var/run/docker.sock",
                 "cgpa:envName": "cgap-mastertest",
+                "cagp:indexerIntervalSecond": "3",
                 "mycompany:owner": "team",
+                "mycompany:envName": "cgap-mastertest",
             }),
             [
+                // The namespace and the key both misspelled: named with the key it resembles.
+                'Config key cagp:indexerIntervalSecond is ignored: nothing in this stack reads the namespace "cagp" ' +
+                    "(read: cgap, aws, awsx, docker, pulumi). Did you mean cgap:indexerIntervalSeconds?",
                 'Config key cgpa:envName is ignored: nothing in this stack reads the namespace "cgpa" ' +
                     "(read: cgap, aws, awsx, docker, pulumi). Did you mean cgap:envName?",
+                // A namespace nowhere near cgap is someone else's, whatever its keys are called.
+                'Config key mycompany:envName is ignored: nothing in this stack reads the namespace "mycompany" ' +
+                    "(read: cgap, aws, awsx, docker, pulumi).",
                 'Config key mycompany:owner is ignored: nothing in this stack reads the namespace "mycompany" ' +
                     "(read: cgap, aws, awsx, docker, pulumi).",
             ],
