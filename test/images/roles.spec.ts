@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { APP_CONTRACT_VERSION, DEPLOYMENT_STEPS, SERVICE_COMMANDS, WSGI_PORTS } from "../../components/appContract";
+import { ENV_NAME, IDENTITY } from "./estate";
 import { IMAGES, isRunning, killStarted, requireProgram, run, Sandbox, script, start, waitFor } from "./support";
 
 // The role scripts run as in the image (`/bin/sh /opt/cgap/entrypoint.sh`), with stand-ins for
@@ -274,10 +275,9 @@ describe("images/ role scripts", function () {
     });
 
     describe("deployment (entrypoint_deployment.sh)", () => {
-        const IDENTITY = "C4DatastoreCgapScratchApplicationConfiguration";
-        const PORTAL_URL = "https://cgap-scratch.example.org";
+        const PORTAL_URL = "https://cgap-mastertest.example.org";
         /** The app's steps as components/appContract.ts pins them, with this container's values. */
-        const valued = (args: readonly string[]) => args.map((a) => (a === "ENV_NAME" ? "cgap-scratch" : a === "IDENTITY" ? IDENTITY : a));
+        const valued = (args: readonly string[]) => args.map((a) => (a === "ENV_NAME" ? ENV_NAME : a === "IDENTITY" ? IDENTITY : a));
         const expected = (kind: "initial" | "routine") => DEPLOYMENT_STEPS[kind].map(({ command, args }) => [command, ...valued(args)].join(" "));
         const STEPS = [...new Set([...DEPLOYMENT_STEPS.initial, ...DEPLOYMENT_STEPS.routine].map((s) => s.command))];
 
@@ -374,7 +374,7 @@ describe("images/ role scripts", function () {
         it("stops, status 1 and nothing loaded, when clear-db-es-contents refuses and exits 0", async () => {
             box.standIn(
                 "clear-db-es-contents",
-                "echo 'clear_db_es_contents: This action cannot be performed on env cgap-scratch because it is a production-class (stg or prd) environment. Skipping the attempt to clear DB.' >&2",
+                "echo 'clear_db_es_contents: This action cannot be performed on env cgap-mastertest because it is a production-class (stg or prd) environment. Skipping the attempt to clear DB.' >&2",
             );
             const deployment = await deploy({ CGAP_ENVIRONMENT: "development", INITIAL_DEPLOYMENT: "1" });
             assert.equal(deployment.exit?.code, 1, deployment.output);
