@@ -256,6 +256,28 @@ describe("images/ role scripts", function () {
             assert.deepEqual(box.callLog().slice(1), [line(SERVICE_COMMANDS.ingester)]);
         });
 
+        it("gives the listener the estate secret's ini, and none of its secrets in the environment", async () => {
+            const pidFile = box.file("listener.pid");
+            box.standIn("ingestion-listener", `env -0 > "${box.file("listener.env")}"\n${SERVER(pidFile)}`);
+            box.setSecret(JSON.stringify({ ...FILLED_SECRET_2024, AWS_ACCESS_KEY_ID: "AKIAREALLOOKINGKEY00", SESSION_SECRET: "c2hhcmVk" }));
+            const ingester = start(SH, [script("entrypoint_ingester.sh")], { env: box.env() });
+            await waitFor("the listener to start", 8000, () => (ingester.exit ? -1 : pidIn(pidFile)));
+            const env = new Map(
+                fs.readFileSync(box.file("listener.env"), "utf8").split("\0").filter(Boolean).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+            );
+            assert.equal(env.get("ENV_NAME"), ENV_NAME);
+            assert.equal(env.get("IDENTITY"), IDENTITY, "the app reads the rest of the secret itself, by this name");
+            assert.equal(env.get("LANG"), "C.UTF-8");
+            for (const key of ["RDS_PASSWORD", "S3_AWS_SECRET_ACCESS_KEY", "ENCODED_AUTH0_SECRET", "S3_ENCRYPT_KEY", "AWS_ACCESS_KEY_ID", "SESSION_SECRET", "LC_ALL"]) {
+                assert.equal(env.get(key), undefined, key);
+            }
+            const values = [...env.values()];
+            for (const secret of [FILLED_SECRET_2024.RDS_PASSWORD, FILLED_SECRET_2024.S3_AWS_SECRET_ACCESS_KEY, FILLED_SECRET_2024.ENCODED_AUTH0_SECRET]) {
+                assert.ok(!values.some((v) => v.includes(secret)), "a secret value reached the listener's environment");
+            }
+            assert.match(fs.readFileSync(box.file("app/production.ini"), "utf8"), /^auth0\.secret = stand-in-auth0-client-secret$/m);
+        });
+
         it("ends within a few seconds of SIGTERM", async () => {
             const pidFile = box.file("listener.pid");
             box.standIn("ingestion-listener", SERVER(pidFile));
