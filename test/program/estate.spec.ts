@@ -108,7 +108,7 @@ describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", (
         ]);
         assert.strictEqual(task.IngestionQueue.Resource, one(run.resources, T.queue, "cgap-ingestion-queue").outputs.arn);
         // SQS moves failed messages into the dead-letter queue itself; the app never touches it.
-        const dlqArn = one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn;
+        const dlqArn = String(one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn);
         assert.ok(!Object.values(task).some((statement) => [statement.Resource].flat().includes(dlqArn)));
     });
 });
