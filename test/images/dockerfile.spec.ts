@@ -93,6 +93,74 @@ describe("images/Dockerfile", () => {
         });
     });
 
+    describe("bytecode", () => {
+        const compile = () => {
+            const found = instructions.filter((i) => i.keyword === "RUN" && /\bcompileall\b/.test(i.args));
+            assert.equal(found.length, 1, describeAll(found));
+            return found[0];
+        };
+
+        it("compiles the virtualenv and the app in the build stage, after both are installed", () => {
+            const run = compile();
+            const build = stages(instructions).find((stage) => stage.name === CACHE_STAGE);
+            assert.ok(build?.instructions.includes(run), "compileall runs in the build stage, whose /opt/venv the runtime copies");
+            const installs = build.instructions.filter((i) => i.keyword === "RUN" && /poetry install|setup_eb\.py develop/.test(i.args));
+            assert.ok(installs.length > 0);
+            for (const install of installs) {
+                assert.ok(install.line < run.line, `line ${install.line} installs after the compile`);
+            }
+            assert.match(run.args, /"\$VIRTUAL_ENV\/lib"/);
+            assert.match(run.args, /"\$APP_HOME\/src"/);
+        });
+
+        it("leaves bytecode that a read-only install uses as it is, whatever the sources' timestamps", () => {
+            const root = tempDir("bytecode");
+            const venv = path.join(root, "venv");
+            const app = path.join(root, "app");
+            const bin = path.join(root, "bin");
+            for (const dir of [path.join(venv, "lib", "pkg"), path.join(app, "src", "encoded"), bin]) {
+                fs.mkdirSync(dir, { recursive: true });
+            }
+            fs.writeFileSync(path.join(venv, "lib", "pkg", "__init__.py"), "VALUE = 1\n");
+            fs.writeFileSync(path.join(app, "src", "encoded", "__init__.py"), "from pkg import VALUE\n");
+            fs.writeFileSync(path.join(venv, "lib", "pkg", "py2_leftover.py"), "print 'not python 3'\n");
+            const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
+            fs.symlinkSync(python, path.join(bin, "python"));
+            const env = { PATH: `${bin}:/usr/bin:/bin`, VIRTUAL_ENV: venv, APP_HOME: app };
+            const built = spawnSync("sh", ["-c", compile().args], { env, encoding: "utf8" });
+            assert.equal(built.status, 0, `a file that does not compile must not fail the build\n${built.stdout}${built.stderr}`);
+            assert.match(built.stdout, /py2_leftover\.py/);
+            assert.match(built.stdout, /compileall: the files listed above do not compile and were skipped/);
+            // As in the runtime stage: sources newer than their bytecode, nothing writable.
+            const later = new Date(Date.now() + 3600_000);
+            for (const file of [path.join(venv, "lib", "pkg", "__init__.py"), path.join(app, "src", "encoded", "__init__.py")]) {
+                fs.utimesSync(file, later, later);
+            }
+            const readOnly = (dir: string, mode: number) => {
+                for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                    if (entry.isDirectory()) {
+                        readOnly(path.join(dir, entry.name), mode);
+                    }
+                }
+                fs.chmodSync(dir, mode);
+            };
+            readOnly(root, 0o555);
+            try {
+                const started = spawnSync(python, ["-v", "-c", "import encoded"], {
+                    env: { PATH: env.PATH, PYTHONPATH: `${path.join(venv, "lib")}:${path.join(app, "src")}` },
+                    encoding: "utf8",
+                });
+                assert.equal(started.status, 0, started.stderr);
+                for (const module of [path.join("lib", "pkg"), path.join("src", "encoded")]) {
+                    const cached = new RegExp(`code object from '[^']*${module.replace(/\//g, "\\/")}/__pycache__/__init__\\.cpython-\\d+\\.pyc'`);
+                    assert.match(started.stderr, cached, `${module} was compiled again at start`);
+                }
+            } finally {
+                readOnly(root, 0o755);
+            }
+        });
+    });
+
     describe("layer order", () => {
         it("puts every instruction that does not depend on ENTRYPOINT before the first one that does", () => {
             const misplaced = independentAfterDependent(instructions, "ENTRYPOINT");
