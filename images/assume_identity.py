@@ -252,6 +252,33 @@ def annotate(missing, placeholders):
     return "%s, %s)" % (missing[:-1], ", ".join(notes)) if notes else missing
 
 
+def app_versions(app_home):
+    """What the app's health page reports, as dcicutils 8.16.1 deployment_utils.py renders it:
+    PROJECT_VERSION is pyproject.toml's [tool.poetry] version (15.6.0, no `v`), SNOVAULT_VERSION and
+    UTILS_VERSION the installed dcicsnovault and dcicutils. snovault 11.19.0 root.py health_check
+    shows them as project_version, snovault_version and utils_version."""
+    versions = {}
+    pyproject = os.path.join(app_home, "pyproject.toml")
+    try:
+        with open(pyproject) as stream:
+            text = stream.read()
+    except OSError:
+        raise Failure("cannot read the app's version: %s is missing" % pyproject)
+    # [tool.poetry] comes first in the app's pyproject.toml; its version is the first such line.
+    section = re.search(r"^\[tool\.poetry\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    version = section and re.search(r"^version\s*=\s*[\"']([^\"']+)[\"']", section.group(1), re.M)
+    if not version:
+        raise Failure("cannot read the app's version: %s has no [tool.poetry] version" % pyproject)
+    versions["PROJECT_VERSION"] = version.group(1)
+    from importlib import metadata
+    for key, distribution in (("SNOVAULT_VERSION", "dcicsnovault"), ("UTILS_VERSION", "dcicutils")):
+        try:
+            versions[key] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            raise Failure("cannot read the app's version: %s is not installed for %s" % (distribution, sys.executable))
+    return versions
+
+
 def pick_template(template_dir, env_name):
     names = [env_name + ".ini"]
     for prefix in TEMPLATE_PREFIXES:
@@ -339,6 +366,7 @@ def main(argv):
     template = pick_template(args.templates, env_name or "any")
     values = dict(os.environ)
     values.update(settings)
+    values.update(app_versions(os.path.dirname(os.path.abspath(args.output))))
     # dcicutils 8.16.1 deployment_utils.py build_ini_file_from_template: the search namespace is
     # ENCODED_ES_NAMESPACE, the env name when that is not set.
     values["ENCODED_ES_NAMESPACE"] = settings.get("ENCODED_ES_NAMESPACE") or env_name

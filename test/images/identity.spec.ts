@@ -374,6 +374,13 @@ describe("images/assume_identity", function () {
             assert.equal(iniValue("elasticsearch.server"), SECRET.ENCODED_ES_SERVER);
             assert.equal(iniValue("file_upload_bucket"), "cgap-mastertest-application-cgap-devtest-files");
             assert.equal(iniValue("snovault.app_version"), "v15.6.0");
+            // What the app's health page shows, as its own image renders it (dcicutils deployment_utils.py).
+            assert.equal(iniValue("encoded_version"), "15.6.0");
+            assert.equal(iniValue("snovault_version"), "11.19.0");
+            assert.equal(iniValue("utils_version"), "8.16.1");
+            assert.equal(iniValue("eb_app_version"), "v15.6.0");
+            // cgap-portal v15.6.0 has no encoded.ingestion_listener, which base.ini's [composite:ingester] names.
+            assert.ok(!ini().includes("[composite:ingester]"));
             assert.equal(iniValue("load_test_data"), "snovault.loadxl:load_deploy_data");
             assert.equal(iniValue("session.secret"), "%(here)s/session-secret.b64");
             // Optional settings the secret leaves empty are left to base.ini.
@@ -433,6 +440,13 @@ describe("images/assume_identity", function () {
             assert.match(result.stderr, /no SESSION_SECRET: this container uses a random session secret/);
             const random = fs.readFileSync(path.join(box.app, "session-secret.b64"), "utf8").trim();
             assert.equal(Buffer.from(random, "base64").length, 256);
+        });
+
+        it("stops, naming what is missing, when it cannot read the app's versions", async () => {
+            fs.rmSync(path.join(box.app, "pyproject.toml"));
+            assertFailedClearly(await assume(), /cannot read the app's version: .*pyproject\.toml is missing/);
+            fs.writeFileSync(path.join(box.app, "pyproject.toml"), '[tool.poetry]\nversion = "15.6.0"\n[x]\n');
+            assertFailedClearly(await assume({ PYTHONPATH: undefined }), /cannot read the app's version: dcicsnovault is not installed for /);
         });
 
         it("can also run on its own, to render production.ini", async () => {

@@ -202,6 +202,17 @@ export class Sandbox {
         fs.mkdirSync(this.app);
         fs.writeFileSync(this.calls, "");
         this.setSecret(JSON.stringify(SECRET));
+        // The installed app, as far as assume_identity reads it: the head of cgap-portal v15.6.0's
+        // pyproject.toml, and the dcicsnovault and dcicutils its poetry.lock pins (on PYTHONPATH).
+        fs.writeFileSync(
+            path.join(this.app, "pyproject.toml"),
+            '[tool.poetry]\n# Note: Various modules refer to this system as "encoded", not "cgap-portal".\nname = "encoded"\nversion = "15.6.0"\n\n[tool.poetry.dependencies]\npython = ">=3.8.1,<3.13"\n',
+        );
+        for (const [name, version] of [["dcicsnovault", "11.19.0"], ["dcicutils", "8.16.1"]]) {
+            const info = path.join(this.dir, "py", `${name}-${version}.dist-info`);
+            fs.mkdirSync(info, { recursive: true });
+            fs.writeFileSync(path.join(info, "METADATA"), `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`);
+        }
         // The scripts' python3: the interpreter itself, not a version-manager shim in front of it.
         fs.symlinkSync(python3(), path.join(this.bin, "python3"));
         // The Secrets Manager read: logs its arguments, prints the secret.
@@ -244,6 +255,7 @@ export class Sandbox {
             PATH: `${this.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
             HOME: process.env.HOME ?? this.dir,
             LANG: "C.UTF-8",
+            PYTHONPATH: path.join(this.dir, "py"),
             CALLS: this.calls,
             SECRET_FILE: this.secretFile,
             APP_HOME: this.app,
