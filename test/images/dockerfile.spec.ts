@@ -103,7 +103,8 @@ describe("images/Dockerfile", () => {
         it("compiles the virtualenv and the app in the build stage, after both are installed", () => {
             const run = compile();
             const build = stages(instructions).find((stage) => stage.name === CACHE_STAGE);
-            assert.ok(build?.instructions.includes(run), "compileall runs in the build stage, whose /opt/venv the runtime copies");
+            assert.ok(build, `no ${CACHE_STAGE} stage`);
+            assert.ok(build.instructions.includes(run), "compileall runs in the build stage, whose /opt/venv the runtime copies");
             const installs = build.instructions.filter((i) => i.keyword === "RUN" && /poetry install|setup_eb\.py develop/.test(i.args));
             assert.ok(installs.length > 0);
             for (const install of installs) {
