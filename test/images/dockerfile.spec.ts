@@ -26,6 +26,8 @@ const dockerfileText = fs.readFileSync(path.join(IMAGES, "Dockerfile"), "utf8");
 const instructions = parseDockerfile(dockerfileText);
 const dockerignore = fs.readFileSync(path.join(IMAGES, ".dockerignore"), "utf8");
 
+const BUILDKIT_PLATFORM_ARGS = ["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"];
+
 const describeAll = (list: Instruction[]) => list.map((i) => `line ${i.line}: ${i.keyword} ${i.args}`).join("\n");
 
 describe("images/Dockerfile", () => {
@@ -38,7 +40,10 @@ describe("images/Dockerfile", () => {
         for (const role of ROLES) {
             it(`declares exactly the build args the program passes for the ${role} role`, () => {
                 const passed = Object.keys(buildArgs(role, "v15.6.0")).sort();
-                assert.deepEqual([...declaredArgs(instructions)].sort(), passed);
+                // Besides BuildKit's own platform args, which it sets from the platform built
+                // (https://docs.docker.com/build/building/variables/#pre-defined-build-arguments).
+                const declared = [...declaredArgs(instructions)].filter((name) => !BUILDKIT_PLATFORM_ARGS.includes(name));
+                assert.deepEqual(declared.sort(), passed);
             });
 
             it(`has the ${role} role's script, ${ROLE_SPECS[role].entrypoint}, in the build context`, () => {
@@ -158,6 +163,43 @@ describe("images/Dockerfile", () => {
                 }
             } finally {
                 readOnly(root, 0o755);
+            }
+        });
+    });
+
+    describe("linux/arm64", () => {
+        // cgap-portal v15.6.0 poetry.lock: the packages that ship binary wheels but none for linux
+        // aarch64 and CPython 3.11 (pywin32 is Windows-only), and what the build stage needs to
+        // build each from source.
+        const NO_AARCH64_WHEEL = { "h5py 3.11.0": ["libhdf5-dev", "pkg-config"], "psutil 5.9.8": ["build-essential"], "psycopg2 2.9.9": ["libpq-dev"] };
+        const build = () => stages(instructions).find((stage) => stage.name === CACHE_STAGE)!.instructions;
+
+        for (const [pkg, needs] of Object.entries(NO_AARCH64_WHEEL)) {
+            it(`has what ${pkg} needs to build from source on arm64: ${needs.join(", ")}`, () => {
+                const apt = build().find((i) => i.keyword === "RUN" && /apt-get install/.test(i.args));
+                assert.ok(apt);
+                for (const need of needs) {
+                    assert.match(apt.args, new RegExp(`\\s${need}\\s`), need);
+                }
+            });
+        }
+
+        it("points h5py's source build at Debian's serial HDF5, wherever gcc's triplet puts it", () => {
+            const install = build().find((i) => i.keyword === "RUN" && /poetry install/.test(i.args));
+            assert.ok(install);
+            assert.match(install.args, /HDF5_DIR="\/usr\/lib\/\$\(gcc -dumpmachine\)\/hdf5\/serial" \/opt\/poetry\/bin\/poetry install/);
+        });
+
+        it("installs the HDF5 runtime library on arm64 only, for real in a shell", () => {
+            const final = finalStage(instructions);
+            assert.ok(final.some((i) => i.keyword === "ARG" && i.args.trim() === "TARGETARCH"));
+            const apt = final.find((i) => i.keyword === "RUN" && /apt-get install/.test(i.args));
+            assert.ok(apt);
+            const list = /\$\(if \[ "\$TARGETARCH" = arm64 \]; then echo ([^;]+); fi\)/.exec(apt.args);
+            assert.ok(list, apt.args);
+            for (const [arch, expected] of [["arm64", "libhdf5-103-1"], ["amd64", ""]]) {
+                const out = spawnSync("sh", ["-c", `echo "[${list[0]}]"`], { env: { TARGETARCH: arch }, encoding: "utf8" }).stdout.trim();
+                assert.equal(out, `[${expected}]`, arch);
             }
         });
     });
