@@ -23,7 +23,7 @@ const ES_SERVER = "vpc-os-cgap-mastertest-a1b2c3d4e5f6.us-east-1.es.amazonaws.co
  * ENCODED_AUTH0_*, and S3_ENCRYPT_KEY comes from the operator's local key file (stand-in here).
  */
 export const DATASTORE_SECRET_2024: Readonly<Record<string, string>> = {
-    deploying_iam_user: "cgap-deployer",
+    deploying_iam_user: "cgap-deployer", // the operator's config.json setting: a stand-in
     ACCOUNT_NUMBER: PLACEHOLDER,
     S3_AWS_ACCESS_KEY_ID: PLACEHOLDER,
     S3_AWS_SECRET_ACCESS_KEY: PLACEHOLDER,
