@@ -397,6 +397,10 @@ describe("images/assume_identity", function () {
             assert.equal(iniValue("env.name"), ENV_NAME);
             assert.equal(iniValue("load_test_data"), "snovault.loadxl:load_test_data");
             assert.equal(iniValue("sentry_dsn"), "https://k@sentry.example/1");
+            assert.equal(iniValue("encoded_version"), "15.6.0");
+            assert.equal(iniValue("snovault_version"), "11.19.0");
+            assert.equal(iniValue("utils_version"), "8.16.1");
+            assert.ok(!ini().includes("[composite:ingester]"));
         });
 
         it("honours ENCODED_ES_NAMESPACE as the app does, the env name when unset (both templates)", async () => {
