@@ -27,13 +27,15 @@ const cmd = (command: string, ...args: string[]): AppCommand => ({ command, args
  * The deployment task's steps, from cgap-portal v15.6.0 deploy/docker/production/entrypoint_deployment.sh.
  * `ENV_NAME` and `IDENTITY` stand for the values the container has. Differences from the app's
  * script, each on purpose: the wipe is limited to the environment itself (`--only-if-env
- * <ENV_NAME>`, never the app's temporary `cgap-supertest --allow-prod`) and runs on development
- * stacks only; load-access-keys runs through images/load_access_keys.py, which hands it the
- * stack's portal URL.
+ * <ENV_NAME>`, where the app names `cgap-supertest`) and runs on development stacks only (the
+ * stack's cgap:environment decides, not the ecosystem file, hence the app's `--allow-prod`);
+ * load-access-keys runs through images/load_access_keys.py, which hands it the stack's portal URL.
  */
 export const DEPLOYMENT_STEPS: Readonly<Record<"initial" | "routine", readonly AppCommand[]>> = {
     initial: [
-        cmd("clear-db-es-contents", "--only-if-env", "ENV_NAME"),
+        // --allow-prod as the app's own script: 4dn-cloud-infra names every environment its own
+        // prd_env_name, so without it the command refuses any wipe (images/entrypoint_deployment.sh).
+        cmd("clear-db-es-contents", "--only-if-env", "ENV_NAME", "--allow-prod"),
         cmd("create-mapping-on-deploy", "--staggered"),
         cmd("load-data", "--prod"),
         cmd("load-access-keys", "--secret-name", "IDENTITY"),

@@ -25,10 +25,40 @@ export function indexerQueueNames(envName: string): { primary: string; secondary
 }
 
 /**
+ * The ingestion queue's name as the app computes it: `env.name + "-ingestion-queue"` (snovault
+ * 11.19.0 ingestion/queue_utils.py IngestionQueueManager.QUEUE_NAME_EXTENSION, "matches
+ * 4dn-cloud-infra resources"; datastore.py ingestion_queue names it `<env>-ingestion-queue` too).
+ * The app never reads a queue URL from its settings: it looks the queue up by this name.
+ */
+export function ingestionQueueName(envName: string): string {
+    return `${envName}-ingestion-queue`;
+}
+
+/**
+ * Why an existing queue cannot be the ingestion queue, or undefined when it can. With another
+ * name the grants would be for that queue while the app creates, or is refused, its own: ingestion
+ * stops without an error anyone sees.
+ */
+export function ingestionQueueNameProblem(envName: string, queueName: string): string | undefined {
+    const expected = ingestionQueueName(envName);
+    if (queueName === expected) {
+        return undefined;
+    }
+    return (
+        `the ingestion queue is "${queueName}", but the app only ever uses "${expected}" (snovault queue_utils.py names it ` +
+        `after env.name, which is cgap:envName): point cgap:ingestionQueueUrl (or the datastore's ApplicationIngestionQueue ` +
+        `export) at ${expected}, or leave it unset to create that queue`
+    );
+}
+
+/**
  * The SQS queue the ingester polls for submissions: the datastore's, or one the stack creates with
- * its dead-letter queue. The attributes of a created queue are the ones the app's own
- * `create_queue` call asks for at start (cgap-portal src/encoded/ingestion/queue_utils.py), so that
- * call finds the queue as it is.
+ * its dead-letter queue. A created queue has the attributes of the one 4dn-cloud-infra's datastore
+ * creates (src/parts/datastore.py ingestion_queue / build_sqs_instance, commit 14d9c29: visibility
+ * 360 minutes, "allow 6 hours for ingestion", retention 14 days, delay 1 s, long polling 2 s). The
+ * app's own create_queue at start asks for others (10800 s, 7 days, 5 s); on a queue that exists
+ * with other attributes SQS refuses it and the app falls back to get_queue_url (queue_utils.py
+ * _initialize), so either queue serves.
  */
 export class IngestionQueues extends pulumi.ComponentResource {
     readonly queueUrl: pulumi.Output<string>;
@@ -43,14 +73,24 @@ export class IngestionQueues extends pulumi.ComponentResource {
 
         if (args.existing) {
             const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-            this.queueUrl = args.existing.url;
-            this.queueArn = pulumi.all([args.existing.url, partition]).apply(([url, p]) => queueArn(parseQueueUrl(url), p));
-            this.queueName = args.existing.url.apply((url) => parseQueueUrl(url).name);
+            const envName = args.envName;
+            // Every use of the queue goes through this check (the URL is a stack output, so a
+            // preview fails on it).
+            const url = args.existing.url.apply((given) => {
+                const problem = ingestionQueueNameProblem(envName, parseQueueUrl(given).name);
+                if (problem) {
+                    throw new pulumi.RunError(problem);
+                }
+                return given;
+            });
+            this.queueUrl = url;
+            this.queueArn = pulumi.all([url, partition]).apply(([u, p]) => queueArn(parseQueueUrl(u), p));
+            this.queueName = url.apply((u) => parseQueueUrl(u).name);
         } else {
             const deadLetterQueue = new aws.sqs.Queue(
                 `${name}-ingestion-dlq`,
                 {
-                    name: `${args.envName}-ingestion-queue-dlq`,
+                    name: `${ingestionQueueName(args.envName)}-dlq`,
                     messageRetentionSeconds: 1209600, // the SQS maximum: 14 days to look at a failed submission
                     sqsManagedSseEnabled: true,
                 },
@@ -59,11 +99,11 @@ export class IngestionQueues extends pulumi.ComponentResource {
             const queue = new aws.sqs.Queue(
                 `${name}-ingestion-queue`,
                 {
-                    name: `${args.envName}-ingestion-queue`,
+                    name: ingestionQueueName(args.envName),
                     // An ingestion can run for hours; the message stays invisible while it does.
-                    visibilityTimeoutSeconds: 10800,
-                    messageRetentionSeconds: 604800,
-                    receiveWaitTimeSeconds: 5,
+                    visibilityTimeoutSeconds: 21600,
+                    messageRetentionSeconds: 1209600,
+                    receiveWaitTimeSeconds: 2,
                     delaySeconds: 1,
                     sqsManagedSseEnabled: true,
                     redrivePolicy: pulumi.jsonStringify({

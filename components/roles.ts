@@ -76,10 +76,11 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         // (WSGI_DEREGISTRATION_DELAY_SECONDS) and only then sends SIGTERM; on a Spot reclaim both
         // start together, and the drain must end before the task is killed.
         stopTimeoutSeconds: 120,
-        // Five pserve workers under supervisord, as cgap-portal v15.6.0 runs them
-        // (deploy/docker/production/supervisord.conf; its nginx.conf "assumes 4 vCPU"). Each worker
+        // Five pserve workers, as cgap-portal v15.6.0 runs them under supervisord
+        // (deploy/docker/production/supervisord.conf; its nginx.conf "assumes 4 vCPU"); here
+        // images/entrypoint.sh starts and restarts them itself, without supervisord. Each worker
         // kills itself past 450 MB RSS (base.ini [filter:memlimit] rss_limit, encoded/memlimit.py),
-        // so 5 x 450 MB plus nginx and supervisord need well over 2 GiB: 4 vCPU / 8 GiB is
+        // so 5 x 450 MB plus nginx need well over 2 GiB: 4 vCPU / 8 GiB is
         // 4dn-cloud-infra's ecs_portal_task default, and its 2 tasks (ecs_portal_service) serve
         // with the same 8 busy workers the old 8 single-process 256/512 tasks had.
         defaults: { count: 2, cpu: 4096, memory: 8192, capacity: only("spot") },
@@ -113,7 +114,8 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         // The ingestion listener (snovault 11.19.0 ingestion/ingestion_listener.py) has no SIGTERM
         // handler and deletes a message only after processing it; a submission can take hours,
         // so it is left to the queue: the message is received again after the visibility
-        // timeout (10800 s), up to 3 times before the dead-letter queue. ECS's default of 30 s.
+        // timeout (21600 s, the datastore's queue and a created one alike; components/queues.ts),
+        // up to 3 times before the dead-letter queue of a created queue. ECS's default of 30 s.
         stopTimeoutSeconds: 30,
         defaults: { count: 1, cpu: 512, memory: 1024, capacity: only("on-demand") },
     },

@@ -10,9 +10,16 @@ export interface TaskRolesArgs {
     logGroupArn: pulumi.Input<string>;
     /** The ingestion queue, created by the stack or the datastore's. */
     ingestionQueueArn: pulumi.Input<string>;
-    /** The dead-letter queue of a created ingestion queue. */
+    /**
+     * The dead-letter queue of a created ingestion queue. Not granted: no code path of the app
+     * touches it (snovault 11.19.0 ingestion/queue_utils.py knows only `<env>-ingestion-queue`); SQS
+     * moves messages into it by the redrive policy, with no permission of the consumer's.
+     */
     deadLetterQueueArn?: pulumi.Input<string>;
-    /** S3 buckets the app reads and writes. */
+    /**
+     * The datastore's application buckets. The task role gets those it uses itself (see
+     * taskRoleBuckets); the files and workflow-output buckets are the S3 user's.
+     */
     dataBuckets: pulumi.Input<string[]>;
     /** The search domain the app indexes into. */
     searchDomainArn?: pulumi.Input<string>;
@@ -32,14 +39,29 @@ interface Statement {
     Condition?: Record<string, Record<string, pulumi.Input<string>>>;
 }
 
-const SQS_CONSUME = [
-    "sqs:GetQueueUrl",
-    "sqs:GetQueueAttributes",
-    "sqs:ReceiveMessage",
-    "sqs:ChangeMessageVisibility",
-    "sqs:DeleteMessage",
-    "sqs:SendMessage",
-];
+/**
+ * What IngestionQueueManager (snovault 11.19.0 ingestion/queue_utils.py) calls: create_queue (see
+ * IngestionQueue), get_queue_url, send_message_batch, receive_message, delete_message_batch,
+ * get_queue_attributes (the batch calls are authorized as SendMessage and DeleteMessage). It never
+ * changes a message's visibility.
+ */
+const SQS_CONSUME = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"];
+
+/**
+ * Buckets named with the datastore's suffixes for uploaded files and workflow outputs
+ * (4dn-cloud-infra src/base.py AppBucketTemplate: `files`, `wfoutput`, and `wfout` in 2021). The
+ * app reaches them only with the secret's S3 user: upload credentials through STS
+ * GetFederationToken (cgap-portal v15.6.0 types/file.py external_creds), downloads and deletes
+ * through snovault 11.19.0 util.py make_s3_client (types/file.py, visualization.py). The task
+ * role's own S3 clients are snovault storage.py S3BlobStorage (blobs), types/ingestion.py
+ * SubmissionFolio (metadata bundles) and cgap-portal commands/load_access_keys.py (system).
+ */
+const S3_USER_BUCKET = /-(files|wfout|wfoutput)$/;
+
+/** The data buckets the task role itself reads and writes: all but the S3 user's. */
+export function taskRoleBuckets(buckets: readonly string[]): string[] {
+    return buckets.filter((name) => !S3_USER_BUCKET.test(name));
+}
 
 /**
  * What the SSM agent in a task needs for ECS Exec
@@ -84,18 +106,19 @@ function dataStatements(
     ];
     // The buckets and the search domain come from the datastore's exports or the stack file; a stack
     // given neither (the sandbox) grants none.
-    if (data.buckets.length > 0) {
+    const buckets = taskRoleBuckets(data.buckets);
+    if (buckets.length > 0) {
         statements.push(
             {
                 // Objects only: blobs (snovault 11.19.0 storage.py S3BlobStorage put_object/get_object and
-                // presigned GETs), metadata bundles (snovault ingestion_listener.py get_object,
-                // upload_fileobj), access keys (cgap-portal v15.6.0 commands/load_access_keys.py put_object).
-                // Listing, deleting and tagging are not called with the task role's credentials (deletes
-                // in types/file.py go through the secret's S3 user, make_s3_client).
+                // presigned GETs), metadata bundles (snovault types/ingestion.py SubmissionFolio
+                // get_object and uploads), access keys (cgap-portal v15.6.0 commands/load_access_keys.py
+                // put_object). Listing, deleting and tagging are not called with the task role's
+                // credentials (deletes in types/file.py go through the secret's S3 user, make_s3_client).
                 Sid: "ReadWriteDataObjects",
                 Effect: "Allow",
                 Action: ["s3:GetObject", "s3:PutObject"],
-                Resource: data.buckets.map((b) => bucket(b, "/*")),
+                Resource: buckets.map((b) => bucket(b, "/*")),
             },
         );
     }
@@ -165,26 +188,29 @@ export class TaskRoles extends pulumi.ComponentResource {
             {
                 Sid: "ReadIdentity",
                 Effect: "Allow",
-                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                // GetSecretValue only: the aws CLI in assume_identity and dcicutils 8.16.1
+                // secrets_utils.py get_identity_secrets call get_secret_value and nothing else.
+                Action: ["secretsmanager:GetSecretValue"],
                 Resource: args.identityResource,
             },
             {
                 Sid: "IngestionQueue",
                 Effect: "Allow",
                 // The app calls create_queue on the ingestion queue at start and falls back to
-                // get_queue_url when it exists (cgap-portal ingestion/queue_utils.py): CreateQueue on
-                // this one ARN lets that call succeed without letting it create any other queue.
+                // get_queue_url when that fails, whatever the error (snovault 11.19.0
+                // ingestion/queue_utils.py IngestionQueueManager._initialize): CreateQueue on this one
+                // ARN lets the call succeed when the attributes agree, without letting it create any
+                // other queue.
                 Action: [...SQS_CONSUME, "sqs:CreateQueue"],
                 Resource: args.ingestionQueueArn,
             },
-            ...(args.deadLetterQueueArn
-                ? [{ Sid: "IngestionDeadLetterQueue", Effect: "Allow" as const, Action: SQS_CONSUME, Resource: args.deadLetterQueueArn }]
-                : []),
             {
                 Sid: "IndexerQueues",
                 Effect: "Allow",
-                // The app creates its indexer queues (<env>-indexer-queue, -secondary-, -dlq) at start-up.
-                Action: [...SQS_CONSUME, "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:PurgeQueue"],
+                // The app creates its indexer queues (<env>-indexer-queue, -secondary-, -dlq) at start-up
+                // and puts messages back with change_message_visibility_batch (snovault 11.19.0
+                // elasticsearch/indexer_queue.py QueueManager.initialize, replace_messages).
+                Action: [...SQS_CONSUME, "sqs:ChangeMessageVisibility", "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:PurgeQueue"],
                 Resource: arn("sqs", `${args.envName}-*indexer-queue*`),
             },
             // No logs:* here: the awslogs driver writes with the execution role; the app only prints.

@@ -6,7 +6,7 @@
 # (components/appContract.ts DEPLOYMENT_STEPS pins them; a test runs this script against it):
 #
 #   initial deployment (INITIAL_DEPLOYMENT set: `npm run deployment-task -- --initial`):
-#     clear-db-es-contents --only-if-env <ENV_NAME>     development only, see below
+#     clear-db-es-contents --only-if-env <ENV_NAME> --allow-prod   development only, see below
 #     create-mapping-on-deploy --staggered
 #     load-data --prod                                  every insert
 #     load-access-keys --secret-name <IDENTITY>
@@ -20,11 +20,17 @@
 #
 # The wipe runs only on an initial deployment and only when CGAP_ENVIRONMENT is exactly
 # `development`; anything else (staging, production, unset, unknown) skips it, and says so: a
-# missing setting must never be read as permission to delete data. clear-db-es-contents itself
-# exits 0 when it refuses (its run_clear_db_es logs "Skipping the attempt to clear DB." and
-# returns, clear_db_es_contents.py v15.6.0), for example when the ecosystem file calls this
-# environment staging or production. That refusal stops the script with status 1 before anything
-# is loaded into a database that was not emptied.
+# missing setting must never be read as permission to delete data. Which environment is
+# production is the stack's to say (cgap:environment, passed as CGAP_ENVIRONMENT; an initial
+# deployment of production needs `--confirm-production` in ops/aws/deploymentTask.ts), not the
+# ecosystem file's: 4dn-cloud-infra's assure_global_env_bucket.py writes `"prd_env_name": <env>`
+# for every environment it sets up, so dcicutils 8.16.1 env_utils.is_stg_or_prd_env is true for
+# each of them and clear-db-es-contents refuses every one unless given --allow-prod. The app's own
+# entrypoint_deployment.sh (v15.6.0) passes --allow-prod for the same reason; so does this script,
+# together with --only-if-env (the command refuses unless the ini's env.name is this environment).
+# clear-db-es-contents exits 0 when it refuses (its run_clear_db_es logs "Skipping the attempt to
+# clear DB." and returns, clear_db_es_contents.py v15.6.0); that refusal stops the script with
+# status 1 before anything is loaded into a database that was not emptied.
 set -eu
 
 IMAGE_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -62,12 +68,12 @@ run() {
 }
 
 wipe() {
-    echo "deployment: running clear-db-es-contents production.ini --app-name app --only-if-env $ENV_NAME"
+    echo "deployment: running clear-db-es-contents production.ini --app-name app --only-if-env $ENV_NAME --allow-prod"
     output=$(mktemp)
     status=0
     # --only-if-env: the command also refuses unless the ini's env.name is this environment, and
-    # it does not stop to ask for an interactive confirmation.
-    clear-db-es-contents production.ini --app-name app --only-if-env "$ENV_NAME" >"$output" 2>&1 || status=$?
+    # it does not stop to ask for an interactive confirmation. --allow-prod: see the top.
+    clear-db-es-contents production.ini --app-name app --only-if-env "$ENV_NAME" --allow-prod >"$output" 2>&1 || status=$?
     cat "$output"
     refused=0
     grep -qF "$WIPE_REFUSED" "$output" || refused=$?

@@ -26,6 +26,8 @@ const dockerfileText = fs.readFileSync(path.join(IMAGES, "Dockerfile"), "utf8");
 const instructions = parseDockerfile(dockerfileText);
 const dockerignore = fs.readFileSync(path.join(IMAGES, ".dockerignore"), "utf8");
 
+const BUILDKIT_PLATFORM_ARGS = ["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"];
+
 const describeAll = (list: Instruction[]) => list.map((i) => `line ${i.line}: ${i.keyword} ${i.args}`).join("\n");
 
 describe("images/Dockerfile", () => {
@@ -38,7 +40,10 @@ describe("images/Dockerfile", () => {
         for (const role of ROLES) {
             it(`declares exactly the build args the program passes for the ${role} role`, () => {
                 const passed = Object.keys(buildArgs(role, "v15.6.0")).sort();
-                assert.deepEqual([...declaredArgs(instructions)].sort(), passed);
+                // Besides BuildKit's own platform args, which it sets from the platform built
+                // (https://docs.docker.com/build/building/variables/#pre-defined-build-arguments).
+                const declared = [...declaredArgs(instructions)].filter((name) => !BUILDKIT_PLATFORM_ARGS.includes(name));
+                assert.deepEqual(declared.sort(), passed);
             });
 
             it(`has the ${role} role's script, ${ROLE_SPECS[role].entrypoint}, in the build context`, () => {
@@ -90,6 +95,112 @@ describe("images/Dockerfile", () => {
             const missing = spawnSync("sh", ["-c", script], { env: { ...process.env, CGAP_VERSION: "", APP_HOME: path.join(root, "none") }, encoding: "utf8" });
             assert.notEqual(missing.status, 0);
             assert.match(missing.stderr, /CGAP_VERSION is required: a cgap-portal release tag \(e\.g\. v15\.6\.0\) or a full commit SHA/);
+        });
+    });
+
+    describe("bytecode", () => {
+        const compile = () => {
+            const found = instructions.filter((i) => i.keyword === "RUN" && /\bcompileall\b/.test(i.args));
+            assert.equal(found.length, 1, describeAll(found));
+            return found[0];
+        };
+
+        it("compiles the virtualenv and the app in the build stage, after both are installed", () => {
+            const run = compile();
+            const build = stages(instructions).find((stage) => stage.name === CACHE_STAGE);
+            assert.ok(build, `no ${CACHE_STAGE} stage`);
+            assert.ok(build.instructions.includes(run), "compileall runs in the build stage, whose /opt/venv the runtime copies");
+            const installs = build.instructions.filter((i) => i.keyword === "RUN" && /poetry install|setup_eb\.py develop/.test(i.args));
+            assert.ok(installs.length > 0);
+            for (const install of installs) {
+                assert.ok(install.line < run.line, `line ${install.line} installs after the compile`);
+            }
+            assert.match(run.args, /"\$VIRTUAL_ENV\/lib"/);
+            assert.match(run.args, /"\$APP_HOME\/src"/);
+        });
+
+        it("leaves bytecode that a read-only install uses as it is, whatever the sources' timestamps", () => {
+            const root = tempDir("bytecode");
+            const venv = path.join(root, "venv");
+            const app = path.join(root, "app");
+            const bin = path.join(root, "bin");
+            for (const dir of [path.join(venv, "lib", "pkg"), path.join(app, "src", "encoded"), bin]) {
+                fs.mkdirSync(dir, { recursive: true });
+            }
+            fs.writeFileSync(path.join(venv, "lib", "pkg", "__init__.py"), "VALUE = 1\n");
+            fs.writeFileSync(path.join(app, "src", "encoded", "__init__.py"), "from pkg import VALUE\n");
+            fs.writeFileSync(path.join(venv, "lib", "pkg", "py2_leftover.py"), "print 'not python 3'\n");
+            const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
+            fs.symlinkSync(python, path.join(bin, "python"));
+            const env = { PATH: `${bin}:/usr/bin:/bin`, VIRTUAL_ENV: venv, APP_HOME: app };
+            const built = spawnSync("sh", ["-c", compile().args], { env, encoding: "utf8" });
+            assert.equal(built.status, 0, `a file that does not compile must not fail the build\n${built.stdout}${built.stderr}`);
+            assert.match(built.stdout, /py2_leftover\.py/);
+            assert.match(built.stdout, /compileall: the files listed above do not compile and were skipped/);
+            // As in the runtime stage: sources newer than their bytecode, nothing writable.
+            const later = new Date(Date.now() + 3600_000);
+            for (const file of [path.join(venv, "lib", "pkg", "__init__.py"), path.join(app, "src", "encoded", "__init__.py")]) {
+                fs.utimesSync(file, later, later);
+            }
+            const readOnly = (dir: string, mode: number) => {
+                for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                    if (entry.isDirectory()) {
+                        readOnly(path.join(dir, entry.name), mode);
+                    }
+                }
+                fs.chmodSync(dir, mode);
+            };
+            readOnly(root, 0o555);
+            try {
+                const started = spawnSync(python, ["-v", "-c", "import encoded"], {
+                    env: { PATH: env.PATH, PYTHONPATH: `${path.join(venv, "lib")}:${path.join(app, "src")}` },
+                    encoding: "utf8",
+                });
+                assert.equal(started.status, 0, started.stderr);
+                for (const module of [path.join("lib", "pkg"), path.join("src", "encoded")]) {
+                    const cached = new RegExp(`code object from '[^']*${module.replace(/\//g, "\\/")}/__pycache__/__init__\\.cpython-\\d+\\.pyc'`);
+                    assert.match(started.stderr, cached, `${module} was compiled again at start`);
+                }
+            } finally {
+                readOnly(root, 0o755);
+            }
+        });
+    });
+
+    describe("linux/arm64", () => {
+        // cgap-portal v15.6.0 poetry.lock: the packages that ship binary wheels but none for linux
+        // aarch64 and CPython 3.11 (pywin32 is Windows-only), and what the build stage needs to
+        // build each from source.
+        const NO_AARCH64_WHEEL = { "h5py 3.11.0": ["libhdf5-dev", "pkg-config"], "psutil 5.9.8": ["build-essential"], "psycopg2 2.9.9": ["libpq-dev"] };
+        const build = () => stages(instructions).find((stage) => stage.name === CACHE_STAGE)!.instructions;
+
+        for (const [pkg, needs] of Object.entries(NO_AARCH64_WHEEL)) {
+            it(`has what ${pkg} needs to build from source on arm64: ${needs.join(", ")}`, () => {
+                const apt = build().find((i) => i.keyword === "RUN" && /apt-get install/.test(i.args));
+                assert.ok(apt);
+                for (const need of needs) {
+                    assert.match(apt.args, new RegExp(`\\s${need}\\s`), need);
+                }
+            });
+        }
+
+        it("points h5py's source build at Debian's serial HDF5, wherever gcc's triplet puts it", () => {
+            const install = build().find((i) => i.keyword === "RUN" && /poetry install/.test(i.args));
+            assert.ok(install);
+            assert.match(install.args, /HDF5_DIR="\/usr\/lib\/\$\(gcc -dumpmachine\)\/hdf5\/serial" \/opt\/poetry\/bin\/poetry install/);
+        });
+
+        it("installs the HDF5 runtime library on arm64 only, for real in a shell", () => {
+            const final = finalStage(instructions);
+            assert.ok(final.some((i) => i.keyword === "ARG" && i.args.trim() === "TARGETARCH"));
+            const apt = final.find((i) => i.keyword === "RUN" && /apt-get install/.test(i.args));
+            assert.ok(apt);
+            const list = /\$\(if \[ "\$TARGETARCH" = arm64 \]; then echo ([^;]+); fi\)/.exec(apt.args);
+            assert.ok(list, apt.args);
+            for (const [arch, expected] of [["arm64", "libhdf5-103-1"], ["amd64", ""]]) {
+                const out = spawnSync("sh", ["-c", `echo "[${list[0]}]"`], { env: { TARGETARCH: arch }, encoding: "utf8" }).stdout.trim();
+                assert.equal(out, `[${expected}]`, arch);
+            }
         });
     });
 

@@ -86,7 +86,10 @@ describe("images/nginx.conf in front of the app", function () {
             req.on("end", () => {
                 seen.push({ method: req.method ?? "", url: req.url ?? "", httpVersion: req.httpVersion, headers: req.headers, body });
                 const status = req.url?.startsWith("/health") ? healthStatus : 200;
-                res.writeHead(status, { "Content-Type": "application/json" });
+                // /user-info?bytes=N: a response with an X-User-Info header of N bytes, as the app's
+                // responses to a logged-in user carry (snovault's user info, JSON).
+                const bytes = /^\/user-info\?bytes=(\d+)$/.exec(req.url ?? "")?.[1];
+                res.writeHead(status, { "Content-Type": "application/json", ...(bytes ? { "X-User-Info": "u".repeat(Number(bytes)) } : {}) });
                 res.end(JSON.stringify({ from: "app", url: req.url }));
             });
         });
@@ -202,6 +205,26 @@ describe("images/nginx.conf in front of the app", function () {
         assert.equal(search.headers["x-forwarded-for"], "127.0.0.1");
         assert.equal(search.headers["x-forwarded-proto"], "http");
         assert.equal(search.headers["x-forwarded-port"], String(NGINX_PORT));
+    });
+
+    // cgap-portal v15.6.0 deploy/docker/production/nginx.conf: proxy_buffer_size 1m and
+    // large_client_header_buffers 4 32k. nginx's defaults (one memory page, 4 KiB, for the
+    // upstream's headers; 8 KiB per client header line) answer 502 "upstream sent too big header"
+    // and 400 "Request Header Or Cookie Too Large".
+    it("passes a response whose headers are over 4 KiB (a logged-in user's X-User-Info)", async () => {
+        for (const bytes of [6000, 12000]) {
+            const reply = await request("GET", `/user-info?bytes=${bytes}`, { Host: "cgap.example.org" });
+            assert.equal(reply.status, 200, `${bytes} bytes: ${reply.body}`);
+            assert.equal(String(reply.headers["x-user-info"]).length, bytes);
+        }
+    });
+
+    it("passes a request whose cookie is over 8 KiB, to the app intact", async () => {
+        const cookie = `jwtToken=${"c".repeat(12000)}`;
+        seen = [];
+        const reply = await request("GET", "/me", { Host: "cgap.example.org", Cookie: cookie });
+        assert.equal(reply.status, 200, reply.body);
+        assert.equal(seen[0].headers.cookie, cookie);
     });
 
     it("proxies a POST with its body", async () => {

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { APP_CONTRACT_VERSION, DEPLOYMENT_STEPS, SERVICE_COMMANDS, WSGI_PORTS } from "../../components/appContract";
+import { ENV_ENTRY, ENV_NAME, FILLED_SECRET_2024, IDENTITY, MAIN_ECOSYSTEM } from "./estate";
 import { IMAGES, isRunning, killStarted, requireProgram, run, Sandbox, script, start, waitFor } from "./support";
 
 // The role scripts run as in the image (`/bin/sh /opt/cgap/entrypoint.sh`), with stand-ins for
@@ -255,6 +256,28 @@ describe("images/ role scripts", function () {
             assert.deepEqual(box.callLog().slice(1), [line(SERVICE_COMMANDS.ingester)]);
         });
 
+        it("gives the listener the estate secret's ini, and none of its secrets in the environment", async () => {
+            const pidFile = box.file("listener.pid");
+            box.standIn("ingestion-listener", `env -0 > "${box.file("listener.env")}"\n${SERVER(pidFile)}`);
+            box.setSecret(JSON.stringify({ ...FILLED_SECRET_2024, AWS_ACCESS_KEY_ID: "AKIAREALLOOKINGKEY00", SESSION_SECRET: "c2hhcmVk" }));
+            const ingester = start(SH, [script("entrypoint_ingester.sh")], { env: box.env() });
+            await waitFor("the listener to start", 8000, () => (ingester.exit ? -1 : pidIn(pidFile)));
+            const env = new Map(
+                fs.readFileSync(box.file("listener.env"), "utf8").split("\0").filter(Boolean).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+            );
+            assert.equal(env.get("ENV_NAME"), ENV_NAME);
+            assert.equal(env.get("IDENTITY"), IDENTITY, "the app reads the rest of the secret itself, by this name");
+            assert.equal(env.get("LANG"), "C.UTF-8");
+            for (const key of ["RDS_PASSWORD", "S3_AWS_SECRET_ACCESS_KEY", "ENCODED_AUTH0_SECRET", "S3_ENCRYPT_KEY", "AWS_ACCESS_KEY_ID", "SESSION_SECRET", "LC_ALL"]) {
+                assert.equal(env.get(key), undefined, key);
+            }
+            const values = [...env.values()];
+            for (const secret of [FILLED_SECRET_2024.RDS_PASSWORD, FILLED_SECRET_2024.S3_AWS_SECRET_ACCESS_KEY, FILLED_SECRET_2024.ENCODED_AUTH0_SECRET]) {
+                assert.ok(!values.some((v) => v.includes(secret)), "a secret value reached the listener's environment");
+            }
+            assert.match(fs.readFileSync(box.file("app/production.ini"), "utf8"), /^auth0\.secret = stand-in-auth0-client-secret$/m);
+        });
+
         it("ends within a few seconds of SIGTERM", async () => {
             const pidFile = box.file("listener.pid");
             box.standIn("ingestion-listener", SERVER(pidFile));
@@ -274,17 +297,65 @@ describe("images/ role scripts", function () {
     });
 
     describe("deployment (entrypoint_deployment.sh)", () => {
-        const IDENTITY = "C4DatastoreCgapScratchApplicationConfiguration";
-        const PORTAL_URL = "https://cgap-scratch.example.org";
+        const PORTAL_URL = "https://cgap-mastertest.example.org";
         /** The app's steps as components/appContract.ts pins them, with this container's values. */
-        const valued = (args: readonly string[]) => args.map((a) => (a === "ENV_NAME" ? "cgap-scratch" : a === "IDENTITY" ? IDENTITY : a));
+        const valued = (args: readonly string[]) => args.map((a) => (a === "ENV_NAME" ? ENV_NAME : a === "IDENTITY" ? IDENTITY : a));
         const expected = (kind: "initial" | "routine") => DEPLOYMENT_STEPS[kind].map(({ command, args }) => [command, ...valued(args)].join(" "));
         const STEPS = [...new Set([...DEPLOYMENT_STEPS.initial, ...DEPLOYMENT_STEPS.routine].map((s) => s.command))];
+
+        /**
+         * clear-db-es-contents as cgap-portal v15.6.0 commands/clear_db_es_contents.py decides, on
+         * the env entry the estate has: its arguments, env.name from the ini, then dcicutils 8.16.1
+         * EnvUtils.init (the env's entry in the global env bucket, then the ecosystem it names) and
+         * env_utils.is_stg_or_prd_env (_is_raw_stg_or_prd_env, or an alias in public_url_table).
+         * A refusal is logged with SKIPPING_CLEAR_ATTEMPT and exits 0, as run_clear_db_es returns.
+         * The bucket is the directory s3/<bucket>/ of the sandbox.
+         */
+        const CLEAR_DB_ES_CONTENTS = [
+            "import argparse, configparser, json, os, sys",
+            "SKIP = 'Skipping the attempt to clear DB.'",
+            "p = argparse.ArgumentParser()",
+            "p.add_argument('config_uri'); p.add_argument('--app-name')",
+            "p.add_argument('--only-if-env', '--only-if-envs', dest='only_envs', default=None)",
+            "p.add_argument('--confirm', action='store_true', dest='confirm', default=None)",
+            "p.add_argument('--no-confirm', action='store_false', dest='confirm', default=None)",
+            "p.add_argument('--skip-es', action='store_true', default=False)",
+            "p.add_argument('--allow-prod', action='store_true', default=False)",
+            "args = p.parse_args()",
+            "ini = configparser.RawConfigParser(); ini.read(args.config_uri)",
+            "current = ini.get('app:app', 'env.name', fallback='local')",
+            "root = os.path.join(os.environ['BOX'], 's3', os.environ['GLOBAL_ENV_BUCKET'])",
+            "entry = json.load(open(os.path.join(root, os.environ['ENV_NAME'])))",
+            "eco = json.load(open(os.path.join(root, entry['ecosystem'] + '.ecosystem'))) if 'ecosystem' in entry else entry",
+            "def raw(e):",
+            "    return e == eco.get('prd_env_name') or bool(eco.get('stage_mirroring_enabled') and eco.get('stg_env_name') and e == eco.get('stg_env_name'))",
+            "def stg_or_prd(e):",
+            "    alias = [a for a in eco.get('public_url_table', []) if a.get('name') == e]",
+            "    return bool(e) and (raw(e) or bool(alias and raw(alias[0]['environment'])))",
+            "confirm = args.confirm if args.confirm is not None else not args.only_envs",
+            "if confirm:",
+            "    print('NOT confirmed. ' + SKIP); sys.exit(0)",
+            "if stg_or_prd(current) and not args.allow_prod:",
+            "    print('clear_db_es_contents: This action cannot be performed on env %s because it is a production-class (stg or prd) environment. %s' % (current, SKIP), file=sys.stderr); sys.exit(0)",
+            "only = [x for x in (args.only_envs or '').split(',') if x]",
+            "if only and current not in only:",
+            "    print('clear_db_es_contents: The current environment, %s, is not %s. %s' % (current, ' or '.join(only), SKIP), file=sys.stderr); sys.exit(0)",
+            "open(os.path.join(os.environ['BOX'], 'wiped'), 'w').write(current)",
+            "print('clear_db_es_contents: All done.', file=sys.stderr)",
+            "",
+        ].join("\n");
 
         beforeEach(() => {
             for (const step of STEPS.filter((s) => s !== "load-access-keys")) {
                 box.standIn(step, "[ -f production.ini ] || exit 97");
             }
+            fs.writeFileSync(box.file("clear_db_es_contents.py"), CLEAR_DB_ES_CONTENTS);
+            box.standIn("clear-db-es-contents", '[ -f production.ini ] || exit 97\nexec python3 "$BOX/clear_db_es_contents.py" "$@"');
+            // The global env bucket as 4dn-cloud-infra's assure_global_env_bucket.py fills it.
+            const bucket = box.file(`s3/${FILLED_SECRET_2024.GLOBAL_ENV_BUCKET}`);
+            fs.mkdirSync(bucket, { recursive: true });
+            fs.writeFileSync(path.join(bucket, ENV_NAME), JSON.stringify(ENV_ENTRY));
+            fs.writeFileSync(path.join(bucket, "main.ecosystem"), JSON.stringify(MAIN_ECOSYSTEM));
             // The app's encoded.commands.load_access_keys, as images/load_access_keys.py imports it:
             // logs its call like a stand-in, and the URL it would store with the keys.
             const commands = box.file("py/encoded/commands");
@@ -343,6 +414,28 @@ describe("images/ role scripts", function () {
             assert.match(deployment.stdout, /all steps of the initial deployment succeeded/);
         });
 
+        it("finishes the initial deployment of a development stack whose env entry names it prd_env_name, as 4dn-cloud-infra writes it", async () => {
+            const deployment = await deploy({ CGAP_ENVIRONMENT: "development", INITIAL_DEPLOYMENT: "true" });
+            assert.equal(deployment.exit?.code, 0, deployment.output);
+            assert.equal(fs.readFileSync(box.file("wiped"), "utf8"), ENV_NAME, "the database was cleared");
+            assert.match(deployment.stdout, /clear_db_es_contents: All done\./);
+            assert.doesNotMatch(deployment.output, /WIPE SKIPPED/);
+        });
+
+        it("has a clear-db-es-contents stand-in that refuses as the real command does on that env entry", async () => {
+            // Without --allow-prod, the estate's ecosystem file makes every environment production-class.
+            fs.writeFileSync(box.file("app/production.ini"), `[app:app]\nenv.name = ${ENV_NAME}\n`);
+            const env = box.env({ BOX: box.dir, ENV_NAME, GLOBAL_ENV_BUCKET: FILLED_SECRET_2024.GLOBAL_ENV_BUCKET });
+            const refused = await run(SH, ["-c", "cd \"$1\" && clear-db-es-contents production.ini --app-name app --only-if-env \"$2\"", "sh", box.app, ENV_NAME], { env });
+            assert.equal(refused.exit?.code, 0, refused.output);
+            assert.match(refused.stderr, new RegExp(`cannot be performed on env ${ENV_NAME} because it is a production-class \\(stg or prd\\) environment\\. Skipping the attempt to clear DB\\.`));
+            assert.ok(!fs.existsSync(box.file("wiped")));
+            // --allow-prod does not lift --only-if-env.
+            const other = await run(SH, ["-c", "cd \"$1\" && clear-db-es-contents production.ini --app-name app --only-if-env cgap-other --allow-prod", "sh", box.app], { env });
+            assert.match(other.stderr, /is not cgap-other\. Skipping the attempt to clear DB\./);
+            assert.ok(!fs.existsSync(box.file("wiped")));
+        });
+
         it("gives load-access-keys the portal URL the stack passes, never the CloudFormation lookup", async () => {
             const deployment = await deploy();
             assert.equal(deployment.exit?.code, 0, deployment.output);
@@ -374,7 +467,7 @@ describe("images/ role scripts", function () {
         it("stops, status 1 and nothing loaded, when clear-db-es-contents refuses and exits 0", async () => {
             box.standIn(
                 "clear-db-es-contents",
-                "echo 'clear_db_es_contents: This action cannot be performed on env cgap-scratch because it is a production-class (stg or prd) environment. Skipping the attempt to clear DB.' >&2",
+                "echo 'clear_db_es_contents: This action cannot be performed on env cgap-mastertest because it is a production-class (stg or prd) environment. Skipping the attempt to clear DB.' >&2",
             );
             const deployment = await deploy({ CGAP_ENVIRONMENT: "development", INITIAL_DEPLOYMENT: "1" });
             assert.equal(deployment.exit?.code, 1, deployment.output);

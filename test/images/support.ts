@@ -6,6 +6,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempDir } from "../tempDirs";
+import { ENV_NAME, FILLED_SECRET_2024, IDENTITY } from "./estate";
 
 export const IMAGES = path.resolve(__dirname, "..", "..", "images");
 
@@ -172,24 +173,12 @@ export function python3(): string {
     return interpreter;
 }
 
-/** A settings secret that renders ini/any.ini completely and has every key the app reads. */
-export const SECRET: Record<string, string> = {
-    ENV_NAME: "cgap-scratch",
-    GLOBAL_ENV_BUCKET: "cgap-scratch-foursight-envs",
-    S3_AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE00",
-    S3_AWS_SECRET_ACCESS_KEY: "s3-user-secret",
-    ENCODED_AUTH0_CLIENT: "auth0-client",
-    ENCODED_AUTH0_SECRET: "auth0-secret",
-    ENCODED_FILE_UPLOAD_BUCKET: "cgap-scratch-files",
-    ENCODED_FILE_WFOUT_BUCKET: "cgap-scratch-wfout",
-    ENCODED_BLOB_BUCKET: "cgap-scratch-blobs",
-    ENCODED_SYSTEM_BUCKET: "cgap-scratch-system",
-    ENCODED_METADATA_BUNDLES_BUCKET: "cgap-scratch-metadata-bundles",
-    ENCODED_ES_SERVER: "vpc-es-cgap-scratch.us-east-1.es.amazonaws.com:443",
-    RDS_HOSTNAME: "db.internal",
-    RDS_PASSWORD: "rds-password",
-    S3_ENCRYPT_KEY: "s3-encrypt-key",
-};
+/**
+ * The identity secret the role scripts read by default: the estate's, as 4dn-cloud-infra's
+ * datastore stack writes it and an operator fills it in (test/images/estate.ts has its source).
+ * Placeholders, empty bucket keys and all.
+ */
+export const SECRET: Readonly<Record<string, string>> = FILLED_SECRET_2024;
 
 /**
  * A scratch directory for one test: `bin/` (stand-ins, first on PATH), `app/` (APP_HOME, where
@@ -213,6 +202,17 @@ export class Sandbox {
         fs.mkdirSync(this.app);
         fs.writeFileSync(this.calls, "");
         this.setSecret(JSON.stringify(SECRET));
+        // The installed app, as far as assume_identity reads it: the head of cgap-portal v15.6.0's
+        // pyproject.toml, and the dcicsnovault and dcicutils its poetry.lock pins (on PYTHONPATH).
+        fs.writeFileSync(
+            path.join(this.app, "pyproject.toml"),
+            '[tool.poetry]\n# Note: Various modules refer to this system as "encoded", not "cgap-portal".\nname = "encoded"\nversion = "15.6.0"\n\n[tool.poetry.dependencies]\npython = ">=3.8.1,<3.13"\n',
+        );
+        for (const [name, version] of [["dcicsnovault", "11.19.0"], ["dcicutils", "8.16.1"]]) {
+            const info = path.join(this.dir, "py", `${name}-${version}.dist-info`);
+            fs.mkdirSync(info, { recursive: true });
+            fs.writeFileSync(path.join(info, "METADATA"), `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`);
+        }
         // The scripts' python3: the interpreter itself, not a version-manager shim in front of it.
         fs.symlinkSync(python3(), path.join(this.bin, "python3"));
         // The Secrets Manager read: logs its arguments, prints the secret.
@@ -255,14 +255,15 @@ export class Sandbox {
             PATH: `${this.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
             HOME: process.env.HOME ?? this.dir,
             LANG: "C.UTF-8",
+            PYTHONPATH: path.join(this.dir, "py"),
             CALLS: this.calls,
             SECRET_FILE: this.secretFile,
             APP_HOME: this.app,
             APP_VERSION: "v15.6.0",
-            IDENTITY: "C4DatastoreCgapScratchApplicationConfiguration",
+            IDENTITY,
             CGAP_ENVIRONMENT: "development",
-            CGAP_ENV_NAME: "cgap-scratch",
-            CGAP_GLOBAL_ENV_BUCKET: "cgap-scratch-foursight-envs",
+            CGAP_ENV_NAME: ENV_NAME,
+            CGAP_GLOBAL_ENV_BUCKET: FILLED_SECRET_2024.GLOBAL_ENV_BUCKET,
         };
         for (const [key, value] of Object.entries(extra)) {
             if (value === undefined) {

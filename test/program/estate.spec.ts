@@ -67,13 +67,14 @@ describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", (
         }
     });
 
-    it("creates <envName>-ingestion-queue with the attributes the app asks for, and a dead-letter queue", () => {
+    it("creates <envName>-ingestion-queue with the attributes of the datastore's, and a dead-letter queue", () => {
         const queue = inputs(one(run.resources, T.queue, "cgap-ingestion-queue"));
         const dlq = one(run.resources, T.queue, "cgap-ingestion-dlq");
         assert.strictEqual(queue.name, "cgap-sandbox-ingestion-queue");
-        assert.strictEqual(queue.visibilityTimeoutSeconds, 10800);
-        assert.strictEqual(queue.messageRetentionSeconds, 604800);
-        assert.strictEqual(queue.receiveWaitTimeSeconds, 5);
+        // 4dn-cloud-infra src/parts/datastore.py ingestion_queue (14d9c29): 360 minutes, 14 days, 2 s.
+        assert.strictEqual(queue.visibilityTimeoutSeconds, 21600);
+        assert.strictEqual(queue.messageRetentionSeconds, 1209600);
+        assert.strictEqual(queue.receiveWaitTimeSeconds, 2);
         assert.strictEqual(queue.delaySeconds, 1);
         assert.deepStrictEqual(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: dlq.outputs.arn, maxReceiveCount: 3 });
         assert.strictEqual(inputs(dlq).name, "cgap-sandbox-ingestion-queue-dlq");
@@ -95,7 +96,6 @@ describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", (
         const task = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
         assert.deepStrictEqual(Object.keys(task).sort(), [
             "IndexerQueues",
-            "IngestionDeadLetterQueue",
             "IngestionQueue",
             "ReadGlobalEnv",
             "ReadIdentity",
@@ -107,8 +107,9 @@ describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", (
             "arn:aws:s3:::cgap-sandbox-application-system/*",
         ]);
         assert.strictEqual(task.IngestionQueue.Resource, one(run.resources, T.queue, "cgap-ingestion-queue").outputs.arn);
-        assert.strictEqual(task.IngestionDeadLetterQueue.Resource, one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn);
-        assert.ok(!task.IngestionDeadLetterQueue.Action.includes("sqs:CreateQueue"));
+        // SQS moves failed messages into the dead-letter queue itself; the app never touches it.
+        const dlqArn = String(one(run.resources, T.queue, "cgap-ingestion-dlq").outputs.arn);
+        assert.ok(!Object.values(task).some((statement) => [statement.Resource].flat().includes(dlqArn)));
     });
 });
 
@@ -173,7 +174,7 @@ describe("reading the estate", () => {
         const run = await runProgram({
             stack: "mastertest",
             preview: false,
-            config: mastertestEstateWith({ taskSecurityGroups: ["HTTPSSecurityGroup"], dataBuckets: ["AppFilesBucket"] }),
+            config: mastertestEstateWith({ taskSecurityGroups: ["HTTPSSecurityGroup"], dataBuckets: ["AppBlobsBucket"] }),
         });
         const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
         assert.deepStrictEqual(inputs(one(run.resources, T.service, "cgap-wsgi")).networkConfiguration.securityGroups, [
@@ -181,7 +182,7 @@ describe("reading the estate", () => {
             EXPORTS["c4-network-main-stack-HTTPSSecurityGroup"],
         ]);
         const task = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
-        assert.deepStrictEqual(task.ReadWriteDataObjects.Resource, ["arn:aws:s3:::cgap-mastertest-application-files/*"]);
+        assert.deepStrictEqual(task.ReadWriteDataObjects.Resource, ["arn:aws:s3:::cgap-mastertest-application-blobs/*"]);
     });
 
     it("refuses an export the account does not have, naming it, its stack and the fix", async () => {
@@ -211,7 +212,11 @@ describe("reading the estate", () => {
             runProgram({
                 stack: "production",
                 preview: true,
-                config: { "cgap:estate": JSON.stringify({ datastoreStack: "c4-datastore-cgap-mastertest-stack" }) },
+                config: {
+                    "cgap:estate": JSON.stringify({ datastoreStack: "c4-datastore-cgap-mastertest-stack" }),
+                    // Production's own queue, so that mastertest's (refused by name) is not the first problem.
+                    "cgap:ingestionQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-production-ingestion-queue",
+                },
             }),
         );
         assert.match(message, /^The CloudFormation export "c4-datastore-cgap-mastertest-stack-ApplicationConfigurationSecretName" \(identity: /);
@@ -232,6 +237,45 @@ describe("reading the estate", () => {
                 "https://sqs.<region>.amazonaws.com/<account>/<queue>. Check the name in cgap:estate.exports.ingestionQueue, " +
                 "or give the value in the stack file.",
         );
+    });
+});
+
+describe("the ingestion queue's name", () => {
+    it("refuses an existing queue not named <envName>-ingestion-queue, with the two names and the fix", async () => {
+        const message = await failure(
+            runProgram({
+                stack: "mastertest",
+                preview: true,
+                config: { "cgap:ingestionQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-mastertest-ingestion" },
+            }),
+        );
+        assert.strictEqual(
+            message,
+            'the ingestion queue is "cgap-mastertest-ingestion", but the app only ever uses "cgap-mastertest-ingestion-queue" ' +
+                "(snovault queue_utils.py names it after env.name, which is cgap:envName): point cgap:ingestionQueueUrl (or the " +
+                "datastore's ApplicationIngestionQueue export) at cgap-mastertest-ingestion-queue, or leave it unset to create that queue",
+        );
+    });
+
+    it("refuses another environment's queue, even one named like an ingestion queue", async () => {
+        const message = await failure(
+            runProgram({
+                stack: "mastertest",
+                preview: true,
+                config: { "cgap:ingestionQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-production-ingestion-queue" },
+            }),
+        );
+        assert.match(message, /^the ingestion queue is "cgap-production-ingestion-queue", but the app only ever uses "cgap-mastertest-ingestion-queue"/);
+    });
+
+    it("accepts the datastore's queue, which 4dn-cloud-infra names <env>-ingestion-queue", async () => {
+        const run = await runProgram({
+            stack: "mastertest",
+            preview: true,
+            config: { "cgap:ingestionQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/cgap-mastertest-ingestion-queue" },
+        });
+        const task = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-roles-task-policy")).map((s) => [s.Sid, s]));
+        assert.strictEqual(task.IngestionQueue.Resource, "arn:aws:sqs:us-east-1:123456789012:cgap-mastertest-ingestion-queue");
     });
 });
 

@@ -57,7 +57,16 @@ function taskGrants(run: ProgramResult, stack: keyof typeof ESTATE): Record<stri
     // Grants nothing uses: the app writes no logs through the API (awslogs uses the execution
     // role), tags no objects, lists and deletes nothing with the task role's credentials.
     const actions = all.flatMap((s) => s.Action);
-    for (const unused of ["logs:", "Tagging", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "es:ESHttpPatch", "cloudformation:"]) {
+    // Nor what only other credentials do: DescribeSecret (only get_secret_value is called), the
+    // ingestion queue's visibility (IngestionQueueManager never changes it), its dead-letter queue.
+    assert.deepStrictEqual(byName.ReadIdentity.Action, ["secretsmanager:GetSecretValue"]);
+    assert.ok(!byName.IngestionQueue.Action.includes("sqs:ChangeMessageVisibility"));
+    assert.ok(byName.IndexerQueues.Action.includes("sqs:ChangeMessageVisibility"), "indexer_queue.py replace_messages");
+    // The files and workflow-output buckets are the S3 user's (types/file.py, make_s3_client).
+    for (const resource of [byName.ReadWriteDataObjects.Resource].flat()) {
+        assert.doesNotMatch(String(resource), /-(files|wfout|wfoutput)\/\*$/, "a bucket only the S3 user uses");
+    }
+    for (const unused of ["logs:", "Tagging", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "es:ESHttpPatch", "cloudformation:", "secretsmanager:Describe"]) {
         assert.ok(!actions.some((a) => a.includes(unused)), `${stack}: the task role is granted ${unused}, which the app does not use`);
     }
     // The bucket grants are for objects only, in the buckets the config names.
@@ -351,7 +360,7 @@ describe("the program with Pulumi.mastertest.yaml (pulumi up)", () => {
             assert.ok(byName.IngestionQueue.Action.includes("sqs:CreateQueue"));
             assert.ok(byName.IngestionQueue.Action.includes("sqs:ReceiveMessage"));
             assert.strictEqual(byName.IndexerQueues.Resource, "arn:aws:sqs:us-east-1:123456789012:cgap-mastertest-*indexer-queue*");
-            const buckets = exported(MASTERTEST_DATASTORE, "AppFilesBucket", "AppWfoutBucket", "AppBlobsBucket", "AppSystemBucket", "AppMetadataBundlesBucket");
+            const buckets = exported(MASTERTEST_DATASTORE, "AppBlobsBucket", "AppSystemBucket", "AppMetadataBundlesBucket");
             assert.deepStrictEqual(byName.ReadWriteDataObjects.Resource, buckets.map((b) => `arn:aws:s3:::${b}/*`));
         });
 
@@ -452,8 +461,6 @@ describe("the program with Pulumi.production.yaml (pulumi up)", () => {
         assert.deepStrictEqual(
             byName.ReadWriteDataObjects.Resource,
             [
-                "cgap-production-application-files",
-                "cgap-production-application-wfoutput",
                 "cgap-production-application-blobs",
                 "cgap-production-application-system",
                 "cgap-production-application-metadata-bundles",
