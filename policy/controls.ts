@@ -52,6 +52,7 @@ export const CONTROLS = {
     "ELB.4": securityHub("ELB.4", "FSBP", "Application Load Balancer should be configured to drop invalid http headers"),
     "ELB.5": securityHub("ELB.5", "FSBP", "Application and Classic Load Balancers logging should be enabled"),
     "ELB.6": securityHub("ELB.6", "FSBP", "Application, Gateway, and Network Load Balancers should have deletion protection enabled"),
+    "ELB.18": securityHub("ELB.18", "NIST 800-53", "Application and Network Load Balancer listeners should use secure protocols to encrypt data in transit"),
     "ELB.16": securityHub("ELB.16", "NIST 800-53", "Application Load Balancers should be associated with an AWS WAF web ACL"),
     "EC2.18": securityHub("EC2.18", "FSBP", "Security groups should only allow unrestricted incoming traffic for authorized ports"),
     "EC2.19": securityHub("EC2.19", "FSBP", "Security groups should not allow unrestricted access to ports with high risk"),

@@ -180,6 +180,16 @@ const CASES: Case[] = [
         unknown: [alb("lb"), r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: UNKNOWN, defaultActions: [{ type: "forward" }] })],
     },
     {
+        policy: "lb-listener-secure-protocol",
+        compliant: [
+            r(LISTENER, "https", { protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+            r(LISTENER, "tls", { protocol: "TLS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+        ],
+        // As AWS evaluates it: the protocol, so an HTTP listener that only redirects fails too (production's :80).
+        violating: [[r(LISTENER, "http", { protocol: "HTTP", defaultActions: REDIRECT }), r(LISTENER, "tcp", { protocol: "TCP", defaultActions: [{ type: "forward" }] })], 2],
+        unknown: [r(LISTENER, "http", { protocol: UNKNOWN, defaultActions: REDIRECT })],
+    },
+    {
         policy: "alb-drop-invalid-headers",
         compliant: [alb("lb")],
         violating: [[alb("lb", { dropInvalidHeaderFields: false })], 1],
