@@ -58,6 +58,7 @@ export const CONTROLS = {
     "EC2.19": securityHub("EC2.19", "FSBP", "Security groups should not allow unrestricted access to ports with high risk"),
     "SQS.1": securityHub("SQS.1", "FSBP", "Amazon SQS queues should be encrypted at rest"),
     "IAM.1": securityHub("IAM.1", "FSBP", 'IAM policies should not allow full "*" administrative privileges'),
+    "CloudWatch.15": securityHub("CloudWatch.15", "NIST 800-53", "CloudWatch alarms should have specified actions configured"),
     "CloudWatch.16": securityHub("CloudWatch.16", "NIST 800-53", "CloudWatch log groups should be retained for a specified time period"),
     CKV_AWS_158: {
         id: "CKV_AWS_158",

@@ -234,6 +234,13 @@ const CASES: Case[] = [
         unknown: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: UNKNOWN })],
     },
     {
+        policy: "alarm-has-actions",
+        compliant: [r("aws:cloudwatch/metricAlarm:MetricAlarm", "scale-out", { alarmActions: ["arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1"] })],
+        // No actions at all, and an empty list (an OK action alone does not count: ALARM state is what AWS asks for).
+        violating: [[r("aws:cloudwatch/metricAlarm:MetricAlarm", "rollback", {}), r("aws:cloudwatch/metricAlarm:MetricAlarm", "ok-only", { alarmActions: [], okActions: ["arn:aws:sns:us-east-1:123456789012:t"] })], 2],
+        unknown: [r("aws:cloudwatch/metricAlarm:MetricAlarm", "a", { alarmActions: [UNKNOWN] })],
+    },
+    {
         policy: "log-group-kms-encrypted",
         compliant: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { kmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/1" })],
         violating: [[r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 365 })], 1],
