@@ -228,6 +228,34 @@ const CASES: Case[] = [
         unknown: [r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: UNKNOWN }] })],
     },
     {
+        policy: "vpc-default-security-group-closed",
+        compliant: [r("aws:ec2/vpc:Vpc", "vpc", { id: "vpc-1" }), r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", { vpcId: "vpc-1", ingress: [], egress: [] })],
+        // AWS's default group left as created, and one taken over but given a rule; a closed group of another VPC covers neither.
+        violating: [
+            [
+                r("aws:ec2/vpc:Vpc", "untouched", { id: "vpc-1" }),
+                r("aws:ec2/vpc:Vpc", "open", { id: "vpc-2" }),
+                r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "open-default", { vpcId: "vpc-2", egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] }),
+                r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "elsewhere", { vpcId: "vpc-9", ingress: [], egress: [] }),
+            ],
+            2,
+        ],
+        unknown: [r("aws:ec2/vpc:Vpc", "vpc", { id: "vpc-1" }), r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", { vpcId: "vpc-1", ingress: UNKNOWN })],
+    },
+    {
+        policy: "vpc-flow-logs",
+        compliant: [r("aws:ec2/vpc:Vpc", "vpc", { id: "vpc-1" }), r("aws:ec2/flowLog:FlowLog", "fl", { vpcId: "vpc-1", trafficType: "REJECT" })],
+        // No flow log, and one that records only accepted traffic.
+        violating: [[r("aws:ec2/vpc:Vpc", "a", { id: "vpc-1" }), r("aws:ec2/vpc:Vpc", "b", { id: "vpc-2" }), r("aws:ec2/flowLog:FlowLog", "fl", { vpcId: "vpc-2", trafficType: "ACCEPT" })], 2],
+        unknown: [r("aws:ec2/vpc:Vpc", "vpc", { id: UNKNOWN }), r("aws:ec2/flowLog:FlowLog", "fl", { vpcId: UNKNOWN, trafficType: "ALL" })],
+    },
+    {
+        policy: "subnet-no-public-ip-on-launch",
+        compliant: [r("aws:ec2/subnet:Subnet", "private", { mapPublicIpOnLaunch: false }), r("aws:ec2/subnet:Subnet", "default", {})],
+        violating: [[r("aws:ec2/subnet:Subnet", "public", { mapPublicIpOnLaunch: true })], 1],
+        unknown: [r("aws:ec2/subnet:Subnet", "public", { mapPublicIpOnLaunch: UNKNOWN })],
+    },
+    {
         policy: "log-group-retention",
         compliant: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 365 }), r("aws:cloudwatch/logGroup:LogGroup", "forever", {})],
         violating: [[r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 30 })], 1],
