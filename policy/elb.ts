@@ -213,6 +213,48 @@ export const albHttpRedirectsToHttps: ComplianceCheck = {
     },
 };
 
+// ELB.18, "Application and Network Load Balancer listeners should use secure protocols to encrypt
+// data in transit" (https://docs.aws.amazon.com/securityhub/latest/userguide/elb-controls.html#elb-18):
+// judged per listener (AWS::ElasticLoadBalancingV2::Listener); an ALB listener fails unless its
+// protocol is HTTPS, an NLB listener unless it is TLS. A listener whose only action redirects to
+// HTTPS is still an HTTP listener and still fails as AWS evaluates it (the control reads the
+// protocol, not the action), so the portal's :80 redirect, which ELB.1 requires, is a recorded
+// exception in policy config rather than a pass.
+const SECURE_LISTENER_PROTOCOLS = ["HTTPS", "TLS"];
+/** Gateway load balancer listeners (GENEVE) carry no client protocol: the control does not apply. */
+const NOT_CLIENT_PROTOCOLS = ["GENEVE"];
+
+export const lbListenerSecureProtocol: ComplianceCheck = {
+    name: "lb-listener-secure-protocol",
+    control: CONTROLS["ELB.18"],
+    description: "Every listener of an application or network load balancer encrypts in transit (HTTPS or TLS).",
+    severity: "medium",
+    remediation:
+        "Serve the listener over HTTPS (application load balancer) or TLS (network load balancer) with a certificate; an HTTP listener kept " +
+        "only to redirect to HTTPS needs an accepted exception naming it, with the reason.",
+    types: LISTENER_TYPES,
+    scope: "resource",
+    judge: (resources) =>
+        resources.map((listener) => {
+            const kind = listenerKind(listener);
+            if (kind === "unknown") {
+                return unknown(listener, "its protocol is not known yet; the update judges it");
+            }
+            const protocol = kind === "https" ? "HTTPS" : kind === "http" ? "HTTP" : String(listener.props.protocol);
+            if (NOT_CLIENT_PROTOCOLS.includes(protocol)) {
+                return pass(listener, `a ${protocol} listener of a gateway load balancer: the control does not apply`);
+            }
+            if (SECURE_LISTENER_PROTOCOLS.includes(protocol)) {
+                return pass(listener, `a ${protocol} listener`);
+            }
+            const redirect = kind === "http" && redirectsToHttps(listener) === true ? " (it redirects to HTTPS, but AWS judges the listener's protocol)" : "";
+            return fail(
+                listener,
+                `Listener "${listener.name}" uses ${protocol}, which does not encrypt in transit${redirect}. Use HTTPS (application load balancer) or TLS (network load balancer).`,
+            );
+        }),
+};
+
 /** ELB.16: a WAF web ACL association whose resourceArn is the ALB. */
 export const albWafWebAcl: ComplianceCheck = {
     name: "alb-waf-web-acl",
@@ -242,4 +284,4 @@ export const albWafWebAcl: ComplianceCheck = {
     },
 };
 
-export const elbChecks: ComplianceCheck[] = [albDropInvalidHeaders, albHttpRedirectsToHttps, albAccessLogs, lbDeletionProtection, albWafWebAcl];
+export const elbChecks: ComplianceCheck[] = [albDropInvalidHeaders, albHttpRedirectsToHttps, albAccessLogs, lbDeletionProtection, albWafWebAcl, lbListenerSecureProtocol];

@@ -61,4 +61,34 @@ export const logGroupKms: ComplianceCheck = {
         }),
 };
 
-export const logChecks: ComplianceCheck[] = [logGroupRetention, logGroupKms];
+export const METRIC_ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+// CloudWatch.15, "CloudWatch alarms should have specified actions configured"
+// (https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-15),
+// evaluated by AWS Config's cloudwatch-alarm-action-check
+// (https://docs.aws.amazon.com/config/latest/developerguide/cloudwatch-alarm-action-check.html):
+// NON_COMPLIANT when the alarm has no action for the ALARM state (alarmActionRequired). Security
+// Hub runs it with insufficientDataActionRequired and okActionRequired off, so only alarmActions counts.
+export const alarmHasActions: ComplianceCheck = {
+    name: "alarm-has-actions",
+    control: CONTROLS["CloudWatch.15"],
+    description: "Every CloudWatch alarm does something when it fires (an action for the ALARM state).",
+    severity: "high",
+    remediation:
+        "Give the alarm alarmActions (an SNS topic, a scaling policy); an alarm read by something else (an ECS deployment's rollback " +
+        "alarms) needs an accepted exception naming it, with the reason.",
+    types: [METRIC_ALARM_TYPE],
+    scope: "resource",
+    judge: (resources) =>
+        resources.map((alarm) => {
+            const actions = alarm.props.alarmActions;
+            if (isUnknown(actions) || (Array.isArray(actions) && actions.some(isUnknown))) {
+                return unknown(alarm, "alarmActions is not known yet; the update judges it");
+            }
+            return Array.isArray(actions) && actions.length > 0
+                ? pass(alarm, `${actions.length} action${actions.length === 1 ? "" : "s"} in ALARM state`)
+                : fail(alarm, `Alarm "${alarm.name}" has no action for its ALARM state. Give it alarmActions (an SNS topic, a scaling policy).`);
+        }),
+};
+
+export const logChecks: ComplianceCheck[] = [logGroupRetention, logGroupKms, alarmHasActions];

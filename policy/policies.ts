@@ -6,6 +6,7 @@ import { ComplianceCheck, toPolicy } from "./compliance";
 import { ecrChecks } from "./ecr";
 import { ecsChecks, ecsExecOffInProduction } from "./ecs";
 import { elbChecks } from "./elb";
+import { vpcChecks } from "./vpc";
 import { iamChecks } from "./iam";
 import { indexerDeploymentBundle } from "./indexerDeploymentBundle";
 import { logChecks } from "./logs";
@@ -22,7 +23,7 @@ export const rolloutPolicies: Policies = [indexerDeploymentBundle, productionRol
 export const productionPolicies: Policies = [ecsExecOffInProduction];
 
 /** The compliance checks (and the pack's own ECS rules), advisory by default: pure judgements the report reuses. */
-export const complianceChecks: readonly ComplianceCheck[] = [...ecsChecks, ...ecrChecks, ...elbChecks, ...networkChecks, ...logChecks, ...sqsChecks, ...iamChecks];
+export const complianceChecks: readonly ComplianceCheck[] = [...ecsChecks, ...ecrChecks, ...elbChecks, ...networkChecks, ...vpcChecks, ...logChecks, ...sqsChecks, ...iamChecks];
 
 export const compliancePolicies: Policies = complianceChecks.map(toPolicy);
 

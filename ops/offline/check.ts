@@ -11,7 +11,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONFIG_NAMESPACE, ConfigError, NO_REGION, ownKeys, parseStackConfig, providerRegion, StackConfig } from "../../components/config";
 import { isRole, Role, ROLES } from "../../components/roles";
-import type { PolicyPackConfig, PolicyPackProcess, StartOptions } from "./analyzer";
+import type { PackInfo, PolicyPackConfig, PolicyPackProcess, StartOptions } from "./analyzer";
+import type { Origins } from "../../components/estate";
 import { CliError, oneLine, parseStrict, terminalWidth, wrap } from "../cli";
 import { driftWarning, TagDrift } from "../drift";
 import type { PlanRow } from "./plan";
@@ -275,6 +276,7 @@ async function judgeOffline(
         resources,
         diagnostics,
     });
+    await recordProvenance(report, { args, info, policyConfig, origins: originsOf(settings), placeholder: cloud?.registry === undefined, account: PLACEHOLDER_ACCOUNT });
 
     const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
     const phase = args.update ? "update" : "preview";
@@ -337,6 +339,28 @@ function writeOfflineOutputs(file: string, stack: string, outputs: Record<string
     } catch (err) {
         throw new BadInput(`--write-outputs ${file}: cannot write it (${oneLine((err as Error).message)})`);
     }
+}
+
+/** The report's provenance and not-applicable rows: what a reviewer archiving it needs besides the verdicts. */
+async function recordProvenance(
+    report: ComplianceReport,
+    run: { args: CheckArgs; info: PackInfo; policyConfig: PolicyPackConfig; origins: Origins; placeholder: boolean; account: string },
+): Promise<void> {
+    const [{ configHash, gitState, notApplicableRows, packHash }, { complianceChecks }, { POLICY_PACK_DIR, PROJECT_DIR }] = await Promise.all([
+        import("./provenance"),
+        import("../../policy/policies"),
+        import("../project"),
+    ]);
+    report.provenance = {
+        generatedAt: new Date().toISOString(),
+        git: gitState(PROJECT_DIR),
+        pack: { name: run.info.name, version: run.info.version, sha256: packHash(POLICY_PACK_DIR) },
+        policyConfig: { file: report.policyConfig, sha256: configHash(run.policyConfig) },
+        arguments: { stack: run.args.stack, rollout: run.args.rollout ?? null, targets: run.args.targets, update: run.args.update, format: run.args.format ?? "text" },
+        offline: { underMocks: true, placeholderAccount: run.account, registry: run.placeholder ? "placeholder" : "given" },
+    };
+    // A disabled policy has its own row ("disabled"), so only a control that judged nothing is listed.
+    report.notApplicable = notApplicableRows(complianceChecks, report.results, { ...run.origins });
 }
 
 function leftOutNote(plan: PlanRow[]): string[] {

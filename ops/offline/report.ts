@@ -10,6 +10,7 @@ import { Diagnostic, EnforcementLevel, PackInfo, PolicyPackConfig, reconcilePoli
 import { ComplianceCheck, evaluate, Finding, Verdict } from "../../policy/compliance";
 import { ResourceView } from "../../policy/images";
 import { complianceChecks } from "../../policy/policies";
+import type { NotApplicable, Provenance } from "./provenance";
 
 export type ReportVerdict = Verdict | "disabled";
 
@@ -36,6 +37,10 @@ export interface ComplianceReport {
     policyConfig: string | null;
     summary: Record<ReportVerdict, number> & { mandatoryFailures: number };
     results: ReportEntry[];
+    /** Where the verdicts come from (see ./provenance.ts); set by the check that ran them. */
+    provenance?: Provenance;
+    /** Controls with no resource in scope and parts the estate owns: judged nowhere in this report, on purpose. */
+    notApplicable?: NotApplicable[];
 }
 
 function resourceOf(r: ResourceView): ReportEntry["resource"] {

@@ -79,7 +79,43 @@ export function toSarif(report: ComplianceReport, info: PackInfo): Record<string
                 // One category per stack and phase, so that uploads of several stacks do not close each other's alerts.
                 automationDetails: { id: `cgap-check/${report.stack}/${report.phase}/` },
                 results,
+                ...provenanceOf(report),
             },
         ],
+    };
+}
+
+/**
+ * The run's invocation (its arguments, when, that it ran offline under placeholder account values)
+ * (the policy config file and content hash are in its properties) and the commit it judged (versionControlProvenance), from the report's provenance. SARIF 2.1.0
+ * §3.20 (invocation) and §3.23 (versionControlDetails: repositoryUri is required, so a checkout
+ * without an https remote records the commit in the invocation's properties only).
+ */
+function provenanceOf(report: ComplianceReport): Record<string, unknown> {
+    const p = report.provenance;
+    if (!p) {
+        return {};
+    }
+    const a = p.arguments;
+    const args = [
+        "--stack", a.stack,
+        ...(a.rollout === null ? [] : ["--rollout", a.rollout]),
+        ...a.targets.flatMap((t) => ["--target", t]),
+        ...(a.update ? ["--update"] : []),
+        "--format", "sarif",
+    ];
+    return {
+        invocations: [
+            {
+                executionSuccessful: true,
+                commandLine: `npm run check -- ${args.join(" ")}`,
+                arguments: args,
+                endTimeUtc: p.generatedAt,
+                properties: { offline: p.offline, pack: p.pack, policyConfig: p.policyConfig, git: p.git, notApplicable: report.notApplicable ?? [] },
+            },
+        ],
+        ...(p.git?.repositoryUri
+            ? { versionControlProvenance: [{ repositoryUri: p.git.repositoryUri, revisionId: p.git.commit, properties: { dirty: p.git.dirty } }] }
+            : {}),
     };
 }

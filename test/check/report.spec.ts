@@ -2,7 +2,14 @@
 // in ECR outside the stack, and what the update phase cannot see. Runs check() in-process.
 import * as assert from "assert";
 import { check, UPDATE_PHASE_NOTE } from "../../ops/offline/check";
-import { mockDigest, placeholderRegistry } from "../../ops/offline/program";
+import { mockDigest, PLACEHOLDER_ACCOUNT, placeholderRegistry } from "../../ops/offline/program";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { configHash, packHash } from "../../ops/offline/provenance";
+import { PROJECT_DIR } from "../../ops/project";
+import { complianceChecks } from "../../policy/policies";
+import { checkInProcess } from "./runCheck";
 
 function planRow(text: string, role: string): string[] {
     const line = text.split("\n").find((l) => l.startsWith(`${role} `));
@@ -55,5 +62,86 @@ describe("npm run check's report", function () {
             return true;
         });
         await assert.rejects(check({ stack: "mastertest", rollout: "wsgi", targets: ["indexer"], update: false }), /--target indexer: not in cgap:rollout \(wsgi\)/);
+    });
+});
+
+describe("the compliance report's provenance", function () {
+    this.timeout(120000);
+
+    // The SARIF 2.1.0 schema as OASIS published it (rtm.5, the version json.schemastore.org serves),
+    // shipped by @microsoft/jest-sarif; draft-04, so ajv 6 with its draft-04 meta-schema.
+    function validateSarif(log: unknown): string[] {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const Ajv = require("ajv");
+        const ajv = new Ajv({ schemaId: "id", allErrors: true, format: "full", logger: false });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        ajv.addMetaSchema(require("ajv/lib/refs/json-schema-draft-04.json"));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const valid = ajv.validate(require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), log);
+        return valid ? [] : (ajv.errors as Array<{ dataPath: string; message: string }>).map((e) => `${e.dataPath} ${e.message}`);
+    }
+
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: PROJECT_DIR, encoding: "utf8" }).trim();
+    const configPath = path.join(PROJECT_DIR, "policy", "config.example.json");
+
+    it("--format json carries date, commit, pack and config hashes, the arguments, the offline flag and not-applicable rows", async () => {
+        const before = Date.now();
+        const { status, stdout } = await checkInProcess("--stack", "mastertest", "--rollout", "wsgi,indexer,deployment", "--target", "indexer", "--target", "deployment", "--format", "json");
+        assert.ok(status === 0 || status === 1, stdout);
+        const report = JSON.parse(stdout);
+        const p = report.provenance;
+        assert.ok(Date.parse(p.generatedAt) >= before - 1000 && Date.parse(p.generatedAt) <= Date.now(), p.generatedAt);
+        assert.strictEqual(p.git.commit, commit);
+        assert.strictEqual(typeof p.git.dirty, "boolean");
+        assert.strictEqual(p.pack.version, report.pack.version);
+        assert.strictEqual(p.pack.sha256, packHash(path.join(PROJECT_DIR, "policy")));
+        assert.match(p.policyConfig.sha256, /^[0-9a-f]{64}$/);
+        assert.deepStrictEqual(p.arguments, { stack: "mastertest", rollout: "wsgi,indexer,deployment", targets: ["indexer", "deployment"], update: false, format: "json" });
+        assert.deepStrictEqual(p.offline, { underMocks: true, placeholderAccount: PLACEHOLDER_ACCOUNT, registry: "placeholder" });
+        // mastertest takes its network, repository and queue from the estate: judged there, listed here.
+        const parts = report.notApplicable.filter((r: { control: string | null }) => r.control === null).map((r: { subject: string }) => r.subject);
+        assert.ok(parts.includes("network"), JSON.stringify(report.notApplicable));
+        // Every compliance policy either judged something, was disabled, or is listed as not applicable.
+        for (const check of complianceChecks) {
+            const judged = report.results.some((r: { policy: string }) => r.policy === check.name);
+            const listed = report.notApplicable.some((r: { subject: string }) => r.subject === check.name);
+            assert.ok(judged !== listed, `${check.name}: judged ${judged}, listed not applicable ${listed}`);
+        }
+    });
+
+    it("the config hash follows the config's content, not its file name or layout", () => {
+        const config = JSON.parse(fs.readFileSync(configPath, "utf8"));
+        const reordered = Object.fromEntries(Object.entries(config).reverse());
+        assert.strictEqual(configHash(reordered), configHash(config));
+        const first = Object.keys(config)[0];
+        assert.notStrictEqual(configHash({ ...config, [first]: "disabled" }), configHash(config));
+    });
+
+    it("--format sarif carries the invocation and the commit, and validates against the SARIF 2.1.0 schema", async () => {
+        const saved = { server: process.env.GITHUB_SERVER_URL, repo: process.env.GITHUB_REPOSITORY };
+        process.env.GITHUB_SERVER_URL = "https://github.com";
+        process.env.GITHUB_REPOSITORY = "dbmi-bgm/cgap-rollout";
+        let stdout: string;
+        try {
+            ({ stdout } = await checkInProcess("--stack", "mastertest", "--rollout", "indexer", "--format", "sarif"));
+        } finally {
+            for (const [key, value] of [["GITHUB_SERVER_URL", saved.server], ["GITHUB_REPOSITORY", saved.repo]] as const) {
+                if (value === undefined) delete process.env[key];
+                else process.env[key] = value;
+            }
+        }
+        const log = JSON.parse(stdout);
+        assert.deepStrictEqual(validateSarif(log), []);
+        const run = log.runs[0];
+        assert.deepStrictEqual(run.invocations[0].arguments, ["--stack", "mastertest", "--rollout", "indexer", "--format", "sarif"]);
+        assert.strictEqual(run.invocations[0].properties.offline.placeholderAccount, PLACEHOLDER_ACCOUNT);
+        assert.deepStrictEqual(
+            run.versionControlProvenance.map((v: { repositoryUri: string; revisionId: string }) => [v.repositoryUri, v.revisionId]),
+            [["https://github.com/dbmi-bgm/cgap-rollout", commit]],
+        );
+        // The validator is not a rubber stamp: a result without its message is refused.
+        const broken = JSON.parse(stdout);
+        delete broken.runs[0].results[0].message;
+        assert.notDeepStrictEqual(validateSarif(broken), []);
     });
 });

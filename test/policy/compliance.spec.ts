@@ -180,6 +180,16 @@ const CASES: Case[] = [
         unknown: [alb("lb"), r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: UNKNOWN, defaultActions: [{ type: "forward" }] })],
     },
     {
+        policy: "lb-listener-secure-protocol",
+        compliant: [
+            r(LISTENER, "https", { protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+            r(LISTENER, "tls", { protocol: "TLS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+        ],
+        // As AWS evaluates it: the protocol, so an HTTP listener that only redirects fails too (production's :80).
+        violating: [[r(LISTENER, "http", { protocol: "HTTP", defaultActions: REDIRECT }), r(LISTENER, "tcp", { protocol: "TCP", defaultActions: [{ type: "forward" }] })], 2],
+        unknown: [r(LISTENER, "http", { protocol: UNKNOWN, defaultActions: REDIRECT })],
+    },
+    {
         policy: "alb-drop-invalid-headers",
         compliant: [alb("lb")],
         violating: [[alb("lb", { dropInvalidHeaderFields: false })], 1],
@@ -218,10 +228,45 @@ const CASES: Case[] = [
         unknown: [r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: UNKNOWN }] })],
     },
     {
+        policy: "vpc-default-security-group-closed",
+        compliant: [r("aws:ec2/vpc:Vpc", "vpc", { id: "vpc-1" }), r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", { vpcId: "vpc-1", ingress: [], egress: [] })],
+        // AWS's default group left as created, and one taken over but given a rule; a closed group of another VPC covers neither.
+        violating: [
+            [
+                r("aws:ec2/vpc:Vpc", "untouched", { id: "vpc-1" }),
+                r("aws:ec2/vpc:Vpc", "open", { id: "vpc-2" }),
+                r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "open-default", { vpcId: "vpc-2", egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] }),
+                r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "elsewhere", { vpcId: "vpc-9", ingress: [], egress: [] }),
+            ],
+            2,
+        ],
+        unknown: [r("aws:ec2/vpc:Vpc", "vpc", { id: "vpc-1" }), r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", { vpcId: "vpc-1", ingress: UNKNOWN })],
+    },
+    {
+        policy: "vpc-flow-logs",
+        compliant: [r("aws:ec2/vpc:Vpc", "vpc", { id: "vpc-1" }), r("aws:ec2/flowLog:FlowLog", "fl", { vpcId: "vpc-1", trafficType: "REJECT" })],
+        // No flow log, and one that records only accepted traffic.
+        violating: [[r("aws:ec2/vpc:Vpc", "a", { id: "vpc-1" }), r("aws:ec2/vpc:Vpc", "b", { id: "vpc-2" }), r("aws:ec2/flowLog:FlowLog", "fl", { vpcId: "vpc-2", trafficType: "ACCEPT" })], 2],
+        unknown: [r("aws:ec2/vpc:Vpc", "vpc", { id: UNKNOWN }), r("aws:ec2/flowLog:FlowLog", "fl", { vpcId: UNKNOWN, trafficType: "ALL" })],
+    },
+    {
+        policy: "subnet-no-public-ip-on-launch",
+        compliant: [r("aws:ec2/subnet:Subnet", "private", { mapPublicIpOnLaunch: false }), r("aws:ec2/subnet:Subnet", "default", {})],
+        violating: [[r("aws:ec2/subnet:Subnet", "public", { mapPublicIpOnLaunch: true })], 1],
+        unknown: [r("aws:ec2/subnet:Subnet", "public", { mapPublicIpOnLaunch: UNKNOWN })],
+    },
+    {
         policy: "log-group-retention",
         compliant: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 365 }), r("aws:cloudwatch/logGroup:LogGroup", "forever", {})],
         violating: [[r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: 30 })], 1],
         unknown: [r("aws:cloudwatch/logGroup:LogGroup", "lg", { retentionInDays: UNKNOWN })],
+    },
+    {
+        policy: "alarm-has-actions",
+        compliant: [r("aws:cloudwatch/metricAlarm:MetricAlarm", "scale-out", { alarmActions: ["arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1"] })],
+        // No actions at all, and an empty list (an OK action alone does not count: ALARM state is what AWS asks for).
+        violating: [[r("aws:cloudwatch/metricAlarm:MetricAlarm", "rollback", {}), r("aws:cloudwatch/metricAlarm:MetricAlarm", "ok-only", { alarmActions: [], okActions: ["arn:aws:sns:us-east-1:123456789012:t"] })], 2],
+        unknown: [r("aws:cloudwatch/metricAlarm:MetricAlarm", "a", { alarmActions: [UNKNOWN] })],
     },
     {
         policy: "log-group-kms-encrypted",

@@ -486,7 +486,7 @@ export function foreignResource(i: number, stack = "mastertest"): StackResource 
                 policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::cgap-files-${i}/*` }] }),
             }),
         () => resource(stack, "aws:ec2/securityGroupRule:SecurityGroupRule", `rule-${i}`, { type: "ingress", fromPort: 8000, toPort: 8000, protocol: "tcp", securityGroupId: UNKNOWN, cidrBlocks: ["10.0.0.0/16"] }),
-        () => resource(stack, "aws:cloudwatch/metricAlarm:MetricAlarm", `alarm-${i}`, { name: `alarm-${i}`, threshold: 80, dimensions: { ClusterName: UNKNOWN } }),
+        () => resource(stack, "aws:cloudwatch/metricAlarm:MetricAlarm", `alarm-${i}`, { name: `alarm-${i}`, threshold: 80, dimensions: { ClusterName: UNKNOWN }, alarmActions: [`arn:aws:sns:us-east-1:123456789012:ops-${i}`] }),
         () => resource(stack, "random:index/randomPet:RandomPet", `pet-${i}`, { id: UNKNOWN, length: 2, keepers: UNKNOWN }),
     ];
     return kinds[i % kinds.length]();
