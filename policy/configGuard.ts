@@ -15,6 +15,7 @@ import * as path from "path";
 import { Policies } from "@pulumi/policy";
 
 import { schemaProblems, SettingSchema } from "./compliance";
+import { loweredGateProblems } from "./gates";
 
 /** What a Configure request carries per policy: the properties besides the enforcement level. */
 export type ReceivedConfig = ReadonlyMap<string, Record<string, unknown>>;
@@ -75,7 +76,11 @@ export function refusal(problems: readonly string[]): string {
 }
 
 interface ConfigureCall {
-    request: { getPolicyconfigMap(): { entries(): Iterable<[string, { getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]> } };
+    request: {
+        getPolicyconfigMap(): {
+            entries(): Iterable<[string, { getEnforcementlevel(): number; getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]>;
+        };
+    };
 }
 type Callback = (error: { code: number; details: string; message: string } | null | undefined, response?: unknown) => void;
 type Handler = (call: ConfigureCall, callback: Callback) => unknown;
@@ -88,6 +93,8 @@ type Handler = (call: ConfigureCall, callback: Callback) => unknown;
 export function refuseBadPolicyConfig(policies: Policies): void {
     const sdkDir = path.dirname(require.resolve("@pulumi/policy"));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { convertEnforcementLevel } = require(path.join(sdkDir, "protoutil")) as { convertEnforcementLevel(level: number): string };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
     const addService = grpc.Server.prototype.addService;
     grpc.Server.prototype.addService = function (service: unknown, implementation: Record<string, Handler>) {
@@ -97,10 +104,15 @@ export function refuseBadPolicyConfig(policies: Policies): void {
                 ...implementation,
                 configure: (call: ConfigureCall, callback: Callback) => {
                     const received = new Map<string, Record<string, unknown>>();
+                    const levels = new Map<string, string>();
                     for (const [name, value] of call.request.getPolicyconfigMap().entries()) {
                         received.set(name, value.getProperties()?.toJavaScript() ?? {});
+                        levels.set(name, convertEnforcementLevel(value.getEnforcementlevel()));
                     }
-                    const problems = policyConfigProblems(policies, received);
+                    // The engine sends each policy's level after applying "all" and the policy's own
+                    // entry (pulumi/pulumi pkg/resource/analyzer/config.go, ReconcilePolicyPackConfig),
+                    // so the level seen here is the one the gate would run at, whichever form lowered it.
+                    const problems = [...loweredGateProblems((name) => levels.get(name)), ...policyConfigProblems(policies, received)];
                     if (problems.length > 0) {
                         const message = refusal(problems);
                         callback({ code: grpc.status.INVALID_ARGUMENT, details: message, message });

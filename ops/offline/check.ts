@@ -19,6 +19,7 @@ import { readStackConfig, StackFileError } from "./stackFiles";
 import type { ComplianceReport } from "./report";
 import { toSarif } from "./sarif";
 import { POLICY_PACK_DIR } from "../project";
+import { configuredLevel, ENFORCEMENT_LEVELS, loweredGateProblems } from "../../policy/gates";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
@@ -113,6 +114,18 @@ export function readPolicyConfig(file: string | null): PolicyPackConfig {
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new BadInput(`--policy-config ${file}: must be a JSON object of policy name to level or settings`);
+    }
+    // A misspelled level would otherwise fail deep in the pack's start with no policy named.
+    for (const [name, entry] of Object.entries(value)) {
+        const level: unknown = entry !== null && typeof entry === "object" && !Array.isArray(entry) ? (entry as Record<string, unknown>).enforcementLevel : entry;
+        if (level !== undefined && !(ENFORCEMENT_LEVELS as readonly unknown[]).includes(level)) {
+            throw new BadInput(`--policy-config ${file}: "${name}" sets level ${JSON.stringify(level)}; levels are ${ENFORCEMENT_LEVELS.join(", ")}`);
+        }
+    }
+    // The pack refuses a lowered gate at Configure; saying so here, in the pack's words, names the file too.
+    const lowered = loweredGateProblems((name) => configuredLevel(value as Record<string, unknown>, name) as string | undefined);
+    if (lowered.length > 0) {
+        throw new BadInput(`--policy-config ${file}: policy config refused, nothing was judged:\n${lowered.map((p) => `  - ${p}`).join("\n")}`);
     }
     return value as PolicyPackConfig;
 }
