@@ -10,6 +10,7 @@ import { Diagnostic, EnforcementLevel, PackInfo, PolicyPackConfig, reconcilePoli
 import { ComplianceCheck, evaluate, Finding, Verdict } from "../../policy/compliance";
 import { ResourceView } from "../../policy/images";
 import { complianceChecks } from "../../policy/policies";
+import { GATE_LEVEL, GATES } from "../../policy/gates";
 
 export type ReportVerdict = Verdict | "disabled";
 
@@ -34,6 +35,8 @@ export interface ComplianceReport {
     pack: { name: string; version: string };
     /** The policy config file the verdicts and levels come from, or null for the pack's defaults. */
     policyConfig: string | null;
+    /** The rollout gates and the level each ran at: fixed by the pack (policy/gates.ts), never the config's to lower. */
+    gates: { policy: string; level: string; fixed: true }[];
     summary: Record<ReportVerdict, number> & { mandatoryFailures: number };
     results: ReportEntry[];
 }
@@ -131,6 +134,7 @@ export function buildReport(input: ReportInput): ComplianceReport {
         phase: input.preview ? "preview" : "update",
         pack: { name: input.info.name, version: input.info.version },
         policyConfig: input.policyConfigFile,
+        gates: GATES.map((g) => ({ policy: g.name, level: reconciled[g.name]?.enforcementLevel ?? GATE_LEVEL, fixed: true as const })),
         summary: {
             pass: count("pass"),
             fail: count("fail"),
