@@ -10,6 +10,15 @@
 // ignored (the real policy kept its default level) and a stray property did nothing. The pack
 // now checks the Configure request itself and answers INVALID_ARGUMENT, which stops the preview
 // before any resource is judged.
+//
+// What the user then sees (pulumi/pulumi sdk/go/common/resource/plugin/analyzer_plugin.go,
+// `(*analyzer).Configure`, returns `rpcerror.Convert(err)`, the gRPC status's message; and
+// pkg/engine/update.go `installAndLoadPolicyPlugins` wraps it as `configuring policy pack "<name>"
+// at "<path>": <message>` for a local pack, `configuring policy pack "<name>": <message>` for a
+// policy group's pack; `newUpdateSource` returns it, so the preview or update stops before the
+// program runs): `error: configuring policy pack "cgap-rollout" at "policy": policy config
+// refused, nothing was judged (...)` followed by one line per culprit. A rollout gate lowered by
+// the config (gates.ts) is one of those culprits.
 import * as path from "path";
 
 import { Policies } from "@pulumi/policy";

@@ -12,7 +12,9 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
     name: INDEXER_DEPLOYMENT_BUNDLE,
     description:
         "The indexer image (latest-indexer) ships only with the deployment image (latest-deployment): " +
-        "never alone, never changing while the deployment image stays, never from different build inputs.",
+        "never alone, never changing while the deployment image stays, never from different build inputs. " +
+        "Fixed at mandatory (policy config cannot lower it). Change is judged in a preview only: the update phase " +
+        "(and --skip-preview) cannot see which images changed, so it approves no partial rollout.",
     enforcementLevel: GATE_LEVEL,
     severity: "high",
     remediationSteps:

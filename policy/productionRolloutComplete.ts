@@ -20,7 +20,9 @@ export const productionRolloutComplete: StackValidationPolicy = {
     name: PRODUCTION_ROLLOUT_COMPLETE,
     description:
         "A production stack rolls out all four role images (latest, latest-indexer, latest-ingester, " +
-        "latest-deployment) together: all present, all pushed, all changing or none, one build.",
+        "latest-deployment) together: all present, all pushed, all changing or none, one build. " +
+        "Fixed at mandatory (policy config cannot lower it). Change is judged in a preview only: the update phase " +
+        "(and --skip-preview) cannot see which images changed, so it approves no partial rollout.",
     enforcementLevel: GATE_LEVEL,
     severity: "critical",
     remediationSteps:

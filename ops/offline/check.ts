@@ -144,6 +144,10 @@ export interface OfflineCloud {
     running?: Partial<Record<Role, string>>;
 }
 
+/** Under a preview's PASS: what the same pack cannot judge later. */
+export const PREVIEW_PASS_NOTE =
+    "Judged as a preview. The update phase (and pulumi up --skip-preview) cannot tell a partial rollout from a full one: preview first.";
+
 /** The update phase judges after the fact and without change detection; a PASS there is no verdict on the rollout. */
 export const UPDATE_PHASE_NOTE =
     "Update phase: stack policies run after every step has completed, and every image then carries a pushed " +
@@ -283,7 +287,7 @@ async function judgeOffline(
         "",
         ...(args.update ? [wrap(UPDATE_PHASE_NOTE, width), ""] : []),
         mandatory.length === 0
-            ? "PASS: no mandatory policy is violated."
+            ? `PASS: no mandatory policy is violated.${args.update ? "" : `\n${wrap(PREVIEW_PASS_NOTE, width)}`}`
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     const exitCode = mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused;
