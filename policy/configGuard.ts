@@ -10,11 +10,21 @@
 // ignored (the real policy kept its default level) and a stray property did nothing. The pack
 // now checks the Configure request itself and answers INVALID_ARGUMENT, which stops the preview
 // before any resource is judged.
+//
+// What the user then sees (pulumi/pulumi sdk/go/common/resource/plugin/analyzer_plugin.go,
+// `(*analyzer).Configure`, returns `rpcerror.Convert(err)`, the gRPC status's message; and
+// pkg/engine/update.go `installAndLoadPolicyPlugins` wraps it as `configuring policy pack "<name>"
+// at "<path>": <message>` for a local pack, `configuring policy pack "<name>": <message>` for a
+// policy group's pack; `newUpdateSource` returns it, so the preview or update stops before the
+// program runs): `error: configuring policy pack "cgap-rollout" at "policy": policy config
+// refused, nothing was judged (...)` followed by one line per culprit. A rollout gate lowered by
+// the config (gates.ts) is one of those culprits.
 import * as path from "path";
 
 import { Policies } from "@pulumi/policy";
 
 import { schemaProblems, SettingSchema } from "./compliance";
+import { loweredGateProblems } from "./gates";
 
 /** What a Configure request carries per policy: the properties besides the enforcement level. */
 export type ReceivedConfig = ReadonlyMap<string, Record<string, unknown>>;
@@ -75,7 +85,11 @@ export function refusal(problems: readonly string[]): string {
 }
 
 interface ConfigureCall {
-    request: { getPolicyconfigMap(): { entries(): Iterable<[string, { getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]> } };
+    request: {
+        getPolicyconfigMap(): {
+            entries(): Iterable<[string, { getEnforcementlevel(): number; getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]>;
+        };
+    };
 }
 type Callback = (error: { code: number; details: string; message: string } | null | undefined, response?: unknown) => void;
 type Handler = (call: ConfigureCall, callback: Callback) => unknown;
@@ -88,6 +102,8 @@ type Handler = (call: ConfigureCall, callback: Callback) => unknown;
 export function refuseBadPolicyConfig(policies: Policies): void {
     const sdkDir = path.dirname(require.resolve("@pulumi/policy"));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { convertEnforcementLevel } = require(path.join(sdkDir, "protoutil")) as { convertEnforcementLevel(level: number): string };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
     const addService = grpc.Server.prototype.addService;
     grpc.Server.prototype.addService = function (service: unknown, implementation: Record<string, Handler>) {
@@ -97,10 +113,15 @@ export function refuseBadPolicyConfig(policies: Policies): void {
                 ...implementation,
                 configure: (call: ConfigureCall, callback: Callback) => {
                     const received = new Map<string, Record<string, unknown>>();
+                    const levels = new Map<string, string>();
                     for (const [name, value] of call.request.getPolicyconfigMap().entries()) {
                         received.set(name, value.getProperties()?.toJavaScript() ?? {});
+                        levels.set(name, convertEnforcementLevel(value.getEnforcementlevel()));
                     }
-                    const problems = policyConfigProblems(policies, received);
+                    // The engine sends each policy's level after applying "all" and the policy's own
+                    // entry (pulumi/pulumi pkg/resource/analyzer/config.go, ReconcilePolicyPackConfig),
+                    // so the level seen here is the one the gate would run at, whichever form lowered it.
+                    const problems = [...loweredGateProblems((name) => levels.get(name)), ...policyConfigProblems(policies, received)];
                     if (problems.length > 0) {
                         const message = refusal(problems);
                         callback({ code: grpc.status.INVALID_ARGUMENT, details: message, message });

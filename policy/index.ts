@@ -1,9 +1,10 @@
 // The cgap-rollout policy pack: two mandatory rollout gates and the advisory compliance checks.
 //
 // Run it with `pulumi preview --policy-pack policy [--policy-pack-config <file>]`, or publish it
-// to a Pulumi Cloud policy group. Every policy's level can be changed by ordinary policy config
-// (`{ "<policy-name>": "mandatory" }`); see config.example.json. Config naming no policy of the
-// pack, or a setting of the wrong type, is refused (configGuard.ts).
+// to a Pulumi Cloud policy group. The compliance policies' levels can be changed by ordinary
+// policy config (`{ "<policy-name>": "mandatory" }`); see config.example.json. The rollout gates'
+// level cannot (gates.ts). Config naming no policy of the pack, a setting of the wrong type or a
+// lowered gate is refused (configGuard.ts).
 import { PolicyPack } from "@pulumi/policy";
 
 import { refuseBadPolicyConfig } from "./configGuard";

@@ -1,5 +1,6 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
+import { GATE_LEVEL } from "./gates";
 import { failClosed, stackResources } from "./guard";
 import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeIndexerDeploymentBundle } from "./rollout";
@@ -11,8 +12,10 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
     name: INDEXER_DEPLOYMENT_BUNDLE,
     description:
         "The indexer image (latest-indexer) ships only with the deployment image (latest-deployment): " +
-        "never alone, never changing while the deployment image stays, never from different build inputs.",
-    enforcementLevel: "mandatory",
+        "never alone, never changing while the deployment image stays, never from different build inputs. " +
+        "Fixed at mandatory (policy config cannot lower it). Change is judged in a preview only: the update phase " +
+        "(and --skip-preview) cannot see which images changed, so it approves no partial rollout.",
+    enforcementLevel: GATE_LEVEL,
     severity: "high",
     remediationSteps:
         'Add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four roles), ' +

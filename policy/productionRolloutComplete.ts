@@ -1,5 +1,6 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
+import { GATE_LEVEL } from "./gates";
 import { failClosed, policyConfig, stackResources } from "./guard";
 import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeProductionRollout } from "./rollout";
@@ -19,8 +20,10 @@ export const productionRolloutComplete: StackValidationPolicy = {
     name: PRODUCTION_ROLLOUT_COMPLETE,
     description:
         "A production stack rolls out all four role images (latest, latest-indexer, latest-ingester, " +
-        "latest-deployment) together: all present, all pushed, all changing or none, one build.",
-    enforcementLevel: "mandatory",
+        "latest-deployment) together: all present, all pushed, all changing or none, one build. " +
+        "Fixed at mandatory (policy config cannot lower it). Change is judged in a preview only: the update phase " +
+        "(and --skip-preview) cannot see which images changed, so it approves no partial rollout.",
+    enforcementLevel: GATE_LEVEL,
     severity: "critical",
     remediationSteps:
         "Unset cgap:rollout (the default is all four roles) or list all four, drop --target, and push all four tags.",

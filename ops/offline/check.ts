@@ -21,6 +21,7 @@ import type { ComplianceReport } from "./report";
 import { OFFLINE_OUTPUTS_KEY } from "./outputsMarker";
 import { toSarif } from "./sarif";
 import { POLICY_PACK_DIR } from "../project";
+import { configuredLevel, ENFORCEMENT_LEVELS, loweredGateProblems } from "../../policy/gates";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
@@ -144,6 +145,18 @@ export function readPolicyConfig(file: string | null): PolicyPackConfig {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new BadInput(`--policy-config ${file}: must be a JSON object of policy name to level or settings`);
     }
+    // A misspelled level would otherwise fail deep in the pack's start with no policy named.
+    for (const [name, entry] of Object.entries(value)) {
+        const level: unknown = entry !== null && typeof entry === "object" && !Array.isArray(entry) ? (entry as Record<string, unknown>).enforcementLevel : entry;
+        if (level !== undefined && !(ENFORCEMENT_LEVELS as readonly unknown[]).includes(level)) {
+            throw new BadInput(`--policy-config ${file}: "${name}" sets level ${JSON.stringify(level)}; levels are ${ENFORCEMENT_LEVELS.join(", ")}`);
+        }
+    }
+    // The pack refuses a lowered gate at Configure; saying so here, in the pack's words, names the file too.
+    const lowered = loweredGateProblems((name) => configuredLevel(value as Record<string, unknown>, name) as string | undefined);
+    if (lowered.length > 0) {
+        throw new BadInput(`--policy-config ${file}: policy config refused, nothing was judged:\n${lowered.map((p) => `  - ${p}`).join("\n")}`);
+    }
     return value as PolicyPackConfig;
 }
 
@@ -160,6 +173,10 @@ export interface OfflineCloud {
     /** Role to the digest its task definition runs; a role not named runs its tag's digest. */
     running?: Partial<Record<Role, string>>;
 }
+
+/** Under a preview's PASS: what the same pack cannot judge later. */
+export const PREVIEW_PASS_NOTE =
+    "Judged as a preview. The update phase (and pulumi up --skip-preview) cannot tell a partial rollout from a full one: preview first.";
 
 /** The update phase judges after the fact and without change detection; a PASS there is no verdict on the rollout. */
 export const UPDATE_PHASE_NOTE =
@@ -309,7 +326,7 @@ async function judgeOffline(
         "",
         ...(args.update ? [wrap(UPDATE_PHASE_NOTE, width), ""] : []),
         mandatory.length === 0
-            ? "PASS: no mandatory policy is violated."
+            ? `PASS: no mandatory policy is violated.${args.update ? "" : `\n${wrap(PREVIEW_PASS_NOTE, width)}`}`
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     if (outputs !== undefined && args.writeOutputs !== undefined) {

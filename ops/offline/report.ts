@@ -11,6 +11,7 @@ import { ComplianceCheck, evaluate, Finding, Verdict } from "../../policy/compli
 import { ResourceView } from "../../policy/images";
 import { complianceChecks } from "../../policy/policies";
 import type { NotApplicable, Provenance } from "./provenance";
+import { GATE_LEVEL, GATES } from "../../policy/gates";
 
 export type ReportVerdict = Verdict | "disabled";
 
@@ -35,6 +36,8 @@ export interface ComplianceReport {
     pack: { name: string; version: string };
     /** The policy config file the verdicts and levels come from, or null for the pack's defaults. */
     policyConfig: string | null;
+    /** The rollout gates and the level each ran at: fixed by the pack (policy/gates.ts), never the config's to lower. */
+    gates: { policy: string; level: string; fixed: true }[];
     summary: Record<ReportVerdict, number> & { mandatoryFailures: number };
     results: ReportEntry[];
     /** Where the verdicts come from (see ./provenance.ts); set by the check that ran them. */
@@ -136,6 +139,7 @@ export function buildReport(input: ReportInput): ComplianceReport {
         phase: input.preview ? "preview" : "update",
         pack: { name: input.info.name, version: input.info.version },
         policyConfig: input.policyConfigFile,
+        gates: GATES.map((g) => ({ policy: g.name, level: reconciled[g.name]?.enforcementLevel ?? GATE_LEVEL, fixed: true as const })),
         summary: {
             pass: count("pass"),
             fail: count("fail"),

@@ -2,6 +2,7 @@
 // one place, before any resource is declared, so a bad value fails the preview with one message
 // that lists every problem and nothing is half-applied. Pure: the caller reads the files.
 import { ConfigError, Environment, isPlainObject } from "../../components/config";
+import { configuredLevel, ENFORCEMENT_LEVELS, GATE_LEVEL, GATE_NAMES, loweredGateProblems } from "../../policy/gates";
 
 export { ConfigError };
 
@@ -14,14 +15,9 @@ export const PLATFORM_NAMESPACE = "cgap-platform";
  */
 export const POLICY_CONFIG_FILE = "policy/config.example.json";
 
-/**
- * The cgap-rollout pack's rollout gates: always mandatory in the group. The pack keeps the
- * authoritative list (policy/policies.ts, `rolloutPolicies`); a test checks that the two agree.
- */
-export const ROLLOUT_GATES = ["indexer-deployment-bundle", "production-rollout-complete"] as const;
-
-/** Levels a policy config may set (@pulumi/policy's EnforcementLevel). */
-export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
+/** The cgap-rollout pack's rollout gates, always mandatory in the group: the pack's gate table (policy/gates.ts). */
+export const ROLLOUT_GATES = GATE_NAMES;
+export { ENFORCEMENT_LEVELS };
 
 export const PLATFORM_KEYS = ["organization", "repository", "branch", "stacks"] as const;
 export const STACK_FIELDS = ["awsRoleArn", "deployOnMerge"] as const;
@@ -187,16 +183,11 @@ export function groupPolicyConfig(file: string, content: unknown): Record<string
             problems.push(`${file}: "${name}" sets level ${JSON.stringify(level)}; levels are ${ENFORCEMENT_LEVELS.join(", ")}.`);
         }
     }
+    // Lowered by its own entry or through "all": the group would run the gate at that level.
+    problems.push(...loweredGateProblems((gate) => configuredLevel(content, gate) as string | undefined).map((p) => `${file}: ${p}`));
     for (const gate of ROLLOUT_GATES) {
         const value = content[gate];
-        const level = isPlainObject(value) ? (value.enforcementLevel ?? "mandatory") : (value ?? "mandatory");
-        if (level !== "mandatory") {
-            problems.push(
-                `${file}: "${gate}" is a rollout gate and must stay mandatory (it is ${JSON.stringify(level)}); ` +
-                    "only the compliance policies' levels are the reviewers' to choose.",
-            );
-        }
-        config[gate] = isPlainObject(value) ? { ...value, enforcementLevel: "mandatory" } : "mandatory";
+        config[gate] = isPlainObject(value) ? { ...value, enforcementLevel: GATE_LEVEL } : GATE_LEVEL;
     }
     if (problems.length > 0) {
         throw new ConfigError(problems);

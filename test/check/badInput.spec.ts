@@ -53,6 +53,34 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             },
             /^check: error: --policy-config \S+: policy config\s+refused,\s+nothing\s+was\s+judged\s+\(1\s+problem;[^]*\n {2}- "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)\n$/,
         ],
+        // A config that lowers a rollout gate, in each form the engine accepts: refused before any
+        // judging, so an indexer-only rollout cannot pass by configuration.
+        ...(
+            [
+                ["name to level", { "indexer-deployment-bundle": "disabled" }, "disabled"],
+                ["name to object", { "indexer-deployment-bundle": { enforcementLevel: "advisory" } }, "advisory"],
+                ["all", { all: "disabled" }, "disabled"],
+            ] as const
+        ).map(
+            ([form, config, level]): [string, () => Promise<Outcome>, RegExp] => [
+                `policy config lowering a rollout gate (${form}), indexer-only rollout`,
+                () => {
+                    fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify(config));
+                    return direct("--stack", "mastertest", "--rollout", "indexer", "--policy-config", brokenFile.replace(/yaml$/, "json"));
+                },
+                new RegExp(
+                    `^check: error: --policy-config \\S+: policy config\\s+refused,\\s+nothing\\s+was\\s+judged:\\n {2}- "indexer-deployment-bundle"\\s+is\\s+a\\s+rollout\\s+gate\\s+and\\s+stays\\s+mandatory;\\s+the\\s+config\\s+asks\\s+for\\s+"${level}"[^]*cannot\\s+be\\s+lowered\\s+because`,
+                ),
+            ],
+        ),
+        [
+            "policy config with a misspelled level names the policy and the file",
+            () => {
+                fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify({ "ecr-scan-on-push": { enforcementLevel: "mandtory" } }));
+                return direct("--stack", "mastertest", "--policy-config", brokenFile.replace(/yaml$/, "json"));
+            },
+            /^check: error: --policy-config \S+\.json: "ecr-scan-on-push" sets\s+level "mandtory"; levels are advisory, mandatory, remediate, disabled\n$/,
+        ],
         [
             "a stack file with a size Fargate does not offer",
             () => {

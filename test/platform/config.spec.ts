@@ -189,13 +189,17 @@ describe("the policy group's config", () => {
                 (err: unknown) =>
                     err instanceof ConfigError &&
                     err.problems.length === 1 &&
-                    /^f\.json: "indexer-deployment-bundle" is a rollout gate and must stay mandatory/.test(err.problems[0]),
+                    /^f\.json: "indexer-deployment-bundle" is a rollout gate and stays mandatory; the config asks for "(advisory|disabled)"/.test(err.problems[0]),
             );
         }
     });
 
-    it("keeps the gates mandatory when the file lowers every policy with \"all\"", () => {
-        const config = groupPolicyConfig("f.json", { all: "advisory" });
+    it("refuses a file that lowers the gates through \"all\", unless each gate is kept mandatory", () => {
+        assert.throws(
+            () => groupPolicyConfig("f.json", { all: "advisory" }),
+            (err: unknown) => err instanceof ConfigError && err.problems.length === ROLLOUT_GATES.length && err.problems.every((p) => /asks for "advisory"/.test(p)),
+        );
+        const config = groupPolicyConfig("f.json", { all: "advisory", ...Object.fromEntries(ROLLOUT_GATES.map((g) => [g, "mandatory"])) });
         assert.strictEqual(config.all, "advisory");
         for (const gate of ROLLOUT_GATES) {
             assert.strictEqual(config[gate], "mandatory");

@@ -296,6 +296,46 @@ describe("policy pack through the analyzer protocol", function () {
                 await p.reconfigure({ ...REVIEWED_SETTINGS, all: "mandatory" });
                 assert.deepStrictEqual((await judge("mastertestPreview", bad)).mandatory, ["ecs-service-no-public-ip"]);
             });
+
+            // Each way a config file can lower a gate, as the engine sends it after reconciling "all"
+            // and the policy's own entry: refused at Configure, and the gate keeps refusing.
+            const lowerings: [string, Record<string, unknown>, string, string][] = [
+                ["name to level", { [BUNDLE]: "disabled" }, BUNDLE, "disabled"],
+                ["name to level (advisory)", { [BUNDLE]: "advisory" }, BUNDLE, "advisory"],
+                ["name to level (remediate)", { [PRODUCTION]: "remediate" }, PRODUCTION, "remediate"],
+                ["name to object", { [BUNDLE]: { enforcementLevel: "disabled" } }, BUNDLE, "disabled"],
+                ["all", { all: "disabled" }, BUNDLE, "disabled"],
+                ["all, with the other gate kept", { all: "advisory", [PRODUCTION]: "mandatory" }, BUNDLE, "advisory"],
+            ];
+            for (const [form, config, gate, level] of lowerings) {
+                it(`refuses a gate lowered by ${form} at Configure, naming gate, level and why`, async () => {
+                    await assert.rejects(
+                        p.reconfigure({ ...REVIEWED_SETTINGS, ...config } as never),
+                        (err: Error & { details?: string }) => {
+                            const message = err.details ?? err.message;
+                            assert.match(message, /policy config refused, nothing was judged/);
+                            assert.match(message, new RegExp(`"${gate}" is a rollout gate and stays mandatory; the config asks for "${level}"`));
+                            assert.match(message, /It cannot be lowered because /);
+                            return true;
+                        },
+                    );
+                    // Nothing half-applied: an indexer-only rollout is still refused by the gate.
+                    const j = await judge("mastertestPreview", rolloutStack({ indexer: "changing", wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
+                    assert.ok(j.mandatory.includes(BUNDLE), j.text);
+                });
+            }
+
+            it("accepts the gates set to mandatory explicitly, and an advisory policy disabled", async () => {
+                await p.reconfigure({ ...REVIEWED_SETTINGS, [BUNDLE]: "mandatory", [PRODUCTION]: { enforcementLevel: "mandatory" }, "ecs-service-no-public-ip": "disabled" });
+                const bad = rolloutStack({}, { stack: s }).map((r) =>
+                    r.type === "aws:ecs/service:Service"
+                        ? { ...r, props: { ...r.props, networkConfiguration: { subnets: ["subnet-1"], assignPublicIp: true } } }
+                        : r,
+                );
+                const j = await judge("mastertestPreview", bad);
+                assert.ok(!j.advisory.includes("ecs-service-no-public-ip"), j.text);
+                assert.ok((await judge("mastertestPreview", rolloutStack({ indexer: "changing", wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }))).mandatory.includes(BUNDLE));
+            });
         });
     });
 
