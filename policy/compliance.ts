@@ -30,6 +30,10 @@ export interface SettingSchema {
     enum?: readonly string[];
     minimum?: number;
     minLength?: number;
+    /** A JSON Schema (ECMA 262) pattern the text must contain; the engine checks it at Configure too. */
+    pattern?: string;
+    /** What `pattern` demands, in words, for the error message. */
+    patternMeans?: string;
     properties?: Record<string, SettingSchema>;
     required?: readonly string[];
     additionalProperties?: boolean;
@@ -76,9 +80,12 @@ export const EXCEPTIONS_SCHEMA: SettingSchema = {
     items: {
         type: "object",
         properties: {
-            resource: { type: "string", minLength: 1 },
+            // A pattern made only of wildcards ("*", "?*") excepts every failure of the control on
+            // every stack: nothing would record which resource was accepted. It must name something.
+            resource: { type: "string", minLength: 1, pattern: "[^*?]", patternMeans: "name a resource (a glob with at least one literal character, not only wildcards)" },
             stack: { type: "string", minLength: 1 },
-            reason: { type: "string", minLength: 1 },
+            // A reason is the record a reviewer archives: " " or "-" says nothing, so it needs a word.
+            reason: { type: "string", minLength: 1, pattern: "[A-Za-z]{3,}", patternMeans: "give the reason in words" },
         },
         required: ["resource", "reason"],
         additionalProperties: false,
@@ -107,6 +114,9 @@ export function schemaProblems(path: string, value: unknown, schema: SettingSche
             }
             if (schema.minLength !== undefined && value.length < schema.minLength) {
                 return [`${path} must not be empty`];
+            }
+            if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
+                return [`${path} must ${schema.patternMeans ?? `match ${schema.pattern}`}, got ${got}`];
             }
             if (schema.enum && !schema.enum.includes(value)) {
                 return [`${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${got}`];

@@ -69,8 +69,10 @@ export const albAccessLogs: ComplianceCheck = {
         if (isUnknown(logs) || isUnknown(enabled) || isUnknown(bucket)) {
             return unknown(view, "accessLogs is not known yet; the update judges it");
         }
-        // The provider's `enabled` defaults to true once a bucket is given.
-        const on = typeof bucket === "string" && bucket !== "" && knownBoolean(enabled) !== false;
+        // pulumi-aws LoadBalancerAccessLogs.enabled: "Defaults to false, even when bucket is
+        // specified" (pulumi-aws lb.LoadBalancer docs, from terraform-provider-aws aws_lb
+        // access_logs). A bucket alone writes no logs, so ELB.5 needs enabled === true.
+        const on = typeof bucket === "string" && bucket !== "" && knownBoolean(enabled) === true;
         return on ? pass(view, `access logs to s3://${bucket}`) : fail(view, `Load balancer "${view.name}" writes no access logs. Set accessLogs { bucket: <log bucket>, enabled: true }.`);
     }),
 };

@@ -198,7 +198,7 @@ const CASES: Case[] = [
     {
         policy: "alb-access-logs",
         compliant: [alb("lb")],
-        violating: [[alb("lb", { accessLogs: undefined }), alb("off", { accessLogs: { bucket: "b", enabled: false } })], 2],
+        violating: [[alb("lb", { accessLogs: undefined }), alb("off", { accessLogs: { bucket: "b", enabled: false } }), alb("bucket-only", { accessLogs: { bucket: "b" } })], 3],
         unknown: [alb("lb", { accessLogs: UNKNOWN })],
     },
     {
@@ -445,7 +445,7 @@ describe("compliance policies through the running pack", function () {
 
         it("an exception names the resource and the stack it covers, and no other", async () => {
             const http = [alb("cgap-alb"), r(LISTENER, "cgap-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] })];
-            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "production", resource: "cgap-http", reason: "r" }] } });
+            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "production", resource: "cgap-http", reason: "production has a certificate" }] } });
             assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 1, "a production exception does not cover mastertest");
             await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "mastertest", resource: "cgap-h*", reason: "no certificate" }] } });
             assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 0);
@@ -482,6 +482,20 @@ describe("compliance policies through the running pack", function () {
                 /ecr-tag-immutability\.acceptedMutableTagFilters must be a list, got "latest\*"/,
                 /ecs-fargate-platform-latest\.allowedPlatformVersion is not a setting/,
                 /alb-waf-web-acl\.exceptions\[0\]\.reason is required/,
+            );
+        });
+
+        it("an exception whose reason has no words or whose resource pattern is only wildcards", async () => {
+            await refused(
+                {
+                    "alb-waf-web-acl": { exceptions: [{ resource: "cgap-alb", reason: " " }] },
+                    "alb-access-logs": { exceptions: [{ resource: "*", reason: "not yet" }] },
+                    "lb-deletion-protection": { exceptions: [{ resource: "?*", reason: "-" }] },
+                },
+                /alb-waf-web-acl\.exceptions\[0\]\.reason must give the reason in words, got " "/,
+                /alb-access-logs\.exceptions\[0\]\.resource must name a resource/,
+                /lb-deletion-protection\.exceptions\[0\]\.resource must name a resource/,
+                /lb-deletion-protection\.exceptions\[0\]\.reason must give the reason in words/,
             );
         });
 
