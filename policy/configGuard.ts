@@ -9,12 +9,25 @@
 // without a schema. The SDK stores whatever arrives. So a misspelled policy name was silently
 // ignored (the real policy kept its default level) and a stray property did nothing. The pack
 // now checks the Configure request itself and answers INVALID_ARGUMENT, which stops the preview
-// before any resource is judged.
+// before any resource is judged. It also refuses a rollout gate set below its fixed level
+// (gates.ts): the engine would otherwise run it at whatever level the config asks.
+//
+// What the user then sees (pulumi/pulumi at 1b5949891b3c, pkg/engine/update.go
+// `loadPolicyPlugins`, called from `newUpdateSource` before the program runs): the engine calls
+// GetAnalyzerInfo, reconciles the config, then Configure; pkg/resource/plugin/analyzer_plugin.go
+// `Configure` returns `rpcerror.Convert(err)`, whose text is the gRPC status message, i.e. the
+// `details` sent below. The engine wraps it as `configuring policy pack "cgap-rollout" at
+// "<dir>": <message>` for a `--policy-pack` directory, or `configuring policy pack "cgap-rollout":
+// <message>` for a policy group's pack, and the preview or update ends with that error before any
+// step runs. The whole refusal (every problem, one per line) is in it.
 import * as path from "path";
 
 import { Policies } from "@pulumi/policy";
 
 import { schemaProblems, SettingSchema } from "./compliance";
+import { levelProblems, refusal } from "./gates";
+
+export { refusal };
 
 /** What a Configure request carries per policy: the properties besides the enforcement level. */
 export type ReceivedConfig = ReadonlyMap<string, Record<string, unknown>>;
@@ -66,16 +79,12 @@ export function policyConfigProblems(policies: Policies, config: ReceivedConfig)
     return problems;
 }
 
-export function refusal(problems: readonly string[]): string {
-    const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-    return (
-        `policy config refused, nothing was judged (${count}; fix the --policy-pack-config file or the policy group's config):\n` +
-        problems.map((p) => `  - ${p}`).join("\n")
-    );
-}
-
 interface ConfigureCall {
-    request: { getPolicyconfigMap(): { entries(): Iterable<[string, { getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]> } };
+    request: {
+        getPolicyconfigMap(): {
+            entries(): Iterable<[string, { getEnforcementlevel(): number; getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]>;
+        };
+    };
 }
 type Callback = (error: { code: number; details: string; message: string } | null | undefined, response?: unknown) => void;
 type Handler = (call: ConfigureCall, callback: Callback) => unknown;
@@ -89,6 +98,9 @@ export function refuseBadPolicyConfig(policies: Policies): void {
     const sdkDir = path.dirname(require.resolve("@pulumi/policy"));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
+    // The SDK's own reading of the request's levels (@pulumi/policy protoutil.js).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { convertEnforcementLevel } = require(path.join(sdkDir, "protoutil"));
     const addService = grpc.Server.prototype.addService;
     grpc.Server.prototype.addService = function (service: unknown, implementation: Record<string, Handler>) {
         const configure = implementation.configure;
@@ -97,10 +109,14 @@ export function refuseBadPolicyConfig(policies: Policies): void {
                 ...implementation,
                 configure: (call: ConfigureCall, callback: Callback) => {
                     const received = new Map<string, Record<string, unknown>>();
+                    const levels: Record<string, unknown> = {};
                     for (const [name, value] of call.request.getPolicyconfigMap().entries()) {
                         received.set(name, value.getProperties()?.toJavaScript() ?? {});
+                        levels[name] = convertEnforcementLevel(value.getEnforcementlevel());
                     }
-                    const problems = policyConfigProblems(policies, received);
+                    // The engine has resolved "all" into each policy's level already and sends the
+                    // "all" entry too, so a gate's received level is the one it would run at.
+                    const problems = [...levelProblems(levels), ...policyConfigProblems(policies, received)];
                     if (problems.length > 0) {
                         const message = refusal(problems);
                         callback({ code: grpc.status.INVALID_ARGUMENT, details: message, message });

@@ -1,5 +1,6 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
+import { gateLevel } from "./gates";
 import { failClosed, stackResources } from "./guard";
 import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeIndexerDeploymentBundle } from "./rollout";
@@ -12,7 +13,7 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
     description:
         "The indexer image (latest-indexer) ships only with the deployment image (latest-deployment): " +
         "never alone, never changing while the deployment image stays, never from different build inputs.",
-    enforcementLevel: "mandatory",
+    enforcementLevel: gateLevel(INDEXER_DEPLOYMENT_BUNDLE),
     severity: "high",
     remediationSteps:
         'Add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four roles), ' +

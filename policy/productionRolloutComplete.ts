@@ -1,5 +1,6 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
+import { gateLevel } from "./gates";
 import { failClosed, policyConfig, stackResources } from "./guard";
 import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
 import { judgeProductionRollout } from "./rollout";
@@ -20,7 +21,7 @@ export const productionRolloutComplete: StackValidationPolicy = {
     description:
         "A production stack rolls out all four role images (latest, latest-indexer, latest-ingester, " +
         "latest-deployment) together: all present, all pushed, all changing or none, one build.",
-    enforcementLevel: "mandatory",
+    enforcementLevel: gateLevel(PRODUCTION_ROLLOUT_COMPLETE),
     severity: "critical",
     remediationSteps:
         "Unset cgap:rollout (the default is all four roles) or list all four, drop --target, and push all four tags.",

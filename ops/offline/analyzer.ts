@@ -612,10 +612,9 @@ export function reconcilePolicyConfig(
             }
         }
     }
+    // Every entry, "all" included, is then copied in: the engine sends the "all" entry on to the
+    // pack too (pulumi/pulumi pkg/resource/analyzer/config.go, applyConfig).
     for (const [name, entry] of Object.entries(config)) {
-        if (name === "all") {
-            continue;
-        }
         const { level, properties } = split(entry);
         if (level) {
             levelToProto(level);

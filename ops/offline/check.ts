@@ -19,6 +19,7 @@ import { readStackConfig, StackFileError } from "./stackFiles";
 import type { ComplianceReport } from "./report";
 import { toSarif } from "./sarif";
 import { POLICY_PACK_DIR } from "../project";
+import { levelProblems, refusal } from "../../policy/gates";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
@@ -113,6 +114,12 @@ export function readPolicyConfig(file: string | null): PolicyPackConfig {
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new BadInput(`--policy-config ${file}: must be a JSON object of policy name to level or settings`);
+    }
+    // A level that does not exist, or a rollout gate set below its fixed level: refused here with
+    // the pack's own words (policy/gates.ts), before the program runs, as the pack refuses it at Configure.
+    const problems = levelProblems(value as Record<string, unknown>);
+    if (problems.length > 0) {
+        throw new BadInput(`--policy-config ${file}: ${refusal(problems)}`);
     }
     return value as PolicyPackConfig;
 }

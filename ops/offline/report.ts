@@ -9,6 +9,7 @@
 import { Diagnostic, EnforcementLevel, PackInfo, PolicyPackConfig, reconcilePolicyConfig, StackResource } from "./analyzer";
 import { ComplianceCheck, evaluate, Finding, Verdict } from "../../policy/compliance";
 import { ResourceView } from "../../policy/images";
+import { GATE_LEVELS } from "../../policy/gates";
 import { complianceChecks } from "../../policy/policies";
 
 export type ReportVerdict = Verdict | "disabled";
@@ -34,6 +35,8 @@ export interface ComplianceReport {
     pack: { name: string; version: string };
     /** The policy config file the verdicts and levels come from, or null for the pack's defaults. */
     policyConfig: string | null;
+    /** The rollout gates and the one level each runs at: no policy config can change it (policy/gates.ts). */
+    gates: Record<string, "mandatory">;
     summary: Record<ReportVerdict, number> & { mandatoryFailures: number };
     results: ReportEntry[];
 }
@@ -131,6 +134,7 @@ export function buildReport(input: ReportInput): ComplianceReport {
         phase: input.preview ? "preview" : "update",
         pack: { name: input.info.name, version: input.info.version },
         policyConfig: input.policyConfigFile,
+        gates: { ...GATE_LEVELS },
         summary: {
             pass: count("pass"),
             fail: count("fail"),

@@ -90,6 +90,30 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             /^check: error: Pulumi\.check-broken-\d+\.yaml is not valid YAML/,
         ],
     ];
+    // Every way a policy config can lower a rollout gate, judged with an indexer-only rollout (which
+    // the gate refuses): refused as bad input with the pack's own words, never judged.
+    const policyFile = brokenFile.replace(/yaml$/, "json");
+    const withPolicyConfig = (config: unknown) => () => {
+        fs.writeFileSync(policyFile, JSON.stringify(config));
+        return direct("--stack", "mastertest", "--rollout", "indexer", "--policy-config", policyFile);
+    };
+    const gateRefused = (asked: string, through = "") =>
+        new RegExp(
+            String.raw`^check: error: --policy-config \S+: policy config\s+refused,\s+nothing\s+was\s+judged[^]*\n {2}- "indexer-deployment-bundle"\s+is\s+a\s+rollout\s+gate\s+and\s+stays\s+mandatory;\s+the\s+config\s+asks\s+for\s+"${asked}"` +
+                through.split(" ").join(String.raw`\s+`),
+        );
+    for (const level of ["disabled", "advisory", "remediate"]) {
+        cases.push([`policy config setting the indexer gate to ${level}`, withPolicyConfig({ "indexer-deployment-bundle": level }), gateRefused(level)]);
+    }
+    cases.push(
+        ["policy config lowering the gate in the object form", withPolicyConfig({ "indexer-deployment-bundle": { enforcementLevel: "disabled" } }), gateRefused("disabled")],
+        ["policy config lowering every gate through \"all\"", withPolicyConfig({ all: "disabled" }), gateRefused("disabled", String.raw` \(through "all": "disabled"\)`)],
+        [
+            "policy config with a misspelled enforcement level: names the policy and the file",
+            withPolicyConfig({ "ecr-scan-on-push": "mandtory" }),
+            /^check: error: --policy-config \S*check-broken-\d+\.json: policy config\s+refused[^]*\n {2}- "ecr-scan-on-push" sets enforcement level "mandtory"; levels\s+are\s+advisory,\s+mandatory,\s+remediate,\s+disabled\n$/,
+        ],
+    );
     for (const [what, run, message] of cases) {
         it(what, async () => {
             const { status, stdout, stderr } = await run();

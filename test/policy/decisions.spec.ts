@@ -23,6 +23,8 @@ import {
 import { containsUnknown, isUnknown, parseJsonDocument, rawProps, UNKNOWN_SENTINELS } from "../../policy/props";
 import { ROLE_IMAGES, ROLES } from "../../policy/roles";
 import { judgeIndexerDeploymentBundle, judgeProductionRollout } from "../../policy/rollout";
+import { GATE_NAMES, gateLevel, GATES, levelProblems } from "../../policy/gates";
+import { rolloutPolicies } from "../../policy/policies";
 import { DEFAULT_PRODUCTION_STACKS, globToRegExp, productionReason, productionStacksFromConfig } from "../../policy/stack";
 import { UNKNOWN } from "../../ops/offline/analyzer";
 import { buildCacheImage, builtOnPreviewImage, cacheSources, changingImage, firstRolloutImage, hex64, pushedImage, REGISTRY, repoUrl } from "./fixtures";
@@ -48,6 +50,41 @@ describe("policy decisions", () => {
                     role,
                 );
             }
+        });
+    });
+
+    describe("the gate table (policy/gates.ts)", () => {
+        it("names exactly the pack's rollout policies, each declared at its fixed level", () => {
+            assert.deepStrictEqual(rolloutPolicies.map((p) => p.name), [...GATE_NAMES]);
+            assert.deepStrictEqual(rolloutPolicies.map((p) => p.enforcementLevel), GATES.map((g) => g.level));
+            assert.throws(() => gateLevel("ecr-scan-on-push"), /"ecr-scan-on-push" is not a rollout gate/);
+        });
+
+        it("refuses every lowering form, and only those", () => {
+            const gate = GATE_NAMES[0];
+            assert.deepStrictEqual(levelProblems({}), []);
+            assert.deepStrictEqual(levelProblems({ [gate]: "mandatory", all: "mandatory", "ecr-scan-on-push": "disabled" }), []);
+            assert.deepStrictEqual(levelProblems({ all: "advisory", [GATE_NAMES[0]]: "mandatory", [GATE_NAMES[1]]: { enforcementLevel: "mandatory" } }), []);
+            // Settings without a level keep the gate at its default.
+            assert.deepStrictEqual(levelProblems({ [GATE_NAMES[1]]: { productionStacks: ["live"] } }), []);
+            for (const lowered of ["advisory", "disabled", "remediate", { enforcementLevel: "advisory" }]) {
+                const problems = levelProblems({ [gate]: lowered });
+                assert.strictEqual(problems.length, 1, problems.join("\n"));
+                assert.match(problems[0], new RegExp(`^"${gate}" is a rollout gate and stays mandatory; the config asks for "\\w+": below mandatory`));
+                assert.doesNotMatch(problems[0], /through "all"/);
+            }
+            const all = levelProblems({ all: "disabled", "ecr-scan-on-push": "advisory" });
+            assert.deepStrictEqual(all.map((p) => p.split(" ")[0]), GATE_NAMES.map((n) => `"${n}"`));
+            assert.ok(all.every((p) => p.includes('(through "all": "disabled")')), all.join("\n"));
+            // An own level that overrides "all" with another lowered level is named as the policy's own.
+            assert.doesNotMatch(levelProblems({ all: "disabled", [gate]: "advisory" })[0], /through/);
+        });
+
+        it("names the policy of a level that does not exist", () => {
+            assert.deepStrictEqual(levelProblems({ "ecr-scan-on-push": { enforcementLevel: "Mandatory" } }), [
+                '"ecr-scan-on-push" sets enforcement level "Mandatory"; levels are advisory, mandatory, remediate, disabled',
+            ]);
+            assert.strictEqual(levelProblems({ [GATE_NAMES[0]]: "mandtory" }).length, 1);
         });
     });
 

@@ -2,7 +2,10 @@
 // it (ops/offline/analyzer.ts). Resources have the shapes the engine sends (test/policy/fixtures.ts).
 import * as assert from "assert";
 
-import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import * as grpc from "@grpc/grpc-js";
+
+import { Diagnostic, PolicyPackConfig, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import { levelProblems, refusal } from "../../policy/gates";
 import {
     cacheSources,
     changingImage,
@@ -276,6 +279,47 @@ describe("policy pack through the analyzer protocol", function () {
                 // Nothing half-applied: the config before the refused one still holds.
                 const j = await judge("mastertestPreview", rolloutStack({ indexer: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
                 assert.deepStrictEqual(j.diagnostics, [], j.text);
+            });
+
+            describe("the rollout gates stay mandatory whatever the config asks", () => {
+                const indexerAlone = () => rolloutStack({ wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s });
+                const lowering: [string, PolicyPackConfig, RegExp][] = [
+                    ...(["disabled", "advisory", "remediate"] as const).map((level): [string, PolicyPackConfig, RegExp] => [
+                        `name to ${level}`,
+                        { [BUNDLE]: level },
+                        new RegExp(`"${BUNDLE}" is a rollout gate and stays mandatory; the config asks for "${level}": below mandatory an indexer image could roll out without the deployment image`),
+                    ]),
+                    ["name to an object", { [BUNDLE]: { enforcementLevel: "disabled" } }, /"indexer-deployment-bundle" is a rollout gate and stays mandatory; the config asks for "disabled"/],
+                    ["the production gate", { [PRODUCTION]: { enforcementLevel: "advisory", productionStacks: ["production"] } }, /"production-rollout-complete" is a rollout gate and stays mandatory; the config asks for "advisory"/],
+                    ["all", { all: "disabled" }, /\(2 problems;[^]*"indexer-deployment-bundle" is a rollout gate[^\n]*\(through "all": "disabled"\)[^]*"production-rollout-complete" is a rollout gate[^\n]*\(through "all": "disabled"\)/],
+                    ["all, with an advisory policy named", { all: "advisory", "ecr-scan-on-push": "advisory" }, /the config asks for "advisory" \(through "all": "advisory"\)/],
+                ];
+                for (const [form, config, message] of lowering) {
+                    it(`refuses at Configure a gate lowered by ${form}, with one message, keeping the config it had`, async () => {
+                        await assert.rejects(p.reconfigure({ ...REVIEWED_SETTINGS, ...config }), (err: { code?: number; details?: string }) => {
+                            assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+                            assert.match(err.details ?? "", /^policy config refused, nothing was judged/);
+                            assert.match(err.details ?? "", message);
+                            // The same words the offline check and the platform print (policy/gates.ts).
+                            assert.ok(err.details!.includes(refusal(levelProblems(config)).split("\n")[1].slice(4, 80)), err.details);
+                            return true;
+                        });
+                        assertRefusedBy(await judge("mastertestPreview", indexerAlone()), [BUNDLE], /changes the indexer image/);
+                    });
+                }
+
+                it("accepts the gates at mandatory, named or through all, and an advisory policy disabled", async () => {
+                    for (const config of [{ [BUNDLE]: "mandatory" }, { [PRODUCTION]: { enforcementLevel: "mandatory" } }, { all: "mandatory" }, { all: "advisory", [BUNDLE]: "mandatory", [PRODUCTION]: "mandatory" }] as PolicyPackConfig[]) {
+                        await p.reconfigure({ ...REVIEWED_SETTINGS, ...config });
+                        assertRefusedBy(await judge("mastertestPreview", indexerAlone()), [BUNDLE]);
+                    }
+                    const bad = rolloutStack({}, { stack: s }).map((r) =>
+                        r.type === "aws:ecs/service:Service" ? { ...r, props: { ...r.props, networkConfiguration: { subnets: ["subnet-1"], assignPublicIp: true } } } : r,
+                    );
+                    assert.deepStrictEqual((await judge("mastertestPreview", bad)).advisory, ["ecs-service-no-public-ip"]);
+                    await p.reconfigure({ ...REVIEWED_SETTINGS, "ecs-service-no-public-ip": "disabled" });
+                    assertClean(await judge("mastertestPreview", bad));
+                });
             });
 
             it("turns a compliance policy mandatory when configured so", async () => {
