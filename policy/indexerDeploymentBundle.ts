@@ -2,9 +2,9 @@ import { StackValidationPolicy } from "@pulumi/policy";
 
 import { gateLevel } from "./gates";
 import { failClosed, stackResources } from "./guard";
-import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
+import { portalRollout, ROLLOUT_TYPES } from "./portal";
 import { judgeIndexerDeploymentBundle } from "./rollout";
-import { readPhase, readRollout } from "./stack";
+import { readPhase, readRollout, readStackIdentity, shortStackName } from "./stack";
 
 export const INDEXER_DEPLOYMENT_BUNDLE = "indexer-deployment-bundle";
 
@@ -19,8 +19,9 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
         'Add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four roles), ' +
         "drop --target, and push both images from the same build.",
     validateStack: failClosed(INDEXER_DEPLOYMENT_BUNDLE, (args, report) => {
-        const images = portalRoleImages(stackResources(args, ROLLOUT_TYPES));
-        for (const finding of judgeIndexerDeploymentBundle(images, { ...readPhase(), rollout: readRollout() })) {
+        const stackName = readStackIdentity(args.stackTags).stackName;
+        const { images, roles } = portalRollout(stackResources(args, ROLLOUT_TYPES), stackName && shortStackName(stackName));
+        for (const finding of judgeIndexerDeploymentBundle(images, { ...readPhase(), rollout: readRollout(), roles })) {
             report(finding.message, finding.urn);
         }
     }),

@@ -2,7 +2,7 @@ import { StackValidationPolicy } from "@pulumi/policy";
 
 import { gateLevel } from "./gates";
 import { failClosed, policyConfig, stackResources } from "./guard";
-import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
+import { portalRollout, ROLLOUT_TYPES } from "./portal";
 import { judgeProductionRollout } from "./rollout";
 import {
     PRODUCTION_STACKS_SETTING,
@@ -40,9 +40,11 @@ export const productionRolloutComplete: StackValidationPolicy = {
                 notProduction = true;
                 return;
             }
-            const findings = judgeProductionRollout(portalRoleImages(stackResources(stackArgs, ROLLOUT_TYPES)), {
+            const { images, roles } = portalRollout(stackResources(stackArgs, ROLLOUT_TYPES), stack.stackName && shortStackName(stack.stackName));
+            const findings = judgeProductionRollout(images, {
                 ...readPhase(),
                 rollout: readRollout(),
+                roles,
                 stackName: stack.stackName ? shortStackName(stack.stackName) : "(unnamed)",
                 why,
             });

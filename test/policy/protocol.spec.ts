@@ -6,7 +6,9 @@ import * as grpc from "@grpc/grpc-js";
 
 import { Diagnostic, PolicyPackConfig, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
 import { levelProblems, refusal } from "../../policy/gates";
+import { ROLE_IMAGES } from "../../policy/roles";
 import {
+    asTheEngineSends,
     cacheSources,
     changingImage,
     firstRolloutImage,
@@ -69,7 +71,7 @@ function renamedDeployment(stackName: string): StackResource {
 
 /** A preview's stack: infrastructure plus the given images (on the given stack). */
 function stack(stackName: string, images: StackResource[], infra: Parameters<typeof infrastructure>[0] = {}): StackResource[] {
-    return [...infrastructure({ stack: stackName, ...infra }), ...images];
+    return asTheEngineSends([...infrastructure({ stack: stackName, ...infra }), ...images]);
 }
 
 describe("policy pack through the analyzer protocol", function () {
@@ -371,20 +373,20 @@ describe("policy pack through the analyzer protocol", function () {
         });
 
         it("refuses a role image set not to push, and one whose skipPush is unknown", async () => {
-            const off = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: true })]);
+            const off = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: true })]));
             assertRefusedBy(off, [PRODUCTION], /latest-ingester is not pushed \(skipPush is true\)/);
-            const unknown = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: UNKNOWN })]);
+            const unknown = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: UNKNOWN })]));
             assertRefusedBy(unknown, [PRODUCTION], /skipPush is not known/);
         });
 
         it("refuses four images whose build inputs differ in anything but ENTRYPOINT", async () => {
-            const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, appVersion: "2.0.0" })]);
+            const j = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, appVersion: "2.0.0" })]));
             assertRefusedBy(j, [PRODUCTION], /args\.CGAP_VERSION/);
         });
 
         it("refuses four images whose cache sources differ, even in order only", async () => {
             const reordered = { images: [...cacheSources(repoUrl()).images].reverse() };
-            const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, cacheFrom: reordered })]);
+            const j = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, cacheFrom: reordered })]));
             assertRefusedBy(j, [PRODUCTION], /cacheFrom/);
         });
 
@@ -401,12 +403,13 @@ describe("policy pack through the analyzer protocol", function () {
         });
 
         it("refuses, mandatory, when every property of the role images is unknown", async () => {
-            const unknownImages: StackResource[] = ["entrypoint.sh", "entrypoint_indexer.sh", "entrypoint_ingester.sh", "entrypoint_deployment.sh"].map((entrypoint, i) => ({
+            const unknownImages: StackResource[] = (["wsgi", "indexer", "ingester", "deployment"] as const).map((role) => ({
                 type: "docker:index/image:Image",
-                name: `image-${i}`,
-                props: { imageName: UNKNOWN, repoDigest: UNKNOWN, skipPush: UNKNOWN, registry: UNKNOWN, build: { context: UNKNOWN, dockerfile: UNKNOWN, args: { ENTRYPOINT: entrypoint, CGAP_VERSION: UNKNOWN } } },
+                name: `cgap-${role}-image`,
+                urn: changingImage(role, { stack: s }).urn,
+                props: { imageName: UNKNOWN, repoDigest: UNKNOWN, skipPush: UNKNOWN, registry: UNKNOWN, build: { context: UNKNOWN, dockerfile: UNKNOWN, args: { ENTRYPOINT: ROLE_IMAGES[role].entrypoint, CGAP_VERSION: UNKNOWN } } },
             }));
-            const j = await judge("productionPreview", [...infrastructure({ stack: s, creating: true }), ...unknownImages]);
+            const j = await judge("productionPreview", stack(s, unknownImages, { creating: true }));
             // A deployment image not known to push does not ship with the indexer either.
             assertRefusedBy(j, [BUNDLE, PRODUCTION], /skipPush is not known/);
         });
@@ -429,9 +432,12 @@ describe("policy pack through the analyzer protocol", function () {
                 assertRefusedBy(j, s === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE], /deployment image \(latest-deployment\) is not/);
             });
 
-            it(`${s}: wiring the deployment task definition to that other repository makes it the portal's, and one build across two repositories is refused`, async () => {
-                const resources = rolloutStack({ deployment: "absent" }, { stack: s, taskImages: { deployment: `${repoUrl("cgap-elsewhere")}@sha256:${hex64("x")}` } });
-                const j = await judge(p, [...resources, renamedDeployment(s)]);
+            it(`${s}: the deployment task definition waiting on that other repository's image runs it, and one build across two repositories is refused`, async () => {
+                const elsewhere = renamedDeployment(s);
+                const resources = rolloutStack({ deployment: "absent" }, { stack: s }).map((r) =>
+                    r.name === "cgap-deployment-task" ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [elsewhere.urn!] } } : r,
+                );
+                const j = await judge(p, [...resources, elsewhere]);
                 assertRefusedBy(j, s === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE], /repository: .*cgap-mastertest.*cgap-elsewhere/);
             });
         }
@@ -441,20 +447,23 @@ describe("policy pack through the analyzer protocol", function () {
             assertRefusedBy(j, [PRODUCTION], /latest-ingester is absent/);
         });
 
-        it("when no task definition tells the repository (a first rollout), every role-tagged image counts: fail closed", async () => {
+        it("a first rollout: the role containers wait on the portal's images, so the second app's do not count", async () => {
             const states = { wsgi: "firstRollout", indexer: "firstRollout", ingester: "firstRollout", deployment: "firstRollout" } as const;
             const unknownTasks = { wsgi: UNKNOWN, indexer: UNKNOWN, ingester: UNKNOWN, deployment: UNKNOWN };
-            const j = await judge("productionPreview", [...rolloutStack(states, { stack: "production", creating: true, taskImages: unknownTasks }), ...foreignImages("production", "pushed")]);
-            assertRefusedBy(j, [PRODUCTION]);
+            const resources = [...rolloutStack(states, { stack: "production", creating: true, taskImages: unknownTasks }), ...foreignImages("production", "pushed")];
+            assertClean(await judge("productionPreview", resources));
+            // Without the dependencies that say which image each container waits on, nothing counts: fail closed.
+            const untold = resources.map((r) => (r.type === "aws:ecs/taskDefinition:TaskDefinition" ? { ...r, propertyDependencies: {} } : r));
+            assertRefusedBy(await judge("productionPreview", untold), [PRODUCTION], /are absent/);
         });
     });
 
     describe("an unpushed deployment image does not ship", () => {
         it("mastertest: the indexer next to a deployment image set to skipPush is refused", async () => {
-            const resources = [...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: true })];
+            const resources = asTheEngineSends([...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: true })]);
             const j = await judge("mastertestPreview", resources);
             assertRefusedBy(j, [BUNDLE], /deployment image \(latest-deployment\) is not pushed \(skipPush is true, so it never reaches ECR\)/);
-            const unknown = [...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: UNKNOWN })];
+            const unknown = asTheEngineSends([...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: UNKNOWN })]);
             assertRefusedBy(await judge("mastertestPreview", unknown), [BUNDLE], /skipPush is not known/);
         });
     });
@@ -474,8 +483,7 @@ describe("policy pack through the analyzer protocol", function () {
         });
 
         it("passes digests of different pushes, which only a preview could tell apart", async () => {
-            const resources = rolloutStack({ ...pushed, ingester: "absent" }, { stack: s });
-            resources.push(pushedImage("ingester", { stack: s, digestSeed: "an older push" }));
+            const resources = asTheEngineSends([...rolloutStack({ ...pushed, ingester: "absent" }, { stack: s }), pushedImage("ingester", { stack: s, digestSeed: "an older push" })]);
             assertClean(await judge("productionUpdate", resources));
         });
 
