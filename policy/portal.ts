@@ -111,10 +111,9 @@ export function portalRoleImages(resources: readonly ResourceView[]): RoleImage[
 // - containerDefinitions unknown (the role's image is being built and pushed, or everything is
 //   being created): the whole JSON string is one unknown, and the request's propertyDependencies
 //   name, for containerDefinitions, every resource the string was made from, images included.
-// A task definition is a role's when a known container of it has the role's container name; when
-// its containers are unknown, when its family ends with the role's name (`<env>-indexer`,
-// `CGAPIndexer`), else when it waits on an image whose ENTRYPOINT is the role's. Anything else
-// (another app's task definitions, sidecars beside a role container) is not a role.
+// A container is a role's when it has the role's container name; a task definition whose containers
+// are not known yet, when its family ends with the role's name (`<env>-indexer`, `CGAPIndexer`).
+// Anything else (another app's task definitions, sidecars beside a role container) is no role.
 
 /** How a role's container changes in this preview. */
 export type RoleChange =
@@ -139,11 +138,16 @@ function familyRole(family: string | undefined): Role | undefined {
     return lower === undefined ? undefined : ROLES.find((role) => lower.endsWith(role));
 }
 
+/** The ENTRYPOINT build arg of an image-making resource (docker.Image `build.args`, docker-build `buildArgs`). */
+function entrypointOf(resource: ResourceView): string | undefined {
+    const p = resource.props;
+    return knownString((knownObject(knownObject(p.build)?.args) ?? knownObject(p.buildArgs))?.[ROLE_BUILD_ARG]);
+}
+
 /** The role an image-making resource is built or tagged for: ENTRYPOINT first, then the tag. */
 export function imageResourceRole(resource: ResourceView): Role | undefined {
     const p = resource.props;
-    const args = knownObject(knownObject(p.build)?.args) ?? knownObject(p.buildArgs);
-    const entrypoint = knownString(args?.[ROLE_BUILD_ARG]);
+    const entrypoint = entrypointOf(resource);
     if (entrypoint !== undefined) {
         return roleForEntrypoint(entrypoint);
     }
@@ -247,8 +251,15 @@ function roleState(
         // it names the image the stack last recorded, or its tag's digest in ECR, never a build.
         return { ...base, change: "none", detail: "its container definitions are not known yet and wait on no image" };
     }
-    const forRole = waitsOn.filter((r) => imageResourceRole(r) === role);
-    const candidates = forRole.length > 0 ? forRole : waitsOn.filter((r) => imageResourceRole(r) === undefined);
+    // The role's image among what the container waits on: by its ENTRYPOINT build arg first (a
+    // sidecar's image tagged `latest`, or untagged, is not the WSGI image), then by its tag, then
+    // the one image no role claims.
+    const tiers = [
+        waitsOn.filter((r) => entrypointOf(r) !== undefined && imageResourceRole(r) === role),
+        waitsOn.filter((r) => entrypointOf(r) === undefined && imageResourceRole(r) === role),
+        waitsOn.filter((r) => imageResourceRole(r) === undefined),
+    ];
+    const candidates = tiers.find((tier) => tier.length > 0) ?? [];
     if (candidates.length !== 1) {
         return {
             ...base,
@@ -293,10 +304,9 @@ export function roleStates(resources: readonly ResourceView[], stackName?: strin
         if (parsed.state !== "unknown") {
             continue;
         }
-        const waitsOn = (taskDefinition.propertyDependencies?.containerDefinitions ?? []).map((urn) => images.get(urn));
-        const role =
-            familyRole(knownString(taskDefinition.props.family)) ??
-            waitsOn.map((r) => (r && knownString(knownObject(knownObject(r.props.build)?.args ?? r.props.buildArgs)?.[ROLE_BUILD_ARG]) ? imageResourceRole(r) : undefined)).find((r) => r);
+        // Its containers are not known: a role's only by its family (`<env>-<role>`). What it waits
+        // on cannot say, since another app's image may well run the portal's entrypoint.sh.
+        const role = familyRole(knownString(taskDefinition.props.family));
         if (role) {
             add(roleState(role, taskDefinition, undefined, images, dockerImages, recorded));
         }

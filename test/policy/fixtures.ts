@@ -574,3 +574,50 @@ export function waitingOnPush(resources: StackResource[]): StackResource[] {
         return image ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [image] } } : r;
     });
 }
+
+/**
+ * The program's record of its last run: a `cgap:stack:LastRun` component holding a StackReference
+ * to the stack itself, whose outputs carry `images`, what each task definition ran (index.ts).
+ * A StackReference's state is `name`, `outputs` and `secretOutputNames` (@pulumi/pulumi
+ * stackReference.ts).
+ */
+export function lastRun(stack: string, images: Partial<Record<Role, string>>): LocatedResource[] {
+    const component = resource(stack, "cgap:stack:LastRun", "cgap-last-run", {});
+    const reference = resource(
+        stack,
+        "pulumi:pulumi:StackReference",
+        "cgap-last-run",
+        { name: `dbmi-bgm/${PROJECT}/${stack}`, outputs: { images, repositoryUrl: repoUrl() }, secretOutputNames: [] },
+        { parent: component.urn },
+    );
+    return [component, reference];
+}
+
+/** What each role's task definition runs after a rollout of `pushedImage`s (the default digests). */
+export function ranImages(o: ImageOptions = {}): Record<Role, string> {
+    return Object.fromEntries(ROLES.map((role) => [role, String(pushedImage(role, o).props.repoDigest)])) as Record<Role, string>;
+}
+
+/** A task definition of the stack changed: `containers` replaces its container definitions, or `waitsOn` leaves them unknown. */
+export function withTask(
+    resources: StackResource[],
+    role: Role,
+    change: { image?: string; waitsOn?: string[]; extraContainers?: Record<string, unknown>[] },
+): StackResource[] {
+    return resources.map((r) => {
+        if (r.name !== `cgap-${role}-task`) {
+            return r;
+        }
+        if (change.waitsOn) {
+            return { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: change.waitsOn } };
+        }
+        const containers = JSON.parse(String(r.props.containerDefinitions)) as Record<string, unknown>[];
+        const edited = containers.map((c) => (change.image ? { ...c, image: change.image } : c));
+        return { ...r, props: { ...r.props, containerDefinitions: JSON.stringify([...edited, ...(change.extraContainers ?? [])]) } };
+    });
+}
+
+/** Another resource of the stack, as the engine names it. */
+export function stackResource(stack: string, type: string, name: string, props: Record<string, unknown>, extra: Partial<StackResource> = {}): LocatedResource {
+    return resource(stack, type, name, props, extra);
+}

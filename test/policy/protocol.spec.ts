@@ -16,15 +16,21 @@ import {
     foreignResource,
     hex64,
     infrastructure,
+    lastRun,
     pushedImage,
+    ranImages,
     REGISTRY,
     renamed,
     repoUrl,
     rolloutStack,
+    stackResource,
     waitingOnPush,
+    withTask,
 } from "./fixtures";
 import { listDiagnostics, pack, packAsIs, PackName, policiesAt, REVIEWED_SETTINGS, startAll } from "./packs";
 
+const IMAGE_TYPE = "docker:index/image:Image";
+const TASK_TYPE = "aws:ecs/taskDefinition:TaskDefinition";
 const BUNDLE = "indexer-deployment-bundle";
 const PRODUCTION = "production-rollout-complete";
 const ROLLOUT_POLICIES = [BUNDLE, PRODUCTION];
@@ -455,6 +461,128 @@ describe("policy pack through the analyzer protocol", function () {
             // Without the dependencies that say which image each container waits on, nothing counts: fail closed.
             const untold = resources.map((r) => (r.type === "aws:ecs/taskDefinition:TaskDefinition" ? { ...r, propertyDependencies: {} } : r));
             assertRefusedBy(await judge("productionPreview", untold), [PRODUCTION], /are absent/);
+        });
+    });
+
+    describe("judged by what each role container will run, whatever builds or tags its image", () => {
+        const pushedAll = { wsgi: "pushed", indexer: "pushed", ingester: "pushed", deployment: "pushed" } as const;
+        const leftOut = { wsgi: "absent", ingester: "absent", deployment: "absent" } as const;
+        const tag = (name: string, envName = "cgap-mastertest") => `${repoUrl(envName)}:${name}`;
+        const digest = (seed: string, envName = "cgap-mastertest") => `${repoUrl(envName)}@sha256:${hex64(seed)}`;
+        /** Another app's image and task definition, both being rolled out: a container that is no role's. */
+        const otherApp = (st: string, name: string, imageName: string, build: Record<string, unknown>): StackResource[] => {
+            const image = stackResource(st, IMAGE_TYPE, `${name}-image`, { imageName, build, skipPush: false, buildOnPreview: false });
+            const task = stackResource(st, TASK_TYPE, `${name}-task`, { family: `${name}-app`, containerDefinitions: UNKNOWN }, { propertyDependencies: { containerDefinitions: [image.urn] } });
+            return [image, task];
+        };
+
+        describe("no false refusals for what is not the portal", () => {
+            it("production: a full rollout next to an unrelated app (foursight) whose image is tagged latest", async () => {
+                const foursight = otherApp("production", "foursight", `${REGISTRY}/foursight:latest`, { context: "foursight", args: { ENTRYPOINT: "entrypoint.sh" } });
+                assertClean(await judge("productionPreview", [...rolloutStack({}, { stack: "production" }), ...foursight]));
+            });
+
+            it("production: only the unrelated app rolls out, the portal unchanged", async () => {
+                const foursight = otherApp("production", "foursight", `${REGISTRY}/foursight:latest`, { context: "foursight" });
+                const j = await judge("productionPreview", [...rolloutStack(pushedAll, { stack: "production" }), ...foursight]);
+                assertClean(j);
+                assert.ok(!/--target/.test(j.text), j.text);
+            });
+
+            it("a WSGI task with a sidecar from its own repository, unchanged and rolled out with WSGI", async () => {
+                const exporter = { name: "nginx-exporter", image: `${REGISTRY}/nginx-exporter@sha256:${hex64("exporter")}`, essential: false, user: "nobody", logConfiguration: { logDriver: "awslogs", options: {} } };
+                assertClean(await judge("productionPreview", withTask(rolloutStack(pushedAll, { stack: "production" }), "wsgi", { extraContainers: [exporter] })));
+                const sidecarImage = stackResource("production", IMAGE_TYPE, "nginx-exporter-image", { imageName: `${REGISTRY}/nginx-exporter:latest`, build: { context: "exporter" }, skipPush: false });
+                const full = rolloutStack({}, { stack: "production" });
+                const wsgiImage = full.find((r) => r.name === "cgap-wsgi-image")!.urn!;
+                assertClean(await judge("productionPreview", [...withTask(full, "wsgi", { waitsOn: [sidecarImage.urn, wsgiImage] }), sidecarImage]));
+            });
+
+            it("a second app's images with the portal's tags and ENTRYPOINTs, their repository unknown in the preview", async () => {
+                const second = (["wsgi", "indexer", "ingester", "deployment"] as const).map((role) => renamed(firstRolloutImage(role, { stack: "production" }), `second-${role}`, "production"));
+                assertClean(await judge("productionPreview", [...rolloutStack({}, { stack: "production" }), ...second]));
+                assertClean(await judge("mastertestPreview", [...rolloutStack(leftOut, { stack: "mastertest" }).filter((r) => r.name !== "cgap-indexer-image"), ...second.map((r) => renamed(r, r.name, "mastertest"))]));
+            });
+        });
+
+        describe("no way past the gate by building or tagging differently", () => {
+            const s = "mastertest";
+            /** The indexer's task definition waits on `source` (added to the stack); the other roles keep what they run. */
+            const indexerFrom = (source: StackResource, st = s) =>
+                [...withTask(rolloutStack(st === "production" ? pushedAll : {}, { stack: st }).filter((r) => r.name !== "cgap-indexer-image"), "indexer", { waitsOn: [source.urn!] }), source];
+
+            const builders: [string, () => StackResource][] = [
+                ["@pulumi/docker-build", () => stackResource(s, "docker-build:index:Image", "cgap-indexer", { tags: [tag("latest-indexer")], buildArgs: { ENTRYPOINT: "entrypoint_indexer.sh" }, push: true, context: { location: "images" }, ref: UNKNOWN, digest: UNKNOWN })],
+                ["docker.Tag + docker.RegistryImage", () => stackResource(s, "docker:index/registryImage:RegistryImage", "cgap-indexer-push", { name: tag("latest-indexer"), sha256Digest: UNKNOWN })],
+                ["docker.RemoteImage of a hand-pushed tag", () => stackResource(s, "docker:index/remoteImage:RemoteImage", "cgap-indexer-remote", { name: tag("latest-indexer"), repoDigest: UNKNOWN })],
+            ];
+            for (const [how, source] of builders) {
+                it(`refuses the indexer built or tagged by ${how}`, async () => {
+                    const resources = indexerFrom(source());
+                    assertRefusedBy(await judge("mastertestPreview", resources), [BUNDLE], /would change to an image that is not this stack's build/, /put "indexer" in cgap:rollout/);
+                });
+            }
+
+            it("refuses a versioned tag (v15.7.0-indexer) the indexer's task definition waits on, the deployment image left alone", async () => {
+                const versioned = renamed({ ...changingImage("indexer", { stack: s }), props: { ...changingImage("indexer", { stack: s }).props, imageName: tag("v15.7.0-indexer") } }, "cgap-indexer-v15", s);
+                const resources = [...withTask(rolloutStack({ ...pushedAll, indexer: "absent" }, { stack: s }), "indexer", { waitsOn: [versioned.urn!] }), versioned];
+                assertRefusedBy(await judge("mastertestPreview", resources), [BUNDLE], /changes the indexer image/);
+            });
+
+            it("refuses images on an explicit provider whose config is unknown (the provider answers {}): fails closed", async () => {
+                const blind = (role: "indexer" | "deployment") => ({ ...changingImage(role, { stack: s }), props: {} });
+                const resources = asTheEngineSends([...rolloutStack({ ...pushedAll, indexer: "absent", deployment: "absent" }, { stack: s }), blind("indexer"), blind("deployment")]);
+                const j = await judge("mastertestPreview", resources);
+                assertRefusedBy(j, [BUNDLE], /cannot be told, so the change is refused/, /default docker provider/);
+            });
+
+            for (const [st, packName] of [["mastertest", "mastertestPreview"], ["production", "productionPreview"]] as const) {
+                it(`${st}: refuses an indexer task definition edited to another digest with no image change (a hand rollback or pin)`, async () => {
+                    const envName = "cgap-mastertest";
+                    const pinned = digest("a hotfix", envName);
+                    // With the role images in the stack, unchanged: the container runs none of them.
+                    const withImages = withTask(rolloutStack(pushedAll, { stack: st }), "indexer", { image: pinned });
+                    const policies = st === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE];
+                    assertRefusedBy(await judge(packName, withImages), policies, /not the digest of this stack's docker:index\/image:Image "cgap-indexer-image"/);
+                    // With the roles left out: the stack's record of its last run tells.
+                    const recorded = lastRun(st, ranImages());
+                    const leftOutAll = withTask(rolloutStack({ wsgi: "absent", indexer: "absent", ingester: "absent", deployment: "absent" }, { stack: st }), "indexer", { image: pinned });
+                    assertRefusedBy(await judge(packName, [...leftOutAll, ...recorded]), policies, /this stack last ran .* and builds no image with that digest/);
+                });
+            }
+
+            it("refuses a deployment image rebuilt while its task definition keeps the old digest, next to a rolled-out indexer", async () => {
+                const resources = [...withTask(rolloutStack({ ...pushedAll, indexer: "changing", deployment: "absent" }, { stack: s }), "deployment", {}), changingImage("deployment", { stack: s })];
+                assertRefusedBy(await judge("mastertestPreview", resources), [BUNDLE], /deployment image \(latest-deployment\) is not/);
+            });
+
+            it("refuses a mirror repository whose URL is unknown standing in for the missing deployment (or, on production, ingester) image", async () => {
+                const mirror = (role: "deployment" | "ingester", st: string) => renamed(firstRolloutImage(role, { stack: st }), `mirror-${role}`, st);
+                const bundle = [...rolloutStack({ ...pushedAll, indexer: "changing", deployment: "absent" }, { stack: s }), mirror("deployment", s)];
+                assertRefusedBy(await judge("mastertestPreview", bundle), [BUNDLE], /deployment image \(latest-deployment\) is not/);
+                const production = [...rolloutStack({ ingester: "absent" }, { stack: "production" }), mirror("ingester", "production")];
+                assertRefusedBy(await judge("productionPreview", production), [PRODUCTION], /latest-ingester is absent/);
+            });
+        });
+
+        describe("legit rollouts keep passing", () => {
+            it("a re-run after a full rollout: every container runs the digest the stack recorded", async () => {
+                assertClean(await judge("productionPreview", [...rolloutStack(pushedAll, { stack: "production" }), ...lastRun("production", ranImages())]));
+            });
+
+            it("a partial rollout whose left-out roles keep what the stack recorded for them", async () => {
+                const resources = [...rolloutStack({ indexer: "changing", deployment: "changing", wsgi: "absent", ingester: "absent" }, { stack: "mastertest" }), ...lastRun("mastertest", ranImages())];
+                assertClean(await judge("mastertestPreview", resources));
+            });
+
+            it("an image renamed with an alias: the task definition waits on its new URN", async () => {
+                const parent = "urn:pulumi:production::cgap::cgap:images:ImageBundle::cgap";
+                const resources = rolloutStack({}, { stack: "production" }).map((r) =>
+                    r.type === IMAGE_TYPE && r.name === "cgap-indexer-image" ? { ...r, urn: `${parent}$${IMAGE_TYPE}::cgap-indexer`, name: "cgap-indexer", parent, aliases: [r.urn!] } : r,
+                );
+                const moved = resources.find((r) => r.name === "cgap-indexer")!;
+                assertClean(await judge("productionPreview", withTask(resources, "indexer", { waitsOn: [moved.urn!] })));
+            });
         });
     });
 
