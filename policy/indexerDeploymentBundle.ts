@@ -12,7 +12,9 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
     name: INDEXER_DEPLOYMENT_BUNDLE,
     description:
         "The indexer image (latest-indexer) ships only with the deployment image (latest-deployment): " +
-        "never alone, never changing while the deployment image stays, never from different build inputs.",
+        "never alone, never changing while the deployment image stays, never from different build inputs. " +
+        "A role changes when its container's image does, and only to this stack's docker.Image build. " +
+        "In the update phase (and under --skip-preview) it cannot see which roles changed: only a preview refuses a partial rollout.",
     enforcementLevel: gateLevel(INDEXER_DEPLOYMENT_BUNDLE),
     severity: "high",
     remediationSteps:

@@ -241,7 +241,9 @@ function roleState(
                 parseImageName(knownString(image.props.repoDigest)!).repository === repository,
         );
         if (own) {
-            return { ...base, change: "other", detail: `its ${container} container is set to ${running}, which is not the digest of this stack's ${describe(own)} (${knownString(own.props.repoDigest)})` };
+            // The image still counts as the role's for what the update phase checks (present, pushed,
+            // one build): only a preview can tell the container's digest from a hand-set one.
+            return { ...base, change: "other", image: roleImageFor(own, role), detail: `its ${container} container is set to ${running}, which is not the digest of this stack's ${describe(own)} (${knownString(own.props.repoDigest)})` };
         }
         return { ...base, change: "none", detail: `keeps ${running}` };
     }

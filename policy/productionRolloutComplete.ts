@@ -20,7 +20,9 @@ export const productionRolloutComplete: StackValidationPolicy = {
     name: PRODUCTION_ROLLOUT_COMPLETE,
     description:
         "A production stack rolls out all four role images (latest, latest-indexer, latest-ingester, " +
-        "latest-deployment) together: all present, all pushed, all changing or none, one build.",
+        "latest-deployment) together: all present, all pushed, all changing or none, one build. " +
+        "A role changes when its container's image does, and only to this stack's docker.Image build. " +
+        "In the update phase (and under --skip-preview) it cannot see which roles changed: only a preview refuses a partial rollout.",
     enforcementLevel: gateLevel(PRODUCTION_ROLLOUT_COMPLETE),
     severity: "critical",
     remediationSteps:

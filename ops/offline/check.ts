@@ -277,7 +277,9 @@ async function judgeOffline(
         "",
         ...(args.update ? [wrap(UPDATE_PHASE_NOTE, width), ""] : []),
         mandatory.length === 0
-            ? "PASS: no mandatory policy is violated."
+            ? args.update
+                ? wrap("PASS: no mandatory policy is violated; the update phase cannot see which roles changed, so this approves no partial rollout.", width)
+                : "PASS: no mandatory policy is violated."
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     const exitCode = mandatory.length === 0 ? CHECK_EXIT.pass : CHECK_EXIT.refused;
