@@ -1,21 +1,8 @@
-// Which role images are the portal's. A tag alone cannot say: a helper image tagged `latest`, an
-// untagged sidecar (which means `latest`) or a second application pushing the same four tags to
-// its own repository would trip the rollout rules, or worse, satisfy them. The portal's images are
-// the ones in the repository this stack runs its roles from, and the pack learns that repository
-// from what the stack wires into its ECS task definitions, not from an ECR repository resource
-// (the stack may create the repository, import it, or only look it up):
-// - a task definition whose container definitions are known names, for each role container
-//   (WSGI, Indexer, Ingester, DeploymentAction), the image it runs: `<repository>@sha256:...`;
-// - one whose container definitions are not known yet (a rolled-out role in a preview: they wait
-//   on the digest the push will report) depends on the role image it will run; the engine sends
-//   that as the property's dependencies, and the image's ENTRYPOINT (or, for outputs only, its tag)
-//   says it is a role image.
-// Images in any other repository are foreign: they neither trip nor satisfy a rule. So pushing the
-// deployment image to another repository does not ship it with the indexer, and wiring a task
-// definition to that other repository makes it one of the portal's, where the rules then see two
-// repositories in one build. When nothing tells the repository (no task definitions, or a first
-// rollout where every image reference is unknown), every role-tagged image counts, as before:
-// the gate fails closed.
+// What the rollout rules judge: what each of the four role containers will run (roleStates,
+// below), and the docker.Images they run. When the stack has no task definition of a role at all,
+// the older reading applies: the portal's role images are the role-tagged images in the
+// repositories its task definitions run from (portalRepositories), and when nothing tells the
+// repository, every role-tagged image counts (fail closed).
 import { buildFingerprint, digestState, DOCKER_IMAGE_TYPE, parseImageName, pushSetting, ResourceView, RoleImage, roleImagesOf } from "./images";
 import { isMissing, isUnknown, knownObject, knownString, parseJsonDocument } from "./props";
 import { Role, ROLE_BUILD_ARG, ROLE_IMAGES, roleForEntrypoint, roleForTag, ROLES, tagOf } from "./roles";
