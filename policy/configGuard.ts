@@ -9,22 +9,25 @@
 // without a schema. The SDK stores whatever arrives. So a misspelled policy name was silently
 // ignored (the real policy kept its default level) and a stray property did nothing. The pack
 // now checks the Configure request itself and answers INVALID_ARGUMENT, which stops the preview
-// before any resource is judged.
+// before any resource is judged. It also refuses a rollout gate set below its fixed level
+// (gates.ts): the engine would otherwise run it at whatever level the config asks.
 //
-// What the user then sees (pulumi/pulumi sdk/go/common/resource/plugin/analyzer_plugin.go,
-// `(*analyzer).Configure`, returns `rpcerror.Convert(err)`, the gRPC status's message; and
-// pkg/engine/update.go `installAndLoadPolicyPlugins` wraps it as `configuring policy pack "<name>"
-// at "<path>": <message>` for a local pack, `configuring policy pack "<name>": <message>` for a
-// policy group's pack; `newUpdateSource` returns it, so the preview or update stops before the
-// program runs): `error: configuring policy pack "cgap-rollout" at "policy": policy config
-// refused, nothing was judged (...)` followed by one line per culprit. A rollout gate lowered by
-// the config (gates.ts) is one of those culprits.
+// What the user then sees (pulumi/pulumi at 1b5949891b3c, pkg/engine/update.go
+// `loadPolicyPlugins`, called from `newUpdateSource` before the program runs): the engine calls
+// GetAnalyzerInfo, reconciles the config, then Configure; pkg/resource/plugin/analyzer_plugin.go
+// `Configure` returns `rpcerror.Convert(err)`, whose text is the gRPC status message, i.e. the
+// `details` sent below. The engine wraps it as `configuring policy pack "cgap-rollout" at
+// "<dir>": <message>` for a `--policy-pack` directory, or `configuring policy pack "cgap-rollout":
+// <message>` for a policy group's pack, and the preview or update ends with that error before any
+// step runs. The whole refusal (every problem, one per line) is in it.
 import * as path from "path";
 
 import { Policies } from "@pulumi/policy";
 
 import { schemaProblems, SettingSchema } from "./compliance";
-import { loweredGateProblems } from "./gates";
+import { levelProblems, refusal } from "./gates";
+
+export { refusal };
 
 /** What a Configure request carries per policy: the properties besides the enforcement level. */
 export type ReceivedConfig = ReadonlyMap<string, Record<string, unknown>>;
@@ -76,14 +79,6 @@ export function policyConfigProblems(policies: Policies, config: ReceivedConfig)
     return problems;
 }
 
-export function refusal(problems: readonly string[]): string {
-    const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-    return (
-        `policy config refused, nothing was judged (${count}; fix the --policy-pack-config file or the policy group's config):\n` +
-        problems.map((p) => `  - ${p}`).join("\n")
-    );
-}
-
 interface ConfigureCall {
     request: {
         getPolicyconfigMap(): {
@@ -102,9 +97,10 @@ type Handler = (call: ConfigureCall, callback: Callback) => unknown;
 export function refuseBadPolicyConfig(policies: Policies): void {
     const sdkDir = path.dirname(require.resolve("@pulumi/policy"));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { convertEnforcementLevel } = require(path.join(sdkDir, "protoutil")) as { convertEnforcementLevel(level: number): string };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
+    // The SDK's own reading of the request's levels (@pulumi/policy protoutil.js).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { convertEnforcementLevel } = require(path.join(sdkDir, "protoutil"));
     const addService = grpc.Server.prototype.addService;
     grpc.Server.prototype.addService = function (service: unknown, implementation: Record<string, Handler>) {
         const configure = implementation.configure;
@@ -113,15 +109,14 @@ export function refuseBadPolicyConfig(policies: Policies): void {
                 ...implementation,
                 configure: (call: ConfigureCall, callback: Callback) => {
                     const received = new Map<string, Record<string, unknown>>();
-                    const levels = new Map<string, string>();
+                    const levels: Record<string, unknown> = {};
                     for (const [name, value] of call.request.getPolicyconfigMap().entries()) {
                         received.set(name, value.getProperties()?.toJavaScript() ?? {});
-                        levels.set(name, convertEnforcementLevel(value.getEnforcementlevel()));
+                        levels[name] = convertEnforcementLevel(value.getEnforcementlevel());
                     }
-                    // The engine sends each policy's level after applying "all" and the policy's own
-                    // entry (pulumi/pulumi pkg/resource/analyzer/config.go, ReconcilePolicyPackConfig),
-                    // so the level seen here is the one the gate would run at, whichever form lowered it.
-                    const problems = [...loweredGateProblems((name) => levels.get(name)), ...policyConfigProblems(policies, received)];
+                    // The engine has resolved "all" into each policy's level already and sends the
+                    // "all" entry too, so a gate's received level is the one it would run at.
+                    const problems = [...levelProblems(levels), ...policyConfigProblems(policies, received)];
                     if (problems.length > 0) {
                         const message = refusal(problems);
                         callback({ code: grpc.status.INVALID_ARGUMENT, details: message, message });

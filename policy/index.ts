@@ -1,10 +1,10 @@
 // The cgap-rollout policy pack: two mandatory rollout gates and the advisory compliance checks.
 //
 // Run it with `pulumi preview --policy-pack policy [--policy-pack-config <file>]`, or publish it
-// to a Pulumi Cloud policy group. The compliance policies' levels can be changed by ordinary
-// policy config (`{ "<policy-name>": "mandatory" }`); see config.example.json. The rollout gates'
-// level cannot (gates.ts). Config naming no policy of the pack, a setting of the wrong type or a
-// lowered gate is refused (configGuard.ts).
+// to a Pulumi Cloud policy group. A compliance policy's level can be changed by ordinary policy
+// config (`{ "<policy-name>": "mandatory" }`); see config.example.json. The rollout gates stay at
+// the level gates.ts fixes. Config naming no policy of the pack, a setting of the wrong type, or a
+// gate set below its level is refused at Configure (configGuard.ts).
 import { PolicyPack } from "@pulumi/policy";
 
 import { refuseBadPolicyConfig } from "./configGuard";

@@ -1,10 +1,10 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
-import { GATE_LEVEL } from "./gates";
+import { gateLevel } from "./gates";
 import { failClosed, stackResources } from "./guard";
-import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
+import { portalRollout, ROLLOUT_TYPES } from "./portal";
 import { judgeIndexerDeploymentBundle } from "./rollout";
-import { readPhase, readRollout } from "./stack";
+import { readPhase, readRollout, readStackIdentity, shortStackName } from "./stack";
 
 export const INDEXER_DEPLOYMENT_BUNDLE = "indexer-deployment-bundle";
 
@@ -13,16 +13,17 @@ export const indexerDeploymentBundle: StackValidationPolicy = {
     description:
         "The indexer image (latest-indexer) ships only with the deployment image (latest-deployment): " +
         "never alone, never changing while the deployment image stays, never from different build inputs. " +
-        "Fixed at mandatory (policy config cannot lower it). Change is judged in a preview only: the update phase " +
-        "(and --skip-preview) cannot see which images changed, so it approves no partial rollout.",
-    enforcementLevel: GATE_LEVEL,
+        "A role changes when its container's image does, and only to this stack's docker.Image build. " +
+        "In the update phase (and under --skip-preview) it cannot see which roles changed: only a preview refuses a partial rollout.",
+    enforcementLevel: gateLevel(INDEXER_DEPLOYMENT_BUNDLE),
     severity: "high",
     remediationSteps:
         'Add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four roles), ' +
         "drop --target, and push both images from the same build.",
     validateStack: failClosed(INDEXER_DEPLOYMENT_BUNDLE, (args, report) => {
-        const images = portalRoleImages(stackResources(args, ROLLOUT_TYPES));
-        for (const finding of judgeIndexerDeploymentBundle(images, { ...readPhase(), rollout: readRollout() })) {
+        const stackName = readStackIdentity(args.stackTags).stackName;
+        const { images, roles } = portalRollout(stackResources(args, ROLLOUT_TYPES), stackName && shortStackName(stackName));
+        for (const finding of judgeIndexerDeploymentBundle(images, { ...readPhase(), rollout: readRollout(), roles })) {
             report(finding.message, finding.urn);
         }
     }),

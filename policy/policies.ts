@@ -16,7 +16,7 @@ import { sqsChecks } from "./sqs";
 
 export const POLICY_PACK_NAME = "cgap-rollout";
 
-/** The rollout gates, mandatory by default. */
+/** The rollout gates, at the fixed level gates.ts gives them (a test checks that the two lists agree). */
 export const rolloutPolicies: Policies = [indexerDeploymentBundle, productionRolloutComplete];
 
 /** The pack's own advisories that are no compliance check: they judge by the stack being production. */

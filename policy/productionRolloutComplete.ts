@@ -1,8 +1,8 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 
-import { GATE_LEVEL } from "./gates";
+import { gateLevel } from "./gates";
 import { failClosed, policyConfig, stackResources } from "./guard";
-import { portalRoleImages, ROLLOUT_TYPES } from "./portal";
+import { portalRollout, ROLLOUT_TYPES } from "./portal";
 import { judgeProductionRollout } from "./rollout";
 import {
     PRODUCTION_STACKS_SETTING,
@@ -21,9 +21,9 @@ export const productionRolloutComplete: StackValidationPolicy = {
     description:
         "A production stack rolls out all four role images (latest, latest-indexer, latest-ingester, " +
         "latest-deployment) together: all present, all pushed, all changing or none, one build. " +
-        "Fixed at mandatory (policy config cannot lower it). Change is judged in a preview only: the update phase " +
-        "(and --skip-preview) cannot see which images changed, so it approves no partial rollout.",
-    enforcementLevel: GATE_LEVEL,
+        "A role changes when its container's image does, and only to this stack's docker.Image build. " +
+        "In the update phase (and under --skip-preview) it cannot see which roles changed: only a preview refuses a partial rollout.",
+    enforcementLevel: gateLevel(PRODUCTION_ROLLOUT_COMPLETE),
     severity: "critical",
     remediationSteps:
         "Unset cgap:rollout (the default is all four roles) or list all four, drop --target, and push all four tags.",
@@ -42,9 +42,11 @@ export const productionRolloutComplete: StackValidationPolicy = {
                 notProduction = true;
                 return;
             }
-            const findings = judgeProductionRollout(portalRoleImages(stackResources(stackArgs, ROLLOUT_TYPES)), {
+            const { images, roles } = portalRollout(stackResources(stackArgs, ROLLOUT_TYPES), stack.stackName && shortStackName(stack.stackName));
+            const findings = judgeProductionRollout(images, {
                 ...readPhase(),
                 rollout: readRollout(),
+                roles,
                 stackName: stack.stackName ? shortStackName(stack.stackName) : "(unnamed)",
                 why,
             });

@@ -1,7 +1,8 @@
 // The two rollout rules as pure decisions over the stack's role images: no Pulumi, no I/O, so the
 // tests can drive them directly and the policies stay thin.
 import { compareBuilds, describeDifferences, isChanging, RoleImage } from "./images";
-import { listTags, Role, ROLES, tagOf } from "./roles";
+import { RoleState } from "./portal";
+import { listTags, Role, ROLE_IMAGES, ROLES, tagOf } from "./roles";
 
 export interface Finding {
     message: string;
@@ -14,6 +15,51 @@ export interface RolloutContext {
     preview: boolean;
     /** The roles the stack config's cgap:rollout names (all four when unset), where the pack can read it. */
     rollout?: readonly Role[];
+    /**
+     * What each role container will run (portal.ts), when the stack has role task definitions: then
+     * a role changes when its container does, whatever builds or tags the image.
+     */
+    roles?: ReadonlyMap<Role, readonly RoleState[]>;
+}
+
+/** Whether a role changes in this preview: by its containers when they are known, else by its images. */
+function changes(role: Role, images: readonly RoleImage[], context: RolloutContext): boolean {
+    const states = context.roles?.get(role);
+    if (context.roles !== undefined) {
+        return (states ?? []).some((state) => state.change !== "none");
+    }
+    return images.some(isChanging);
+}
+
+/**
+ * Role containers whose change this stack's build does not make, or cannot be told: a role may
+ * change only to a docker.Image this stack builds (the program's one build of the four roles).
+ */
+function outsideTheBuild(roles: readonly Role[], context: RolloutContext, subject: string): Finding[] {
+    const findings: Finding[] = [];
+    for (const role of roles) {
+        for (const state of context.roles?.get(role) ?? []) {
+            const tag = tagOf(role);
+            if (state.change === "other") {
+                findings.push({
+                    urn: state.urn,
+                    message:
+                        `${subject}: the ${role} role (${tag}) would change to an image that is not this stack's build: ${state.detail}. ` +
+                        `Fix: roll the role out from source (put "${role}" in cgap:rollout, so the program builds and pushes ${tag} ` +
+                        `with the other roles); to go back to an earlier version, check out that version and roll it out the same way.`,
+                });
+            } else if (state.change === "unknown") {
+                findings.push({
+                    urn: state.urn,
+                    message:
+                        `${subject}: what the ${role} role's ${ROLE_IMAGES[role].containerName} container will run cannot be told, so the change is refused: ${state.detail}. ` +
+                        `Fix: build the role's image with the program's docker.Image on the default docker provider ` +
+                        `(or create what the provider's configuration depends on first), and preview again.`,
+                });
+            }
+        }
+    }
+    return findings;
 }
 
 /**
@@ -40,11 +86,6 @@ function byRole(images: readonly RoleImage[]): Map<Role, RoleImage[]> {
         map.set(image.role, [...(map.get(image.role) ?? []), image]);
     }
     return map;
-}
-
-/** A role is changing when any of its images is; unchanged when all of them carry pushed digests. */
-function roleChanging(images: readonly RoleImage[]): boolean {
-    return images.some(isChanging);
 }
 
 function digestNote(image: RoleImage): string {
@@ -76,11 +117,19 @@ export function judgeIndexerDeploymentBundle(images: readonly RoleImage[], conte
     const deployment = (roles.get("deployment") ?? []).filter((image) => image.push === "push");
     const unpushed = (roles.get("deployment") ?? []).filter((image) => image.push !== "push");
     const findings: Finding[] = [];
+    const indexerTag = tagOf("indexer");
+    const deploymentTag = tagOf("deployment");
+    const subject = "indexer-deployment-bundle";
+    if (context.preview && context.roles !== undefined && changes("indexer", indexer, context)) {
+        // The indexer changes only to this stack's build, and then the deployment image with it.
+        const outside = outsideTheBuild(["indexer", "deployment"], context, subject);
+        if (outside.length > 0) {
+            return outside;
+        }
+    }
     if (indexer.length === 0) {
         return findings;
     }
-    const indexerTag = tagOf("indexer");
-    const deploymentTag = tagOf("deployment");
     if (deployment.length === 0) {
         const notPushed =
             unpushed.length === 0
@@ -94,11 +143,12 @@ export function judgeIndexerDeploymentBundle(images: readonly RoleImage[], conte
                 `Fix: add "deployment" to cgap:rollout next to "indexer" (or unset cgap:rollout to roll out all four), ` +
                 `leave skipPush unset, and drop --target so that both images are built and pushed together.`,
         });
-    } else if (context.preview && roleChanging(indexer) && !roleChanging(deployment)) {
+    } else if (context.preview && changes("indexer", indexer, context) && !changes("deployment", deployment, context)) {
+        const indexerNote = indexer.find(isChanging) ?? indexer[0];
         findings.push({
             urn: indexer[0].urn,
             message:
-                `This preview changes the indexer image (${indexerTag}: ${digestNote(indexer.find(isChanging)!)}) ` +
+                `This preview changes the indexer image (${indexerTag}: ${digestNote(indexerNote)}) ` +
                 `but not the deployment image (${deploymentTag}: ${digestNote(deployment[0])}): the new indexer would ` +
                 `run against data the matching deployment task never loaded. ` +
                 fixForUnchanged(
@@ -168,8 +218,9 @@ export function judgeProductionRollout(
     }
 
     if (context.preview) {
+        findings.push(...outsideTheBuild(ROLES, context, stack));
         const present = ROLES.filter((role) => roles.has(role));
-        const changing = present.filter((role) => roleChanging(roles.get(role)!));
+        const changing = present.filter((role) => changes(role, roles.get(role)!, context));
         const unchanged = present.filter((role) => !changing.includes(role));
         if (changing.length > 0 && unchanged.length > 0) {
             findings.push({

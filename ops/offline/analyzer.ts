@@ -74,6 +74,8 @@ export interface StackResource {
     dependencies?: string[];
     /** Per input property, the URNs it depends on (e.g. `{ loadBalancerArn: [albUrn] }`). */
     propertyDependencies?: Record<string, string[]>;
+    /** The URNs the resource was known by before (its `aliases` option), as the engine sends them. */
+    aliases?: string[];
 }
 
 export interface Diagnostic {
@@ -532,6 +534,7 @@ function resourceOptions(resource: StackResource): analyzerproto.AnalyzerResourc
     if (resource.parent) {
         options.setParent(resource.parent);
     }
+    options.setAliasesList(resource.aliases ?? []);
     return options;
 }
 
@@ -612,10 +615,9 @@ export function reconcilePolicyConfig(
             }
         }
     }
+    // Every entry, "all" included, is then copied in: the engine sends the "all" entry on to the
+    // pack too (pulumi/pulumi pkg/resource/analyzer/config.go, applyConfig).
     for (const [name, entry] of Object.entries(config)) {
-        if (name === "all") {
-            continue;
-        }
         const { level, properties } = split(entry);
         if (level) {
             levelToProto(level);

@@ -21,7 +21,7 @@ import type { ComplianceReport } from "./report";
 import { OFFLINE_OUTPUTS_KEY } from "./outputsMarker";
 import { toSarif } from "./sarif";
 import { POLICY_PACK_DIR } from "../project";
-import { configuredLevel, ENFORCEMENT_LEVELS, loweredGateProblems } from "../../policy/gates";
+import { levelProblems, refusal } from "../../policy/gates";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
@@ -145,17 +145,11 @@ export function readPolicyConfig(file: string | null): PolicyPackConfig {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new BadInput(`--policy-config ${file}: must be a JSON object of policy name to level or settings`);
     }
-    // A misspelled level would otherwise fail deep in the pack's start with no policy named.
-    for (const [name, entry] of Object.entries(value)) {
-        const level: unknown = entry !== null && typeof entry === "object" && !Array.isArray(entry) ? (entry as Record<string, unknown>).enforcementLevel : entry;
-        if (level !== undefined && !(ENFORCEMENT_LEVELS as readonly unknown[]).includes(level)) {
-            throw new BadInput(`--policy-config ${file}: "${name}" sets level ${JSON.stringify(level)}; levels are ${ENFORCEMENT_LEVELS.join(", ")}`);
-        }
-    }
-    // The pack refuses a lowered gate at Configure; saying so here, in the pack's words, names the file too.
-    const lowered = loweredGateProblems((name) => configuredLevel(value as Record<string, unknown>, name) as string | undefined);
-    if (lowered.length > 0) {
-        throw new BadInput(`--policy-config ${file}: policy config refused, nothing was judged:\n${lowered.map((p) => `  - ${p}`).join("\n")}`);
+    // A level that does not exist, or a rollout gate set below its fixed level: refused here with
+    // the pack's own words (policy/gates.ts), before the program runs, as the pack refuses it at Configure.
+    const problems = levelProblems(value as Record<string, unknown>);
+    if (problems.length > 0) {
+        throw new BadInput(`--policy-config ${file}: ${refusal(problems)}`);
     }
     return value as PolicyPackConfig;
 }
@@ -326,7 +320,9 @@ async function judgeOffline(
         "",
         ...(args.update ? [wrap(UPDATE_PHASE_NOTE, width), ""] : []),
         mandatory.length === 0
-            ? `PASS: no mandatory policy is violated.${args.update ? "" : `\n${wrap(PREVIEW_PASS_NOTE, width)}`}`
+            ? args.update
+                ? wrap("PASS: no mandatory policy is violated; the update phase cannot see which roles changed, so this approves no partial rollout.", width)
+                : `PASS: no mandatory policy is violated.\n${wrap(PREVIEW_PASS_NOTE, width)}`
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     if (outputs !== undefined && args.writeOutputs !== undefined) {

@@ -9,9 +9,9 @@
 import { Diagnostic, EnforcementLevel, PackInfo, PolicyPackConfig, reconcilePolicyConfig, StackResource } from "./analyzer";
 import { ComplianceCheck, evaluate, Finding, Verdict } from "../../policy/compliance";
 import { ResourceView } from "../../policy/images";
+import { GATE_LEVELS } from "../../policy/gates";
 import { complianceChecks } from "../../policy/policies";
 import type { NotApplicable, Provenance } from "./provenance";
-import { GATE_LEVEL, GATES } from "../../policy/gates";
 
 export type ReportVerdict = Verdict | "disabled";
 
@@ -36,8 +36,8 @@ export interface ComplianceReport {
     pack: { name: string; version: string };
     /** The policy config file the verdicts and levels come from, or null for the pack's defaults. */
     policyConfig: string | null;
-    /** The rollout gates and the level each ran at: fixed by the pack (policy/gates.ts), never the config's to lower. */
-    gates: { policy: string; level: string; fixed: true }[];
+    /** The rollout gates and the one level each runs at: no policy config can change it (policy/gates.ts). */
+    gates: Record<string, "mandatory">;
     summary: Record<ReportVerdict, number> & { mandatoryFailures: number };
     results: ReportEntry[];
     /** Where the verdicts come from (see ./provenance.ts); set by the check that ran them. */
@@ -139,7 +139,7 @@ export function buildReport(input: ReportInput): ComplianceReport {
         phase: input.preview ? "preview" : "update",
         pack: { name: input.info.name, version: input.info.version },
         policyConfig: input.policyConfigFile,
-        gates: GATES.map((g) => ({ policy: g.name, level: reconciled[g.name]?.enforcementLevel ?? GATE_LEVEL, fixed: true as const })),
+        gates: { ...GATE_LEVELS },
         summary: {
             pass: count("pass"),
             fail: count("fail"),

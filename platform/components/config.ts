@@ -2,7 +2,7 @@
 // one place, before any resource is declared, so a bad value fails the preview with one message
 // that lists every problem and nothing is half-applied. Pure: the caller reads the files.
 import { ConfigError, Environment, isPlainObject } from "../../components/config";
-import { configuredLevel, ENFORCEMENT_LEVELS, GATE_LEVEL, GATE_NAMES, loweredGateProblems } from "../../policy/gates";
+import { GATES, levelProblems } from "../../policy/gates";
 
 export { ConfigError };
 
@@ -15,9 +15,8 @@ export const PLATFORM_NAMESPACE = "cgap-platform";
  */
 export const POLICY_CONFIG_FILE = "policy/config.example.json";
 
-/** The cgap-rollout pack's rollout gates, always mandatory in the group: the pack's gate table (policy/gates.ts). */
-export const ROLLOUT_GATES = GATE_NAMES;
-export { ENFORCEMENT_LEVELS };
+/** The cgap-rollout pack's rollout gates and their fixed level: the pack's own table (policy/gates.ts). */
+export { ENFORCEMENT_LEVELS, GATE_NAMES as ROLLOUT_GATES } from "../../policy/gates";
 
 export const PLATFORM_KEYS = ["organization", "repository", "branch", "stacks"] as const;
 export const STACK_FIELDS = ["awsRoleArn", "deployOnMerge"] as const;
@@ -165,32 +164,22 @@ function parseStacks(
 
 /**
  * The policy group's config for the cgap-rollout pack: the reviewers' file as written, with the
- * rollout gates mandatory. A file that sets a gate to anything else is refused rather than
- * silently overridden. `file` names the file in messages.
+ * rollout gates named at their fixed level. A file that sets a gate to anything else, directly or
+ * through "all", or that names a level that does not exist, is refused rather than silently
+ * overridden, with the words the pack and the offline check use. `file` names the file in messages.
  */
 export function groupPolicyConfig(file: string, content: unknown): Record<string, unknown> {
-    const problems: string[] = [];
     if (!isPlainObject(content)) {
         throw new ConfigError([`${file} must be a JSON object of policy name to level or settings.`]);
     }
-    const config: Record<string, unknown> = { ...content };
-    for (const [name, value] of Object.entries(content)) {
-        const level = isPlainObject(value) ? value.enforcementLevel : value;
-        if (level === undefined && isPlainObject(value)) {
-            continue; // settings only: the policy keeps its default level
-        }
-        if (!(ENFORCEMENT_LEVELS as readonly unknown[]).includes(level)) {
-            problems.push(`${file}: "${name}" sets level ${JSON.stringify(level)}; levels are ${ENFORCEMENT_LEVELS.join(", ")}.`);
-        }
-    }
-    // Lowered by its own entry or through "all": the group would run the gate at that level.
-    problems.push(...loweredGateProblems((gate) => configuredLevel(content, gate) as string | undefined).map((p) => `${file}: ${p}`));
-    for (const gate of ROLLOUT_GATES) {
-        const value = content[gate];
-        config[gate] = isPlainObject(value) ? { ...value, enforcementLevel: GATE_LEVEL } : GATE_LEVEL;
-    }
+    const problems = levelProblems(content).map((problem) => `${file}: ${problem}.`);
     if (problems.length > 0) {
         throw new ConfigError(problems);
+    }
+    const config: Record<string, unknown> = { ...content };
+    for (const gate of GATES) {
+        const value = content[gate.name];
+        config[gate.name] = isPlainObject(value) ? { ...value, enforcementLevel: gate.level } : gate.level;
     }
     return config;
 }

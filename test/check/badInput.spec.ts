@@ -53,62 +53,6 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             },
             /^check: error: --policy-config \S+: policy config\s+refused,\s+nothing\s+was\s+judged\s+\(1\s+problem;[^]*\n {2}- "iam-no-full-admn" is not a policy of this pack \(did you mean "iam-no-full-admin"\?\)\n$/,
         ],
-        // A config that lowers a rollout gate, in each form the engine accepts: refused before any
-        // judging, so an indexer-only rollout cannot pass by configuration.
-        ...(
-            [
-                ["name to level", { "indexer-deployment-bundle": "disabled" }, "disabled"],
-                ["name to object", { "indexer-deployment-bundle": { enforcementLevel: "advisory" } }, "advisory"],
-                ["all", { all: "disabled" }, "disabled"],
-            ] as const
-        ).map(
-            ([form, config, level]): [string, () => Promise<Outcome>, RegExp] => [
-                `policy config lowering a rollout gate (${form}), indexer-only rollout`,
-                () => {
-                    fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify(config));
-                    return direct("--stack", "mastertest", "--rollout", "indexer", "--policy-config", brokenFile.replace(/yaml$/, "json"));
-                },
-                new RegExp(
-                    `^check: error: --policy-config \\S+: policy config\\s+refused,\\s+nothing\\s+was\\s+judged:\\n {2}- "indexer-deployment-bundle"\\s+is\\s+a\\s+rollout\\s+gate\\s+and\\s+stays\\s+mandatory;\\s+the\\s+config\\s+asks\\s+for\\s+"${level}"[^]*cannot\\s+be\\s+lowered\\s+because`,
-                ),
-            ],
-        ),
-        [
-            "policy config with a misspelled level names the policy and the file",
-            () => {
-                fs.writeFileSync(brokenFile.replace(/yaml$/, "json"), JSON.stringify({ "ecr-scan-on-push": { enforcementLevel: "mandtory" } }));
-                return direct("--stack", "mastertest", "--policy-config", brokenFile.replace(/yaml$/, "json"));
-            },
-            /^check: error: --policy-config \S+\.json: "ecr-scan-on-push" sets\s+level "mandtory"; levels are advisory, mandatory, remediate, disabled\n$/,
-        ],
-        [
-            "a stack file with a size Fargate does not offer",
-            () => {
-                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
-                fs.writeFileSync(brokenFile, `${file}  cgap:sizing:\n    wsgi:\n      memory: 1024\n`);
-                return direct("--stack", brokenStack);
-            },
-            /^check: error: Invalid stack config \(1 problem\):\n {2}- cgap:sizing\.wsgi: Fargate does not offer 1024 MiB with 4096 CPU units/,
-        ],
-        ["--stack given twice", () => direct("--stack", "mastertest", "--stack", "production"), /^check: error: --stack is given 2 times \(mastertest, production\); give it once/],
-        [
-            "several problems, each on its own line (a long one wrapped, indented under it)",
-            () => {
-                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
-                fs.writeFileSync(brokenFile, `${file}  cgap:indexerIntervalSeconds: 3s\n  cgap:sizing:\n    wsgi:\n      memory: 4096\n`);
-                return child("--stack", brokenStack);
-            },
-            /^check: error: Invalid stack config \(2 problems\):\n {2}- cgap:sizing\.wsgi: [^\n]*\n( {6}[^\n]*\n)* {2}- cgap:indexerIntervalSeconds is "3s"/,
-        ],
-        [
-            "a stack file in another region than the one the app hard-codes",
-            () => {
-                const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mastertest.yaml"), "utf8");
-                fs.writeFileSync(brokenFile, file.replace("aws:region: us-east-1", "aws:region: eu-west-1"));
-                return direct("--stack", brokenStack);
-            },
-            /^check: error: Invalid stack config \(1 problem\):\n {2}- aws:region is "eu-west-1"; the portal only works in us-east-1:[\s\S]*dcicutils/,
-        ],
         [
             "a stack file with no region, and none in the environment",
             async () => {
@@ -165,6 +109,30 @@ describe("npm run check: bad input is on stderr, one problem per line wrapped to
             /^check: error: Pulumi\.check-broken-\d+\.yaml is not valid YAML/,
         ],
     ];
+    // Every way a policy config can lower a rollout gate, judged with an indexer-only rollout (which
+    // the gate refuses): refused as bad input with the pack's own words, never judged.
+    const policyFile = brokenFile.replace(/yaml$/, "json");
+    const withPolicyConfig = (config: unknown) => () => {
+        fs.writeFileSync(policyFile, JSON.stringify(config));
+        return direct("--stack", "mastertest", "--rollout", "indexer", "--policy-config", policyFile);
+    };
+    const gateRefused = (asked: string, through = "") =>
+        new RegExp(
+            String.raw`^check: error: --policy-config \S+: policy config\s+refused,\s+nothing\s+was\s+judged[^]*\n {2}- "indexer-deployment-bundle"\s+is\s+a\s+rollout\s+gate\s+and\s+stays\s+mandatory;\s+the\s+config\s+asks\s+for\s+"${asked}"` +
+                through.split(" ").join(String.raw`\s+`),
+        );
+    for (const level of ["disabled", "advisory", "remediate"]) {
+        cases.push([`policy config setting the indexer gate to ${level}`, withPolicyConfig({ "indexer-deployment-bundle": level }), gateRefused(level)]);
+    }
+    cases.push(
+        ["policy config lowering the gate in the object form", withPolicyConfig({ "indexer-deployment-bundle": { enforcementLevel: "disabled" } }), gateRefused("disabled")],
+        ["policy config lowering every gate through \"all\"", withPolicyConfig({ all: "disabled" }), gateRefused("disabled", String.raw` \(through "all": "disabled"\)`)],
+        [
+            "policy config with a misspelled enforcement level: names the policy and the file",
+            withPolicyConfig({ "ecr-scan-on-push": "mandtory" }),
+            /^check: error: --policy-config \S*check-broken-\d+\.json: policy config\s+refused[^]*\n {2}- "ecr-scan-on-push" sets enforcement level "mandtory"; levels\s+are\s+advisory,\s+mandatory,\s+remediate,\s+disabled\n$/,
+        ],
+    );
     for (const [what, run, message] of cases) {
         it(what, async () => {
             const { status, stdout, stderr } = await run();

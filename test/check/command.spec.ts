@@ -77,10 +77,7 @@ describe("npm run check", function () {
         assert.strictEqual(report.stack, "production");
         assert.strictEqual(report.phase, "preview");
         assert.strictEqual(report.policyConfig, "policy/config.example.json");
-        assert.deepStrictEqual(report.gates, [
-            { policy: "indexer-deployment-bundle", level: "mandatory", fixed: true },
-            { policy: "production-rollout-complete", level: "mandatory", fixed: true },
-        ]);
+        assert.deepStrictEqual(report.gates, { "indexer-deployment-bundle": "mandatory", "production-rollout-complete": "mandatory" });
         assert.deepStrictEqual(Object.keys(report.summary).sort(), ["disabled", "excepted", "fail", "mandatoryFailures", "pass", "unknown"]);
         const waf = report.results.find((r: { policy: string }) => r.policy === "alb-waf-web-acl");
         assert.deepStrictEqual(

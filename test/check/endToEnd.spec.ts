@@ -157,6 +157,11 @@ for (const stack of ["mastertest", "production", "sandbox"]) {
             assert.strictEqual(reviewed.phase, "update");
             assert.deepStrictEqual(reviewed.pack, { name: "cgap-rollout", version: reviewed.pack.version });
             assert.strictEqual(reviewed.policyConfig, "policy/config.example.json");
+            // The gates' fixed levels, from the pack's table, and each gate's verdict at that level.
+            assert.deepStrictEqual(reviewed.gates, { "indexer-deployment-bundle": "mandatory", "production-rollout-complete": "mandatory" });
+            for (const [gate, level] of Object.entries(reviewed.gates)) {
+                assert.deepStrictEqual([...new Set(reviewed.results.filter((r) => r.policy === gate).map((r) => r.level))], [level], gate);
+            }
             for (const r of reviewed.results) {
                 assert.ok(VERDICTS.includes(r.verdict), JSON.stringify(r));
                 assert.ok(["advisory", "mandatory"].includes(r.level), JSON.stringify(r));

@@ -50,6 +50,8 @@ describe("npm run check's report", function () {
         assert.ok(text.replace(/\n {4}/g, " ").includes(`\n${UPDATE_PHASE_NOTE}\n\nPASS: `), text);
         assert.match(UPDATE_PHASE_NOTE, /cannot see which images changed/);
         assert.match(UPDATE_PHASE_NOTE, /approves no partial rollout/);
+        // The verdict line itself says it, where a reader of the last line meets it.
+        assert.match(text.replace(/\n {4}/g, " "), /^PASS: no mandatory policy is violated; the update phase cannot see which roles changed, so this approves no partial rollout\.$/m);
     });
 
     it("refuses bad config as the program would, before the program or the pack starts", async () => {

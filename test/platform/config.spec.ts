@@ -194,20 +194,22 @@ describe("the policy group's config", () => {
         }
     });
 
-    it("refuses a file that lowers the gates through \"all\", unless each gate is kept mandatory", () => {
+    it("refuses a file that lowers the gates through \"all\", and accepts it when the gates are named mandatory", () => {
         assert.throws(
             () => groupPolicyConfig("f.json", { all: "advisory" }),
-            (err: unknown) => err instanceof ConfigError && err.problems.length === ROLLOUT_GATES.length && err.problems.every((p) => /asks for "advisory"/.test(p)),
+            (err: unknown) =>
+                err instanceof ConfigError &&
+                err.problems.length === ROLLOUT_GATES.length &&
+                err.problems.every((p) => /is a rollout gate and stays mandatory; the config asks for "advisory" \(through "all": "advisory"\)/.test(p)),
         );
-        const config = groupPolicyConfig("f.json", { all: "advisory", ...Object.fromEntries(ROLLOUT_GATES.map((g) => [g, "mandatory"])) });
+        const config = groupPolicyConfig("f.json", { all: "advisory", [ROLLOUT_GATES[0]]: "mandatory", [ROLLOUT_GATES[1]]: { enforcementLevel: "mandatory" } });
         assert.strictEqual(config.all, "advisory");
-        for (const gate of ROLLOUT_GATES) {
-            assert.strictEqual(config[gate], "mandatory");
-        }
+        assert.strictEqual(config[ROLLOUT_GATES[0]], "mandatory");
+        assert.deepStrictEqual(config[ROLLOUT_GATES[1]], { enforcementLevel: "mandatory" });
     });
 
     it("refuses an unknown level and a file that is not an object", () => {
-        assert.throws(() => groupPolicyConfig("f.json", { "ecr-scan-on-push": "required" }), /f\.json: "ecr-scan-on-push" sets level "required"; levels are advisory, mandatory, remediate, disabled\./);
+        assert.throws(() => groupPolicyConfig("f.json", { "ecr-scan-on-push": "required" }), /f\.json: "ecr-scan-on-push" sets enforcement level "required"; levels are advisory, mandatory, remediate, disabled\./);
         assert.throws(() => groupPolicyConfig("f.json", ["mandatory"]), /f\.json must be a JSON object/);
     });
 
@@ -224,6 +226,7 @@ describe("the pack the platform publishes", () => {
         const { POLICY_PACK_NAME, rolloutPolicies } = await import("../../policy/policies");
         assert.strictEqual(packManifest(POLICY_PACK_DIR).name, POLICY_PACK_NAME);
         assert.deepStrictEqual(rolloutPolicies.map((p) => p.name), [...ROLLOUT_GATES]);
+        assert.deepStrictEqual(rolloutPolicies.map((p) => p.enforcementLevel), ROLLOUT_GATES.map(() => "mandatory"));
     });
 
     describe("version tag", () => {

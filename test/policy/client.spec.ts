@@ -109,7 +109,7 @@ describe("analyzer client", () => {
     });
 
     describe("configuration", () => {
-        it("reconciles policy config as the CLI does: defaults, then all, then each policy", () => {
+        it("reconciles policy config as the CLI does: defaults, then all, then each policy, and passes \"all\" on", () => {
             assert.deepStrictEqual(reconcilePolicyConfig(INFO, {}), {
                 gate: { enforcementLevel: "mandatory", properties: {} },
                 check: { enforcementLevel: "advisory", properties: { limit: 3 } },
@@ -117,6 +117,7 @@ describe("analyzer client", () => {
             assert.deepStrictEqual(reconcilePolicyConfig(INFO, { all: "disabled", check: { limit: 5 } }), {
                 gate: { enforcementLevel: "disabled", properties: {} },
                 check: { enforcementLevel: "disabled", properties: { limit: 5 } },
+                all: { enforcementLevel: "disabled", properties: {} },
             });
             assert.deepStrictEqual(reconcilePolicyConfig(INFO, { check: "mandatory" }).check.enforcementLevel, "mandatory");
             assert.throws(() => reconcilePolicyConfig(INFO, { check: "strict" as never }), /invalid enforcement level "strict"/);

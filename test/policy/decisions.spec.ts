@@ -23,6 +23,9 @@ import {
 import { containsUnknown, isUnknown, parseJsonDocument, rawProps, UNKNOWN_SENTINELS } from "../../policy/props";
 import { ROLE_IMAGES, ROLES } from "../../policy/roles";
 import { judgeIndexerDeploymentBundle, judgeProductionRollout } from "../../policy/rollout";
+import { GATE_NAMES, gateLevel, GATES, levelProblems } from "../../policy/gates";
+import { imageResourceRole, lastRecorded, roleStates } from "../../policy/portal";
+import { rolloutPolicies } from "../../policy/policies";
 import { DEFAULT_PRODUCTION_STACKS, globToRegExp, productionReason, productionStacksFromConfig } from "../../policy/stack";
 import { UNKNOWN } from "../../ops/offline/analyzer";
 import { buildCacheImage, builtOnPreviewImage, cacheSources, changingImage, firstRolloutImage, hex64, pushedImage, REGISTRY, repoUrl } from "./fixtures";
@@ -48,6 +51,84 @@ describe("policy decisions", () => {
                     role,
                 );
             }
+        });
+    });
+
+    describe("the gate table (policy/gates.ts)", () => {
+        it("names exactly the pack's rollout policies, each declared at its fixed level", () => {
+            assert.deepStrictEqual(rolloutPolicies.map((p) => p.name), [...GATE_NAMES]);
+            assert.deepStrictEqual(rolloutPolicies.map((p) => p.enforcementLevel), GATES.map((g) => g.level));
+            assert.throws(() => gateLevel("ecr-scan-on-push"), /"ecr-scan-on-push" is not a rollout gate/);
+        });
+
+        it("refuses every lowering form, and only those", () => {
+            const gate = GATE_NAMES[0];
+            assert.deepStrictEqual(levelProblems({}), []);
+            assert.deepStrictEqual(levelProblems({ [gate]: "mandatory", all: "mandatory", "ecr-scan-on-push": "disabled" }), []);
+            assert.deepStrictEqual(levelProblems({ all: "advisory", [GATE_NAMES[0]]: "mandatory", [GATE_NAMES[1]]: { enforcementLevel: "mandatory" } }), []);
+            // Settings without a level keep the gate at its default.
+            assert.deepStrictEqual(levelProblems({ [GATE_NAMES[1]]: { productionStacks: ["live"] } }), []);
+            for (const lowered of ["advisory", "disabled", "remediate", { enforcementLevel: "advisory" }]) {
+                const problems = levelProblems({ [gate]: lowered });
+                assert.strictEqual(problems.length, 1, problems.join("\n"));
+                assert.match(problems[0], new RegExp(`^"${gate}" is a rollout gate and stays mandatory; the config asks for "\\w+": below mandatory`));
+                assert.doesNotMatch(problems[0], /through "all"/);
+            }
+            const all = levelProblems({ all: "disabled", "ecr-scan-on-push": "advisory" });
+            assert.deepStrictEqual(all.map((p) => p.split(" ")[0]), GATE_NAMES.map((n) => `"${n}"`));
+            assert.ok(all.every((p) => p.includes('(through "all": "disabled")')), all.join("\n"));
+            // An own level that overrides "all" with another lowered level is named as the policy's own.
+            assert.doesNotMatch(levelProblems({ all: "disabled", [gate]: "advisory" })[0], /through/);
+        });
+
+        it("names the policy of a level that does not exist", () => {
+            assert.deepStrictEqual(levelProblems({ "ecr-scan-on-push": { enforcementLevel: "Mandatory" } }), [
+                '"ecr-scan-on-push" sets enforcement level "Mandatory"; levels are advisory, mandatory, remediate, disabled',
+            ]);
+            assert.strictEqual(levelProblems({ [GATE_NAMES[0]]: "mandtory" }).length, 1);
+        });
+    });
+
+    describe("what each role container will run (policy/portal.ts)", () => {
+        const task = (name: string, props: Record<string, unknown>, waitsOn?: string[]) =>
+            view({ type: "aws:ecs/taskDefinition:TaskDefinition", name, props, propertyDependencies: waitsOn && { containerDefinitions: waitsOn } });
+        const containers = (...list: { name: string; image: string }[]) => JSON.stringify(list);
+        const pushed = view(pushedImage("indexer"));
+        const running = String(pushed.props.repoDigest);
+
+        it("a known role container runs its image's pushed digest: unchanged, with that image", () => {
+            const states = roleStates([pushed, task("t", { containerDefinitions: containers({ name: "Indexer", image: running }) })]);
+            assert.deepStrictEqual(states.get("indexer")!.map((s) => [s.change, s.image?.urn]), [["none", pushed.urn]]);
+        });
+
+        it("counts no container but the four role containers, and no task definition by what it waits on alone", () => {
+            const states = roleStates([
+                task("foursight", { family: "foursight-app", containerDefinitions: UNKNOWN }, [pushed.urn]),
+                task("sidecar", { containerDefinitions: containers({ name: "nginx-exporter", image: "exporter@sha256:" + hex64("e") }) }),
+            ]);
+            assert.deepStrictEqual([...states.keys()], []);
+        });
+
+        it("a container set to a digest the stack last recorded otherwise is a change outside the build", () => {
+            const record = { type: "pulumi:pulumi:StackReference", name: "last", urn: "urn:pulumi:mastertest::cgap::cgap:stack:LastRun$pulumi:pulumi:StackReference::last", props: { name: "o/cgap/mastertest", outputs: { images: { indexer: running } } } };
+            assert.deepStrictEqual(lastRecorded([view(record)], "mastertest"), { indexer: running });
+            assert.strictEqual(lastRecorded([view(record)], "production"), undefined, "another stack's record is no record of this one");
+            const pin = `${repoUrl()}@sha256:${hex64("pin")}`;
+            const states = roleStates([view(record), task("t", { containerDefinitions: containers({ name: "Indexer", image: pin }) })], "mastertest");
+            assert.strictEqual(states.get("indexer")![0].change, "other");
+            const kept = roleStates([view(record), task("t", { containerDefinitions: containers({ name: "Indexer", image: running }) })], "mastertest");
+            assert.strictEqual(kept.get("indexer")![0].change, "none");
+        });
+
+        it("waiting containers: this stack's build, another builder, nothing readable", () => {
+            const building = view(changingImage("indexer"));
+            const other = view({ type: "docker-build:index:Image", name: "b", props: { buildArgs: { ENTRYPOINT: "entrypoint_indexer.sh" }, tags: [`${repoUrl()}:latest-indexer`] } });
+            const blind = view({ ...changingImage("indexer"), name: "blind", urn: "urn:blind", props: {} });
+            const change = (image: ResourceView) => roleStates([image, task("t", { family: "cgap-mastertest-indexer", containerDefinitions: UNKNOWN }, [image.urn])]).get("indexer")![0].change;
+            assert.strictEqual(change(building), "build");
+            assert.strictEqual(change(other), "other");
+            assert.strictEqual(change(blind), "unknown");
+            assert.strictEqual(imageResourceRole(other), "indexer");
         });
     });
 

@@ -466,7 +466,36 @@ export function rolloutStack(
 ): StackResource[] {
     const cache = buildCacheState(states);
     const cacheImage = cache === "absent" || cache === "builtOnPreview" ? [] : [buildCacheImage(cache, o)];
-    return [...infrastructure(o), ...roleImages(states, o), ...cacheImage];
+    return asTheEngineSends([...infrastructure(o), ...roleImages(states, o), ...cacheImage]);
+}
+
+/**
+ * Wires each role's task definition to the role image the program declares for it
+ * (`cgap-<role>-image`), as the engine sends them: an image with a pushed `repoDigest` (unchanged)
+ * is the image the container definitions name; one being built (or built on preview) leaves them
+ * unknown, with the image (and the log group they also name) as their propertyDependencies. A
+ * role without an image keeps what its task definition names (a role left out of the rollout).
+ */
+export function asTheEngineSends(resources: StackResource[]): StackResource[] {
+    const images = new Map(
+        resources.filter((r) => r.type === IMAGE && /^cgap-(.*)-image$/.test(r.name)).map((r) => [r.name.replace(/^cgap-(.*)-image$/, "$1"), r]),
+    );
+    const logGroup = resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup")?.urn;
+    return resources.map((r) => {
+        const role = r.type === "aws:ecs/taskDefinition:TaskDefinition" ? r.name.replace(/^cgap-(.*)-task$/, "$1") : undefined;
+        const image = role ? images.get(role) : undefined;
+        if (!image) {
+            return r;
+        }
+        // The program names only a pushed digest; in a preview any other (a buildOnPreview local ID)
+        // leaves the reference unknown (components/imageBundle.ts, pushedRef).
+        const digest = image.props.repoDigest;
+        if (typeof digest === "string" && digest.includes("@sha256:") && typeof r.props.containerDefinitions === "string" && r.props.containerDefinitions !== UNKNOWN) {
+            const containers = JSON.parse(r.props.containerDefinitions) as { image: string }[];
+            return { ...r, props: { ...r.props, containerDefinitions: JSON.stringify(containers.map((c) => ({ ...c, image: digest }))) } };
+        }
+        return { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [image.urn!, ...(logGroup ? [logGroup] : [])] } };
+    });
 }
 
 /** Resources of other kinds, including unknown-heavy and foreign docker images, for noise and load. */
@@ -544,4 +573,51 @@ export function waitingOnPush(resources: StackResource[]): StackResource[] {
         const image = role ? images.get(role) : undefined;
         return image ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [image] } } : r;
     });
+}
+
+/**
+ * The program's record of its last run: a `cgap:stack:LastRun` component holding a StackReference
+ * to the stack itself, whose outputs carry `images`, what each task definition ran (index.ts).
+ * A StackReference's state is `name`, `outputs` and `secretOutputNames` (@pulumi/pulumi
+ * stackReference.ts).
+ */
+export function lastRun(stack: string, images: Partial<Record<Role, string>>): LocatedResource[] {
+    const component = resource(stack, "cgap:stack:LastRun", "cgap-last-run", {});
+    const reference = resource(
+        stack,
+        "pulumi:pulumi:StackReference",
+        "cgap-last-run",
+        { name: `dbmi-bgm/${PROJECT}/${stack}`, outputs: { images, repositoryUrl: repoUrl() }, secretOutputNames: [] },
+        { parent: component.urn },
+    );
+    return [component, reference];
+}
+
+/** What each role's task definition runs after a rollout of `pushedImage`s (the default digests). */
+export function ranImages(o: ImageOptions = {}): Record<Role, string> {
+    return Object.fromEntries(ROLES.map((role) => [role, String(pushedImage(role, o).props.repoDigest)])) as Record<Role, string>;
+}
+
+/** A task definition of the stack changed: `containers` replaces its container definitions, or `waitsOn` leaves them unknown. */
+export function withTask(
+    resources: StackResource[],
+    role: Role,
+    change: { image?: string; waitsOn?: string[]; extraContainers?: Record<string, unknown>[] },
+): StackResource[] {
+    return resources.map((r) => {
+        if (r.name !== `cgap-${role}-task`) {
+            return r;
+        }
+        if (change.waitsOn) {
+            return { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: change.waitsOn } };
+        }
+        const containers = JSON.parse(String(r.props.containerDefinitions)) as Record<string, unknown>[];
+        const edited = containers.map((c) => (change.image ? { ...c, image: change.image } : c));
+        return { ...r, props: { ...r.props, containerDefinitions: JSON.stringify([...edited, ...(change.extraContainers ?? [])]) } };
+    });
+}
+
+/** Another resource of the stack, as the engine names it. */
+export function stackResource(stack: string, type: string, name: string, props: Record<string, unknown>, extra: Partial<StackResource> = {}): LocatedResource {
+    return resource(stack, type, name, props, extra);
 }

@@ -2,8 +2,13 @@
 // it (ops/offline/analyzer.ts). Resources have the shapes the engine sends (test/policy/fixtures.ts).
 import * as assert from "assert";
 
-import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import * as grpc from "@grpc/grpc-js";
+
+import { Diagnostic, PolicyPackConfig, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
+import { levelProblems, refusal } from "../../policy/gates";
+import { ROLE_IMAGES } from "../../policy/roles";
 import {
+    asTheEngineSends,
     cacheSources,
     changingImage,
     firstRolloutImage,
@@ -11,15 +16,21 @@ import {
     foreignResource,
     hex64,
     infrastructure,
+    lastRun,
     pushedImage,
+    ranImages,
     REGISTRY,
     renamed,
     repoUrl,
     rolloutStack,
+    stackResource,
     waitingOnPush,
+    withTask,
 } from "./fixtures";
 import { listDiagnostics, pack, packAsIs, PackName, policiesAt, REVIEWED_SETTINGS, startAll } from "./packs";
 
+const IMAGE_TYPE = "docker:index/image:Image";
+const TASK_TYPE = "aws:ecs/taskDefinition:TaskDefinition";
 const BUNDLE = "indexer-deployment-bundle";
 const PRODUCTION = "production-rollout-complete";
 const ROLLOUT_POLICIES = [BUNDLE, PRODUCTION];
@@ -66,7 +77,7 @@ function renamedDeployment(stackName: string): StackResource {
 
 /** A preview's stack: infrastructure plus the given images (on the given stack). */
 function stack(stackName: string, images: StackResource[], infra: Parameters<typeof infrastructure>[0] = {}): StackResource[] {
-    return [...infrastructure({ stack: stackName, ...infra }), ...images];
+    return asTheEngineSends([...infrastructure({ stack: stackName, ...infra }), ...images]);
 }
 
 describe("policy pack through the analyzer protocol", function () {
@@ -283,6 +294,47 @@ describe("policy pack through the analyzer protocol", function () {
                 assert.deepStrictEqual(j.diagnostics, [], j.text);
             });
 
+            describe("the rollout gates stay mandatory whatever the config asks", () => {
+                const indexerAlone = () => rolloutStack({ wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s });
+                const lowering: [string, PolicyPackConfig, RegExp][] = [
+                    ...(["disabled", "advisory", "remediate"] as const).map((level): [string, PolicyPackConfig, RegExp] => [
+                        `name to ${level}`,
+                        { [BUNDLE]: level },
+                        new RegExp(`"${BUNDLE}" is a rollout gate and stays mandatory; the config asks for "${level}": below mandatory an indexer image could roll out without the deployment image`),
+                    ]),
+                    ["name to an object", { [BUNDLE]: { enforcementLevel: "disabled" } }, /"indexer-deployment-bundle" is a rollout gate and stays mandatory; the config asks for "disabled"/],
+                    ["the production gate", { [PRODUCTION]: { enforcementLevel: "advisory", productionStacks: ["production"] } }, /"production-rollout-complete" is a rollout gate and stays mandatory; the config asks for "advisory"/],
+                    ["all", { all: "disabled" }, /\(2 problems;[^]*"indexer-deployment-bundle" is a rollout gate[^\n]*\(through "all": "disabled"\)[^]*"production-rollout-complete" is a rollout gate[^\n]*\(through "all": "disabled"\)/],
+                    ["all, with an advisory policy named", { all: "advisory", "ecr-scan-on-push": "advisory" }, /the config asks for "advisory" \(through "all": "advisory"\)/],
+                ];
+                for (const [form, config, message] of lowering) {
+                    it(`refuses at Configure a gate lowered by ${form}, with one message, keeping the config it had`, async () => {
+                        await assert.rejects(p.reconfigure({ ...REVIEWED_SETTINGS, ...config }), (err: { code?: number; details?: string }) => {
+                            assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+                            assert.match(err.details ?? "", /^policy config refused, nothing was judged/);
+                            assert.match(err.details ?? "", message);
+                            // The same words the offline check and the platform print (policy/gates.ts).
+                            assert.ok(err.details!.includes(refusal(levelProblems(config)).split("\n")[1].slice(4, 80)), err.details);
+                            return true;
+                        });
+                        assertRefusedBy(await judge("mastertestPreview", indexerAlone()), [BUNDLE], /changes the indexer image/);
+                    });
+                }
+
+                it("accepts the gates at mandatory, named or through all, and an advisory policy disabled", async () => {
+                    for (const config of [{ [BUNDLE]: "mandatory" }, { [PRODUCTION]: { enforcementLevel: "mandatory" } }, { all: "mandatory" }, { all: "advisory", [BUNDLE]: "mandatory", [PRODUCTION]: "mandatory" }] as PolicyPackConfig[]) {
+                        await p.reconfigure({ ...REVIEWED_SETTINGS, ...config });
+                        assertRefusedBy(await judge("mastertestPreview", indexerAlone()), [BUNDLE]);
+                    }
+                    const bad = rolloutStack({}, { stack: s }).map((r) =>
+                        r.type === "aws:ecs/service:Service" ? { ...r, props: { ...r.props, networkConfiguration: { subnets: ["subnet-1"], assignPublicIp: true } } } : r,
+                    );
+                    assert.deepStrictEqual((await judge("mastertestPreview", bad)).advisory, ["ecs-service-no-public-ip"]);
+                    await p.reconfigure({ ...REVIEWED_SETTINGS, "ecs-service-no-public-ip": "disabled" });
+                    assertClean(await judge("mastertestPreview", bad));
+                });
+            });
+
             it("turns a compliance policy mandatory when configured so", async () => {
                 const bad = rolloutStack({}, { stack: s }).map((r) =>
                     r.type === "aws:ecs/service:Service"
@@ -297,45 +349,6 @@ describe("policy pack through the analyzer protocol", function () {
                 assert.deepStrictEqual((await judge("mastertestPreview", bad)).mandatory, ["ecs-service-no-public-ip"]);
             });
 
-            // Each way a config file can lower a gate, as the engine sends it after reconciling "all"
-            // and the policy's own entry: refused at Configure, and the gate keeps refusing.
-            const lowerings: [string, Record<string, unknown>, string, string][] = [
-                ["name to level", { [BUNDLE]: "disabled" }, BUNDLE, "disabled"],
-                ["name to level (advisory)", { [BUNDLE]: "advisory" }, BUNDLE, "advisory"],
-                ["name to level (remediate)", { [PRODUCTION]: "remediate" }, PRODUCTION, "remediate"],
-                ["name to object", { [BUNDLE]: { enforcementLevel: "disabled" } }, BUNDLE, "disabled"],
-                ["all", { all: "disabled" }, BUNDLE, "disabled"],
-                ["all, with the other gate kept", { all: "advisory", [PRODUCTION]: "mandatory" }, BUNDLE, "advisory"],
-            ];
-            for (const [form, config, gate, level] of lowerings) {
-                it(`refuses a gate lowered by ${form} at Configure, naming gate, level and why`, async () => {
-                    await assert.rejects(
-                        p.reconfigure({ ...REVIEWED_SETTINGS, ...config } as never),
-                        (err: Error & { details?: string }) => {
-                            const message = err.details ?? err.message;
-                            assert.match(message, /policy config refused, nothing was judged/);
-                            assert.match(message, new RegExp(`"${gate}" is a rollout gate and stays mandatory; the config asks for "${level}"`));
-                            assert.match(message, /It cannot be lowered because /);
-                            return true;
-                        },
-                    );
-                    // Nothing half-applied: an indexer-only rollout is still refused by the gate.
-                    const j = await judge("mastertestPreview", rolloutStack({ indexer: "changing", wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }));
-                    assert.ok(j.mandatory.includes(BUNDLE), j.text);
-                });
-            }
-
-            it("accepts the gates set to mandatory explicitly, and an advisory policy disabled", async () => {
-                await p.reconfigure({ ...REVIEWED_SETTINGS, [BUNDLE]: "mandatory", [PRODUCTION]: { enforcementLevel: "mandatory" }, "ecs-service-no-public-ip": "disabled" });
-                const bad = rolloutStack({}, { stack: s }).map((r) =>
-                    r.type === "aws:ecs/service:Service"
-                        ? { ...r, props: { ...r.props, networkConfiguration: { subnets: ["subnet-1"], assignPublicIp: true } } }
-                        : r,
-                );
-                const j = await judge("mastertestPreview", bad);
-                assert.ok(!j.advisory.includes("ecs-service-no-public-ip"), j.text);
-                assert.ok((await judge("mastertestPreview", rolloutStack({ indexer: "changing", wsgi: "pushed", ingester: "pushed", deployment: "pushed" }, { stack: s }))).mandatory.includes(BUNDLE));
-            });
         });
     });
 
@@ -372,20 +385,20 @@ describe("policy pack through the analyzer protocol", function () {
         });
 
         it("refuses a role image set not to push, and one whose skipPush is unknown", async () => {
-            const off = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: true })]);
+            const off = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: true })]));
             assertRefusedBy(off, [PRODUCTION], /latest-ingester is not pushed \(skipPush is true\)/);
-            const unknown = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: UNKNOWN })]);
+            const unknown = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, skipPush: UNKNOWN })]));
             assertRefusedBy(unknown, [PRODUCTION], /skipPush is not known/);
         });
 
         it("refuses four images whose build inputs differ in anything but ENTRYPOINT", async () => {
-            const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, appVersion: "2.0.0" })]);
+            const j = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, appVersion: "2.0.0" })]));
             assertRefusedBy(j, [PRODUCTION], /args\.CGAP_VERSION/);
         });
 
         it("refuses four images whose cache sources differ, even in order only", async () => {
             const reordered = { images: [...cacheSources(repoUrl()).images].reverse() };
-            const j = await judge("productionPreview", [...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, cacheFrom: reordered })]);
+            const j = await judge("productionPreview", asTheEngineSends([...rolloutStack({ ingester: "absent" }, { stack: s }), changingImage("ingester", { stack: s, cacheFrom: reordered })]));
             assertRefusedBy(j, [PRODUCTION], /cacheFrom/);
         });
 
@@ -402,12 +415,13 @@ describe("policy pack through the analyzer protocol", function () {
         });
 
         it("refuses, mandatory, when every property of the role images is unknown", async () => {
-            const unknownImages: StackResource[] = ["entrypoint.sh", "entrypoint_indexer.sh", "entrypoint_ingester.sh", "entrypoint_deployment.sh"].map((entrypoint, i) => ({
+            const unknownImages: StackResource[] = (["wsgi", "indexer", "ingester", "deployment"] as const).map((role) => ({
                 type: "docker:index/image:Image",
-                name: `image-${i}`,
-                props: { imageName: UNKNOWN, repoDigest: UNKNOWN, skipPush: UNKNOWN, registry: UNKNOWN, build: { context: UNKNOWN, dockerfile: UNKNOWN, args: { ENTRYPOINT: entrypoint, CGAP_VERSION: UNKNOWN } } },
+                name: `cgap-${role}-image`,
+                urn: changingImage(role, { stack: s }).urn,
+                props: { imageName: UNKNOWN, repoDigest: UNKNOWN, skipPush: UNKNOWN, registry: UNKNOWN, build: { context: UNKNOWN, dockerfile: UNKNOWN, args: { ENTRYPOINT: ROLE_IMAGES[role].entrypoint, CGAP_VERSION: UNKNOWN } } },
             }));
-            const j = await judge("productionPreview", [...infrastructure({ stack: s, creating: true }), ...unknownImages]);
+            const j = await judge("productionPreview", stack(s, unknownImages, { creating: true }));
             // A deployment image not known to push does not ship with the indexer either.
             assertRefusedBy(j, [BUNDLE, PRODUCTION], /skipPush is not known/);
         });
@@ -430,9 +444,12 @@ describe("policy pack through the analyzer protocol", function () {
                 assertRefusedBy(j, s === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE], /deployment image \(latest-deployment\) is not/);
             });
 
-            it(`${s}: wiring the deployment task definition to that other repository makes it the portal's, and one build across two repositories is refused`, async () => {
-                const resources = rolloutStack({ deployment: "absent" }, { stack: s, taskImages: { deployment: `${repoUrl("cgap-elsewhere")}@sha256:${hex64("x")}` } });
-                const j = await judge(p, [...resources, renamedDeployment(s)]);
+            it(`${s}: the deployment task definition waiting on that other repository's image runs it, and one build across two repositories is refused`, async () => {
+                const elsewhere = renamedDeployment(s);
+                const resources = rolloutStack({ deployment: "absent" }, { stack: s }).map((r) =>
+                    r.name === "cgap-deployment-task" ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [elsewhere.urn!] } } : r,
+                );
+                const j = await judge(p, [...resources, elsewhere]);
                 assertRefusedBy(j, s === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE], /repository: .*cgap-mastertest.*cgap-elsewhere/);
             });
         }
@@ -442,20 +459,145 @@ describe("policy pack through the analyzer protocol", function () {
             assertRefusedBy(j, [PRODUCTION], /latest-ingester is absent/);
         });
 
-        it("when no task definition tells the repository (a first rollout), every role-tagged image counts: fail closed", async () => {
+        it("a first rollout: the role containers wait on the portal's images, so the second app's do not count", async () => {
             const states = { wsgi: "firstRollout", indexer: "firstRollout", ingester: "firstRollout", deployment: "firstRollout" } as const;
             const unknownTasks = { wsgi: UNKNOWN, indexer: UNKNOWN, ingester: UNKNOWN, deployment: UNKNOWN };
-            const j = await judge("productionPreview", [...rolloutStack(states, { stack: "production", creating: true, taskImages: unknownTasks }), ...foreignImages("production", "pushed")]);
-            assertRefusedBy(j, [PRODUCTION]);
+            const resources = [...rolloutStack(states, { stack: "production", creating: true, taskImages: unknownTasks }), ...foreignImages("production", "pushed")];
+            assertClean(await judge("productionPreview", resources));
+            // Without the dependencies that say which image each container waits on, nothing counts: fail closed.
+            const untold = resources.map((r) => (r.type === "aws:ecs/taskDefinition:TaskDefinition" ? { ...r, propertyDependencies: {} } : r));
+            assertRefusedBy(await judge("productionPreview", untold), [PRODUCTION], /are absent/);
+        });
+    });
+
+    describe("judged by what each role container will run, whatever builds or tags its image", () => {
+        const pushedAll = { wsgi: "pushed", indexer: "pushed", ingester: "pushed", deployment: "pushed" } as const;
+        const leftOut = { wsgi: "absent", ingester: "absent", deployment: "absent" } as const;
+        const tag = (name: string, envName = "cgap-mastertest") => `${repoUrl(envName)}:${name}`;
+        const digest = (seed: string, envName = "cgap-mastertest") => `${repoUrl(envName)}@sha256:${hex64(seed)}`;
+        /** Another app's image and task definition, both being rolled out: a container that is no role's. */
+        const otherApp = (st: string, name: string, imageName: string, build: Record<string, unknown>): StackResource[] => {
+            const image = stackResource(st, IMAGE_TYPE, `${name}-image`, { imageName, build, skipPush: false, buildOnPreview: false });
+            const task = stackResource(st, TASK_TYPE, `${name}-task`, { family: `${name}-app`, containerDefinitions: UNKNOWN }, { propertyDependencies: { containerDefinitions: [image.urn] } });
+            return [image, task];
+        };
+
+        describe("no false refusals for what is not the portal", () => {
+            it("production: a full rollout next to an unrelated app (foursight) whose image is tagged latest", async () => {
+                const foursight = otherApp("production", "foursight", `${REGISTRY}/foursight:latest`, { context: "foursight", args: { ENTRYPOINT: "entrypoint.sh" } });
+                assertClean(await judge("productionPreview", [...rolloutStack({}, { stack: "production" }), ...foursight]));
+            });
+
+            it("production: only the unrelated app rolls out, the portal unchanged", async () => {
+                const foursight = otherApp("production", "foursight", `${REGISTRY}/foursight:latest`, { context: "foursight" });
+                const j = await judge("productionPreview", [...rolloutStack(pushedAll, { stack: "production" }), ...foursight]);
+                assertClean(j);
+                assert.ok(!/--target/.test(j.text), j.text);
+            });
+
+            it("a WSGI task with a sidecar from its own repository, unchanged and rolled out with WSGI", async () => {
+                const exporter = { name: "nginx-exporter", image: `${REGISTRY}/nginx-exporter@sha256:${hex64("exporter")}`, essential: false, user: "nobody", logConfiguration: { logDriver: "awslogs", options: {} } };
+                assertClean(await judge("productionPreview", withTask(rolloutStack(pushedAll, { stack: "production" }), "wsgi", { extraContainers: [exporter] })));
+                const sidecarImage = stackResource("production", IMAGE_TYPE, "nginx-exporter-image", { imageName: `${REGISTRY}/nginx-exporter:latest`, build: { context: "exporter" }, skipPush: false });
+                const full = rolloutStack({}, { stack: "production" });
+                const wsgiImage = full.find((r) => r.name === "cgap-wsgi-image")!.urn!;
+                assertClean(await judge("productionPreview", [...withTask(full, "wsgi", { waitsOn: [sidecarImage.urn, wsgiImage] }), sidecarImage]));
+            });
+
+            it("a second app's images with the portal's tags and ENTRYPOINTs, their repository unknown in the preview", async () => {
+                const second = (["wsgi", "indexer", "ingester", "deployment"] as const).map((role) => renamed(firstRolloutImage(role, { stack: "production" }), `second-${role}`, "production"));
+                assertClean(await judge("productionPreview", [...rolloutStack({}, { stack: "production" }), ...second]));
+                assertClean(await judge("mastertestPreview", [...rolloutStack(leftOut, { stack: "mastertest" }).filter((r) => r.name !== "cgap-indexer-image"), ...second.map((r) => renamed(r, r.name, "mastertest"))]));
+            });
+        });
+
+        describe("no way past the gate by building or tagging differently", () => {
+            const s = "mastertest";
+            /** The indexer's task definition waits on `source` (added to the stack); the other roles keep what they run. */
+            const indexerFrom = (source: StackResource, st = s) =>
+                [...withTask(rolloutStack(st === "production" ? pushedAll : {}, { stack: st }).filter((r) => r.name !== "cgap-indexer-image"), "indexer", { waitsOn: [source.urn!] }), source];
+
+            const builders: [string, () => StackResource][] = [
+                ["@pulumi/docker-build", () => stackResource(s, "docker-build:index:Image", "cgap-indexer", { tags: [tag("latest-indexer")], buildArgs: { ENTRYPOINT: "entrypoint_indexer.sh" }, push: true, context: { location: "images" }, ref: UNKNOWN, digest: UNKNOWN })],
+                ["docker.Tag + docker.RegistryImage", () => stackResource(s, "docker:index/registryImage:RegistryImage", "cgap-indexer-push", { name: tag("latest-indexer"), sha256Digest: UNKNOWN })],
+                ["docker.RemoteImage of a hand-pushed tag", () => stackResource(s, "docker:index/remoteImage:RemoteImage", "cgap-indexer-remote", { name: tag("latest-indexer"), repoDigest: UNKNOWN })],
+            ];
+            for (const [how, source] of builders) {
+                it(`refuses the indexer built or tagged by ${how}`, async () => {
+                    const resources = indexerFrom(source());
+                    assertRefusedBy(await judge("mastertestPreview", resources), [BUNDLE], /would change to an image that is not this stack's build/, /put "indexer" in cgap:rollout/);
+                });
+            }
+
+            it("refuses a versioned tag (v15.7.0-indexer) the indexer's task definition waits on, the deployment image left alone", async () => {
+                const versioned = renamed({ ...changingImage("indexer", { stack: s }), props: { ...changingImage("indexer", { stack: s }).props, imageName: tag("v15.7.0-indexer") } }, "cgap-indexer-v15", s);
+                const resources = [...withTask(rolloutStack({ ...pushedAll, indexer: "absent" }, { stack: s }), "indexer", { waitsOn: [versioned.urn!] }), versioned];
+                assertRefusedBy(await judge("mastertestPreview", resources), [BUNDLE], /changes the indexer image/);
+            });
+
+            it("refuses images on an explicit provider whose config is unknown (the provider answers {}): fails closed", async () => {
+                const blind = (role: "indexer" | "deployment") => ({ ...changingImage(role, { stack: s }), props: {} });
+                const resources = asTheEngineSends([...rolloutStack({ ...pushedAll, indexer: "absent", deployment: "absent" }, { stack: s }), blind("indexer"), blind("deployment")]);
+                const j = await judge("mastertestPreview", resources);
+                assertRefusedBy(j, [BUNDLE], /cannot be told, so the change is refused/, /default docker provider/);
+            });
+
+            for (const [st, packName] of [["mastertest", "mastertestPreview"], ["production", "productionPreview"]] as const) {
+                it(`${st}: refuses an indexer task definition edited to another digest with no image change (a hand rollback or pin)`, async () => {
+                    const envName = "cgap-mastertest";
+                    const pinned = digest("a hotfix", envName);
+                    // With the role images in the stack, unchanged: the container runs none of them.
+                    const withImages = withTask(rolloutStack(pushedAll, { stack: st }), "indexer", { image: pinned });
+                    const policies = st === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE];
+                    assertRefusedBy(await judge(packName, withImages), policies, /not the digest of this stack's docker:index\/image:Image "cgap-indexer-image"/);
+                    // With the roles left out: the stack's record of its last run tells.
+                    const recorded = lastRun(st, ranImages());
+                    const leftOutAll = withTask(rolloutStack({ wsgi: "absent", indexer: "absent", ingester: "absent", deployment: "absent" }, { stack: st }), "indexer", { image: pinned });
+                    assertRefusedBy(await judge(packName, [...leftOutAll, ...recorded]), policies, /this stack last ran .* and builds no image with that digest/);
+                });
+            }
+
+            it("refuses a deployment image rebuilt while its task definition keeps the old digest, next to a rolled-out indexer", async () => {
+                const resources = [...withTask(rolloutStack({ ...pushedAll, indexer: "changing", deployment: "absent" }, { stack: s }), "deployment", {}), changingImage("deployment", { stack: s })];
+                assertRefusedBy(await judge("mastertestPreview", resources), [BUNDLE], /deployment image \(latest-deployment\) is not/);
+            });
+
+            it("refuses a mirror repository whose URL is unknown standing in for the missing deployment (or, on production, ingester) image", async () => {
+                const mirror = (role: "deployment" | "ingester", st: string) => renamed(firstRolloutImage(role, { stack: st }), `mirror-${role}`, st);
+                const bundle = [...rolloutStack({ ...pushedAll, indexer: "changing", deployment: "absent" }, { stack: s }), mirror("deployment", s)];
+                assertRefusedBy(await judge("mastertestPreview", bundle), [BUNDLE], /deployment image \(latest-deployment\) is not/);
+                const production = [...rolloutStack({ ingester: "absent" }, { stack: "production" }), mirror("ingester", "production")];
+                assertRefusedBy(await judge("productionPreview", production), [PRODUCTION], /latest-ingester is absent/);
+            });
+        });
+
+        describe("legit rollouts keep passing", () => {
+            it("a re-run after a full rollout: every container runs the digest the stack recorded", async () => {
+                assertClean(await judge("productionPreview", [...rolloutStack(pushedAll, { stack: "production" }), ...lastRun("production", ranImages())]));
+            });
+
+            it("a partial rollout whose left-out roles keep what the stack recorded for them", async () => {
+                const resources = [...rolloutStack({ indexer: "changing", deployment: "changing", wsgi: "absent", ingester: "absent" }, { stack: "mastertest" }), ...lastRun("mastertest", ranImages())];
+                assertClean(await judge("mastertestPreview", resources));
+            });
+
+            it("an image renamed with an alias: the task definition waits on its new URN", async () => {
+                const parent = "urn:pulumi:production::cgap::cgap:images:ImageBundle::cgap";
+                const resources = rolloutStack({}, { stack: "production" }).map((r) =>
+                    r.type === IMAGE_TYPE && r.name === "cgap-indexer-image" ? { ...r, urn: `${parent}$${IMAGE_TYPE}::cgap-indexer`, name: "cgap-indexer", parent, aliases: [r.urn!] } : r,
+                );
+                const moved = resources.find((r) => r.name === "cgap-indexer")!;
+                assertClean(await judge("productionPreview", withTask(resources, "indexer", { waitsOn: [moved.urn!] })));
+            });
         });
     });
 
     describe("an unpushed deployment image does not ship", () => {
         it("mastertest: the indexer next to a deployment image set to skipPush is refused", async () => {
-            const resources = [...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: true })];
+            const resources = asTheEngineSends([...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: true })]);
             const j = await judge("mastertestPreview", resources);
             assertRefusedBy(j, [BUNDLE], /deployment image \(latest-deployment\) is not pushed \(skipPush is true, so it never reaches ECR\)/);
-            const unknown = [...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: UNKNOWN })];
+            const unknown = asTheEngineSends([...rolloutStack({ deployment: "absent" }, { stack: "mastertest" }), changingImage("deployment", { stack: "mastertest", skipPush: UNKNOWN })]);
             assertRefusedBy(await judge("mastertestPreview", unknown), [BUNDLE], /skipPush is not known/);
         });
     });
@@ -475,8 +617,7 @@ describe("policy pack through the analyzer protocol", function () {
         });
 
         it("passes digests of different pushes, which only a preview could tell apart", async () => {
-            const resources = rolloutStack({ ...pushed, ingester: "absent" }, { stack: s });
-            resources.push(pushedImage("ingester", { stack: s, digestSeed: "an older push" }));
+            const resources = asTheEngineSends([...rolloutStack({ ...pushed, ingester: "absent" }, { stack: s }), pushedImage("ingester", { stack: s, digestSeed: "an older push" })]);
             assertClean(await judge("productionUpdate", resources));
         });
 
