@@ -48,7 +48,9 @@ import { main as info } from "../../ops/aws/info";
 import { main as logs } from "../../ops/aws/logs";
 import { main as preflight } from "../../ops/aws/preflight";
 import { runMain } from "../../ops/cli";
+import { main as check } from "../../ops/offline/check";
 import { PROJECT_DIR } from "../../ops/project";
+import { SHARED_PACKS } from "../check/runCheck";
 import { ACCOUNT, REGION, REPOSITORY_URL, digest, mastertestOutputs, settledService, writeOutputsFile } from "./fixtures";
 
 /** README.md and every guide in docs/: the files whose marked examples are replayed and whose links must resolve. */
@@ -139,6 +141,13 @@ const COMMANDS: Record<string, Main> = {
 /** Runs the block's command line; returns what it wrote to stderr and stdout, interleaved, and its exit code. */
 async function replay(line: string, outputsFile: string, signal: AbortSignal): Promise<{ written: string; exitCode: number }> {
     const { command, args } = commandLine(line);
+    if (command === "check") {
+        // Offline by design: no outputs, no AWS. Its streams as a pipe gives them (no terminal width).
+        const written: string[] = [];
+        const io = { stdout: { write: (t: string) => written.push(t) }, stderr: { write: (t: string) => written.push(t) } };
+        const exitCode = await check(args, io, SHARED_PACKS);
+        return { written: written.join(""), exitCode };
+    }
     const main = COMMANDS[command];
     assert.ok(main !== undefined, `no replay for npm run ${command}`);
     const written: string[] = [];
@@ -271,6 +280,9 @@ function ingesterTask(execEnabled: boolean): Task {
 
 /** Per marked block: the AWS answers its run gets. */
 const EXAMPLES: Record<string, (stubs: Stubs) => void> = {
+    // The README's tour: `check` runs offline, so these need no AWS answers.
+    "check-partial-wsgi": () => undefined,
+    "check-refusal-indexer": () => undefined,
     "deployment-task-routine": (stubs) =>
         deploymentRun(stubs, [
             { task: { lastStatus: "PENDING" } },
