@@ -1,7 +1,7 @@
 // What this stack relies on in the app it deploys, read from the app's own sources at the version
 // below: cgap-portal v15.6.0 (github.com/dbmi-bgm/cgap-portal), whose poetry.lock pins dcicutils
 // 8.16.1 (github.com/4dn-dcic/utils) and dcicsnovault 11.19.0 (github.com/4dn-dcic/snovault).
-// A new app version means reading those files again (README, "Deploying a new cgap-portal
+// A new app version means reading those files again (docs/rolling-out.md, "Deploying a new cgap-portal
 // version"); test/images/roles.spec.ts runs the role scripts against this table.
 
 /** The cgap-portal release the role scripts, the ini template and the IAM grants were read from. */

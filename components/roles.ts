@@ -56,10 +56,10 @@ export interface RoleSpec {
     hasService: boolean;
     /**
      * Seconds between ECS's SIGTERM and its SIGKILL (the container's stopTimeout; Fargate allows at
-     * most 120, and a Spot reclaim gives two minutes' notice). See the README's *A clean stop*.
+     * most 120, and a Spot reclaim gives two minutes' notice). See docs/operating.md, *A clean stop*.
      */
     stopTimeoutSeconds: number;
-    /** Default sizing: see the comment on each role and the README's sizing table. */
+    /** Default sizing: see the comment on each role and the sizing table in docs/rolling-out.md. */
     defaults: SizingDefaults;
     /** What a stack with `environment: production` gets instead, field by field. */
     productionDefaults?: Partial<SizingDefaults>;
@@ -129,7 +129,7 @@ export const ROLE_SPECS: Readonly<Record<Role, RoleSpec>> = {
         // Loads the whole app and the inserts in one process (load-data, create-mapping-on-deploy):
         // 4dn-cloud-infra ecs.py DEFAULT_DEPLOYMENT_CPU/MEMORY are 1024 / 2048. On-demand, unlike what
         // ran: a Spot reclaim in the middle of create-mapping-on-deploy or a data load leaves the
-        // indexes or the data half-done (see the README's runbook).
+        // indexes or the data half-done (see docs/operating.md, *When a rollout fails*).
         defaults: { count: 1, cpu: 1024, memory: 2048, capacity: only("on-demand") },
     },
 };

@@ -82,7 +82,7 @@ const EXEC_STATEMENT: Statement = {
 };
 
 /**
- * What the app itself does with the estate's data, and nothing more (README, "What the app needs
+ * What the app itself does with the estate's data, and nothing more (docs/internals.md, "What the app needs
  * from AWS", has the table of calls and their sources).
  */
 function dataStatements(

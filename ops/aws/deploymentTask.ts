@@ -278,7 +278,7 @@ export function classifyStop(task: Task, containerName: string, rerun: string): 
             kind: "interrupted",
             exitCode,
             what: `Fargate Spot reclaimed the task's capacity while it ran ${said}${exited}: the step in progress did not finish and the steps after it did not run`,
-            next: `run it again on on-demand capacity: ${rerun} --capacity on-demand (every step may be re-run; see the README's runbook)`,
+            next: `run it again on on-demand capacity: ${rerun} --capacity on-demand (every step may be re-run; see docs/operating.md, When a rollout fails)`,
         };
     }
     if (code === "UserInitiated") {
@@ -307,7 +307,7 @@ export function classifyStop(task: Task, containerName: string, rerun: string): 
             kind: "container-failed",
             exitCode,
             what: `a deployment step failed: the container exited with ${exitCode} ${said}; the log above names the step`,
-            next: `fix what the log shows, then run it again: ${rerun} (see the README's runbook for what each step leaves behind)`,
+            next: `fix what the log shows, then run it again: ${rerun} (see docs/operating.md, When a rollout fails, for what each step leaves behind)`,
         };
     }
     return {

@@ -25,7 +25,7 @@ import { levelProblems, refusal } from "../../policy/gates";
 
 export const CHECK_EXIT = { pass: 0, refused: 1, badInput: 2 } as const;
 
-/** The policy config reviewers hold previews to (the README's `--policy-pack-config`). */
+/** The policy config reviewers hold previews to (docs/compliance.md's `--policy-pack-config`). */
 export const DEFAULT_POLICY_CONFIG = path.join(POLICY_PACK_DIR, "config.example.json");
 
 const FORMATS = ["text", "json", "sarif"] as const;

@@ -10,7 +10,7 @@ export { ConfigError };
 export const PLATFORM_NAMESPACE = "cgap-platform";
 
 /**
- * The policy config file the README's policy previews pass as `--policy-pack-config`: the one
+ * The policy config file the policy previews in docs/compliance.md pass as `--policy-pack-config`: the one
  * place reviewers set levels, for a CLI preview and for the policy group alike.
  */
 export const POLICY_CONFIG_FILE = "policy/config.example.json";

@@ -123,17 +123,6 @@ describe("npm run check", function () {
         assert.deepStrictEqual(gate[0].locations[0].logicalLocations, [{ name: "mastertest", kind: "stack" }]);
     });
 
-    it("prints what the README shows for a front-end-only rollout of mastertest, line for line", async () => {
-        const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-        const command = "$ npm run check -- --stack mastertest --rollout wsgi\n";
-        const start = readme.indexOf(command);
-        assert.ok(start >= 0, "the README's example is gone");
-        const shown = readme.slice(start + command.length, readme.indexOf("\n```", start));
-        const { status, stdout } = await checkInProcess("--stack", "mastertest", "--rollout", "wsgi");
-        assert.strictEqual(status, 0, stdout);
-        assert.strictEqual(shown, stdout.trimEnd(), "README.md's check example differs from a run: paste the run's output");
-    });
-
     it("refuses an indexer rolled out without the deployment image, exit 1", () => {
         const { status, stdout } = npmCheck("--stack", "mastertest", "--rollout", "indexer");
         assert.strictEqual(status, 1, stdout);

@@ -22,7 +22,7 @@ interface Judgement {
 
 /**
  * One pack per stack and phase, as the CLI starts one per preview; cgap:rollout is not the pack's
- * business. Judged with the reviewers' policy config (the README's --policy-pack-config): its
+ * business. Judged with the reviewers' policy config (docs/compliance.md's --policy-pack-config): its
  * levels, and its accepted exceptions for the stack's deliberate deviations.
  */
 function packFor(stack: string, preview: boolean): Promise<PolicyPackProcess> {

@@ -1,4 +1,4 @@
-// The README's example runs of the operator commands are what the commands print. A block marked
+// The example runs of the operator commands in README.md and docs/*.md are what the commands print. A block marked
 // `<!-- example: <name> -->` is a transcript: `$ npm run <command> -- <args>`, what the command
 // writes (stderr and stdout in the order written, as a terminal shows them), then `$ echo $?` and
 // the exit code. Each is replayed here through the command's own `main` and `runMain` (the
@@ -11,7 +11,7 @@
 // no line it prints. Date.now is fixed at NOW, so the times `logs` prints are the README's.
 //
 // After changing what a command prints: `UPDATE_README_EXAMPLES=1 npx mocha test/ops/readme.spec.ts`
-// writes the replays into README.md; read the diff before committing it.
+// writes the replays into README.md and docs/*.md; read the diff before committing it.
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -40,6 +40,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { GetKeyPolicyCommand, KMSClient, ListGrantsCommand } from "@aws-sdk/client-kms";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import { CONFIG_KEYS } from "../../components/config";
 import { ROLE_SPECS, type Role } from "../../components/roles";
 import { main as deploymentTask } from "../../ops/aws/deploymentTask";
 import { main as exec } from "../../ops/aws/exec";
@@ -47,10 +48,17 @@ import { main as info } from "../../ops/aws/info";
 import { main as logs } from "../../ops/aws/logs";
 import { main as preflight } from "../../ops/aws/preflight";
 import { runMain } from "../../ops/cli";
+import { main as check } from "../../ops/offline/check";
 import { PROJECT_DIR } from "../../ops/project";
+import { SHARED_PACKS } from "../check/runCheck";
 import { ACCOUNT, REGION, REPOSITORY_URL, digest, mastertestOutputs, settledService, writeOutputsFile } from "./fixtures";
 
-const README = path.join(PROJECT_DIR, "README.md");
+/** README.md and every guide in docs/: the files whose marked examples are replayed and whose links must resolve. */
+function docFiles(): string[] {
+    const docs = path.join(PROJECT_DIR, "docs");
+    const guides = fs.existsSync(docs) ? fs.readdirSync(docs).filter((f) => f.endsWith(".md")).sort().map((f) => path.join(docs, f)) : [];
+    return [path.join(PROJECT_DIR, "README.md"), ...guides];
+}
 const NOW = Date.parse("2026-11-28T07:15:36.652Z");
 const OUTPUTS = mastertestOutputs();
 const SERVICE = OUTPUTS.serviceNames as Record<Exclude<Role, "deployment">, string>;
@@ -133,6 +141,13 @@ const COMMANDS: Record<string, Main> = {
 /** Runs the block's command line; returns what it wrote to stderr and stdout, interleaved, and its exit code. */
 async function replay(line: string, outputsFile: string, signal: AbortSignal): Promise<{ written: string; exitCode: number }> {
     const { command, args } = commandLine(line);
+    if (command === "check") {
+        // Offline by design: no outputs, no AWS. Its streams as a pipe gives them (no terminal width).
+        const written: string[] = [];
+        const io = { stdout: { write: (t: string) => written.push(t) }, stderr: { write: (t: string) => written.push(t) } };
+        const exitCode = await check(args, io, SHARED_PACKS);
+        return { written: written.join(""), exitCode };
+    }
     const main = COMMANDS[command];
     assert.ok(main !== undefined, `no replay for npm run ${command}`);
     const written: string[] = [];
@@ -265,6 +280,9 @@ function ingesterTask(execEnabled: boolean): Task {
 
 /** Per marked block: the AWS answers its run gets. */
 const EXAMPLES: Record<string, (stubs: Stubs) => void> = {
+    // The README's tour: `check` runs offline, so these need no AWS answers.
+    "check-partial-wsgi": () => undefined,
+    "check-refusal-indexer": () => undefined,
     "deployment-task-routine": (stubs) =>
         deploymentRun(stubs, [
             { task: { lastStatus: "PENDING" } },
@@ -390,9 +408,9 @@ const EXAMPLES: Record<string, (stubs: Stubs) => void> = {
         ]),
 };
 
-describe("README: the example runs of the operator commands", () => {
-    const readme = fs.readFileSync(README, "utf8");
-    const blocks = exampleBlocks(readme);
+describe("README and docs/: the example runs of the operator commands", () => {
+    const files = docFiles().map((file) => ({ file, text: fs.readFileSync(file, "utf8") }));
+    const blocks = files.flatMap(({ file, text }) => exampleBlocks(text).map((b) => ({ ...b, file })));
     const replayed = new Map<string, string>();
     let stubs: Stubs;
     let stop: AbortController;
@@ -419,13 +437,16 @@ describe("README: the example runs of the operator commands", () => {
     });
     after(() => {
         if (process.env.UPDATE_README_EXAMPLES === "1") {
-            fs.writeFileSync(README, withBodies(fs.readFileSync(README, "utf8"), replayed));
+            for (const { file } of files) {
+                fs.writeFileSync(file, withBodies(fs.readFileSync(file, "utf8"), replayed));
+            }
         }
     });
 
     it("marks each example once, and each marked example has its AWS answers here", () => {
         const names = blocks.map((b) => b.name);
-        assert.equal(readme.match(/<!-- example: [\w-]+ -->/g)?.length, blocks.length, "a marker that is not right above a fenced block");
+        const markers = files.reduce((n, { text }) => n + (text.match(/<!-- example: [\w-]+ -->/g)?.length ?? 0), 0);
+        assert.equal(markers, blocks.length, "a marker that is not right above a fenced block");
         assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], "an example marked twice");
         assert.deepEqual([...names].sort(), Object.keys(EXAMPLES).sort());
     });
@@ -433,7 +454,7 @@ describe("README: the example runs of the operator commands", () => {
     for (const [name, answers] of Object.entries(EXAMPLES)) {
         it(`example: ${name}`, async () => {
             const block = blocks.find((b) => b.name === name);
-            assert.ok(block !== undefined, `README has no block marked <!-- example: ${name} -->`);
+            assert.ok(block !== undefined, `no README or docs/ block marked <!-- example: ${name} -->`);
             const line = block.body.split("\n")[0];
             answers(stubs);
             const { written, exitCode } = await replay(line, outputsFile, stop.signal);
@@ -476,5 +497,112 @@ describe("README: the example runs of the operator commands", () => {
             assert.throws(() => commandLine("npm run logs -- --stack s"), /starts with/);
             assert.throws(() => commandLine(`$ npm run exec -- --command "ls -l"`), /plain args/);
         });
+    });
+});
+
+// ---- relative links: a file that exists, a heading that is there ----
+
+/**
+ * The anchor GitHub gives a heading: lower case, every character that is not a letter, digit,
+ * space, hyphen or underscore dropped, each space a hyphen; a repeated anchor gets -1, -2, ...
+ * (github/cmark-gfm's and github-slugger's rule).
+ */
+export function headingAnchors(markdown: string): Set<string> {
+    const anchors = new Set<string>();
+    const seen = new Map<string, number>();
+    let fenced = false;
+    for (const line of markdown.split("\n")) {
+        if (/^\s*(```|~~~)/.test(line)) {
+            fenced = !fenced;
+            continue;
+        }
+        const m = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+        if (m === null) {
+            continue;
+        }
+        const base = m[1].toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+        const n = seen.get(base) ?? 0;
+        seen.set(base, n + 1);
+        anchors.add(n === 0 ? base : `${base}-${n}`);
+    }
+    return anchors;
+}
+
+/** Every relative link's target that does not resolve: `file: target (why)`. */
+export function brokenLinks(file: string, markdown: string, exists: (p: string) => boolean, anchorsOf: (p: string) => Set<string>): string[] {
+    const broken: string[] = [];
+    const prose = markdown.replace(/^\s*(```|~~~)[\s\S]*?^\s*\1/gm, "");
+    for (const m of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+        const target = m[1];
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) {
+            continue;
+        }
+        const [rel, anchor] = target.split("#", 2) as [string, string | undefined];
+        const resolved = rel === "" ? file : path.resolve(path.dirname(file), decodeURIComponent(rel));
+        if (!exists(resolved)) {
+            broken.push(`${target} (no such file)`);
+        } else if (anchor !== undefined && resolved.endsWith(".md") && !anchorsOf(resolved).has(decodeURIComponent(anchor))) {
+            broken.push(`${target} (no heading with that anchor)`);
+        }
+    }
+    return broken;
+}
+
+describe("README and docs/: relative links", () => {
+    // docs/benchmarks.md is written by `npm run bench`; until a run has written it, a link to it
+    // is a link to a file that appears, not a broken one.
+    const GENERATED = new Set([path.join(PROJECT_DIR, "docs", "benchmarks.md")]);
+    const exists = (p: string) => fs.existsSync(p) || GENERATED.has(p);
+    const anchorsOf = (p: string) => headingAnchors(fs.existsSync(p) ? fs.readFileSync(p, "utf8") : "");
+
+    for (const file of docFiles()) {
+        it(`${path.relative(PROJECT_DIR, file)}: every relative link points to a file and heading that exist`, () => {
+            assert.deepEqual(brokenLinks(file, fs.readFileSync(file, "utf8"), exists, anchorsOf), []);
+        });
+    }
+
+    it("anchors headings as GitHub does, and ignores headings in code blocks", () => {
+        const md = ["# Speed: `npm run bench [-- --no-suite]`", "## A clean stop", "## A clean stop", "```", "# not a heading", "```", "### Is a re-run safe? (v15.6.0)"].join("\n");
+        assert.deepEqual([...headingAnchors(md)], ["speed-npm-run-bench------no-suite", "a-clean-stop", "a-clean-stop-1", "is-a-re-run-safe-v1560"]);
+    });
+
+    it("finds a link to a missing file and to a missing heading, and leaves web links and code alone", () => {
+        const md = ["[a](docs/gone.md) [b](docs/here.md#nowhere) [c](docs/here.md#there) [d](https://example.com/x)", "```", "[e](missing.md)", "```"].join("\n");
+        const root = path.join(PROJECT_DIR, "README.md");
+        const here = path.join(PROJECT_DIR, "docs", "here.md");
+        assert.deepEqual(
+            brokenLinks(root, md, (p) => p === here, () => new Set(["there"])),
+            ["docs/gone.md (no such file)", "docs/here.md#nowhere (no heading with that anchor)"],
+        );
+    });
+});
+
+// ---- the config reference and the parser's key table ----
+
+/** The keys the first column of the table under `## Stack config reference` names (`a`, `b`, `c` rows name several). */
+export function documentedConfigKeys(markdown: string): string[] {
+    const start = markdown.indexOf("\n## Stack config reference\n");
+    assert.ok(start >= 0, "docs/rolling-out.md has no \"## Stack config reference\" section");
+    const section = markdown.slice(start + 1).split(/\n## /)[0];
+    const table = section.split("\n").filter((l) => l.startsWith("|"));
+    assert.ok(table.length > 2 && /^\|\s*key\s*\|/.test(table[0]), "the config reference has no table whose first column is \"key\"");
+    return table.slice(2).flatMap((row) => [...row.split("|")[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+}
+
+describe("docs/rolling-out.md: the stack config reference", () => {
+    const documented = documentedConfigKeys(fs.readFileSync(path.join(PROJECT_DIR, "docs", "rolling-out.md"), "utf8"));
+
+    it("documents every key the config parser knows (components/config.ts CONFIG_KEYS)", () => {
+        assert.deepEqual(CONFIG_KEYS.filter((k) => !documented.includes(k)), []);
+    });
+
+    it("documents no key the parser does not know, and none twice", () => {
+        assert.deepEqual(documented.filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k)), []);
+        assert.deepEqual(documented.filter((k, i) => documented.indexOf(k) !== i), []);
+    });
+
+    it("reads every key of a row that names several, and only the key column", () => {
+        const md = ["## Stack config reference", "", "| key | what |", "|---|---|", "| `a`, `b` | see `c` |", "| `d` | |", "", "## Next", "| key | what |", "|---|---|", "| `e` | |"].join("\n");
+        assert.deepEqual(documentedConfigKeys(`intro\n${md}`), ["a", "b", "d"]);
     });
 });

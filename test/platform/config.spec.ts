@@ -213,10 +213,13 @@ describe("the policy group's config", () => {
         assert.throws(() => groupPolicyConfig("f.json", ["mandatory"]), /f\.json must be a JSON object/);
     });
 
-    it("comes from the file the README's policy previews pass as --policy-pack-config", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+    it("comes from the file the docs' policy previews pass as --policy-pack-config", () => {
+        const docs = path.join(PROJECT_DIR, "docs");
+        const readme = ["README.md", ...fs.readdirSync(docs).filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f))]
+            .map((f) => fs.readFileSync(path.join(PROJECT_DIR, f), "utf8"))
+            .join("\n");
         const used = [...readme.matchAll(/--policy-pack-config\s+([^\s`)]+)/g)].map((m) => m[1]);
-        assert.ok(used.length > 0, "the README shows no --policy-pack-config");
+        assert.ok(used.length > 0, "neither the README nor docs/ shows a --policy-pack-config");
         assert.deepStrictEqual([...new Set(used)], [POLICY_CONFIG_FILE]);
     });
 });

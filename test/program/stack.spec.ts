@@ -27,7 +27,7 @@ const ESTATE = {
 
 /**
  * The task role's statements by Sid, after checking what every stack file must grant the app
- * (README "What the app needs from AWS") and that nothing it does not use is granted.
+ * (docs/internals.md "What the app needs from AWS") and that nothing it does not use is granted.
  */
 function taskGrants(run: ProgramResult, stack: keyof typeof ESTATE): Record<string, PolicyStatement> {
     const estate = ESTATE[stack];
