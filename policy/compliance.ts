@@ -65,7 +65,7 @@ export interface ComplianceCheck {
     judge(resources: readonly ResourceView[], settings: Record<string, unknown>): Finding[];
 }
 
-/** An accepted exception: a resource (by name glob), optionally on some stacks only, and why. */
+/** An accepted exception: one resource (by its exact name), optionally on some stacks only, and why. */
 export interface Exception {
     resource: string;
     stack?: string;
@@ -75,14 +75,20 @@ export interface Exception {
 export const EXCEPTIONS_SCHEMA: SettingSchema = {
     type: "array",
     description:
-        "Accepted exceptions: a failing resource whose name matches `resource` (a glob), on a stack matching " +
-        "`stack` (a glob, default every stack), is reported as excepted with `reason` instead of as a violation.",
+        "Accepted exceptions: a failing resource named exactly `resource`, on a stack matching `stack` (a glob, default " +
+        "every stack), is reported as excepted with `reason` instead of as a violation.",
     items: {
         type: "object",
         properties: {
-            // A pattern made only of wildcards ("*", "?*") excepts every failure of the control on
-            // every stack: nothing would record which resource was accepted. It must name something.
-            resource: { type: "string", minLength: 1, pattern: "[^*?]", patternMeans: "name a resource (a glob with at least one literal character, not only wildcards)" },
+            // Every resource of a stack is named `cgap-...`, so a pattern such as "cgap-*" or "*-*"
+            // would except every failure of the control, including those of resources added later,
+            // with nothing recording which were accepted. An exception names its resource exactly.
+            resource: {
+                type: "string",
+                minLength: 1,
+                pattern: "^[^*?]+$",
+                patternMeans: "name one resource exactly, without * or ? (one exception per resource: it accepts what it names, not whatever a pattern matches later)",
+            },
             stack: { type: "string", minLength: 1 },
             // A reason is the record a reviewer archives: " " or "-" says nothing, so it needs a word.
             reason: { type: "string", minLength: 1, pattern: "[A-Za-z]{3,}", patternMeans: "give the reason in words" },
@@ -170,33 +176,70 @@ export function settingsOf(check: ComplianceCheck, config: Record<string, unknow
     return { ...defaults, ...config };
 }
 
-function exceptionFor(resource: ResourceView, stack: string | undefined, exceptions: readonly Exception[]): Exception | undefined {
-    return exceptions.find(
-        (e) =>
-            globToRegExp(e.resource).test(resource.name) &&
-            (e.stack === undefined || (stack !== undefined && globToRegExp(e.stack).test(shortStackName(stack)))),
-    );
+function appliesTo(exception: Exception, stack: string | undefined): boolean {
+    return exception.stack === undefined || (stack !== undefined && globToRegExp(exception.stack).test(shortStackName(stack)));
+}
+
+/** An exception that accepts nothing on this stack: what it names is not judged here, or does not fail. */
+export interface StaleException {
+    exception: Exception;
+    why: string;
 }
 
 /**
- * The check's findings with the accepted exceptions applied: a failure an exception covers is
- * "excepted", its reason first. Exceptions never touch a pass or an unknown.
+ * The findings with the accepted exceptions applied (a failure an exception names is "excepted",
+ * its reason first; exceptions never touch a pass or an unknown), and the exceptions that apply to
+ * this stack but accept nothing: kept silently, they would accept a failure nobody reviewed the day
+ * a resource of that name fails for another reason.
  */
+export function applyExceptions(
+    judged: readonly Finding[],
+    exceptions: readonly Exception[],
+    stack: string | undefined,
+): { findings: Finding[]; stale: StaleException[] } {
+    const here = exceptions.filter((e) => appliesTo(e, stack));
+    const findings = judged.map((f): Finding => {
+        const exception = f.verdict === "fail" ? here.find((e) => e.resource === f.resource.name) : undefined;
+        return exception ? { resource: f.resource, verdict: "excepted", reasons: [`accepted exception: ${exception.reason}`, ...f.reasons] } : f;
+    });
+    const stale = here.flatMap((exception): StaleException[] => {
+        const named = judged.filter((f) => f.resource.name === exception.resource);
+        if (named.length === 0) {
+            return [{ exception, why: `no resource named "${exception.resource}" is judged by this policy on this stack` }];
+        }
+        if (named.every((f) => f.verdict === "pass")) {
+            return [{ exception, why: `"${exception.resource}" passes, so the exception accepts nothing` }];
+        }
+        return [];
+    });
+    return { findings, stale };
+}
+
+/** What the check judges, before exceptions: each resource alone (Analyze) or all together (AnalyzeStack). */
+function judgeAll(check: ComplianceCheck, resources: readonly ResourceView[], settings: Record<string, unknown>): Finding[] {
+    return check.scope === "resource" ? resources.flatMap((r) => check.judge([r], settings)) : check.judge(resources, settings);
+}
+
+/** The check's findings, with the accepted exceptions applied, and the exceptions that accept nothing. */
+export function evaluateWithExceptions(
+    check: ComplianceCheck,
+    resources: readonly ResourceView[],
+    config: Record<string, unknown>,
+    stack: string | undefined,
+): { findings: Finding[]; stale: StaleException[] } {
+    const settings = settingsOf(check, config);
+    const judged = judgeAll(check, resources, settings).filter((f) => check.types.includes(f.resource.type));
+    return applyExceptions(judged, (settings.exceptions ?? []) as Exception[], stack);
+}
+
+/** The check's findings with the accepted exceptions applied. */
 export function evaluate(
     check: ComplianceCheck,
     resources: readonly ResourceView[],
     config: Record<string, unknown>,
     stack: string | undefined,
 ): Finding[] {
-    const settings = settingsOf(check, config);
-    const exceptions = (settings.exceptions ?? []) as Exception[];
-    const judged = check.judge(resources, settings);
-    return judged.map((f) => {
-        const exception = f.verdict === "fail" ? exceptionFor(f.resource, stack, exceptions) : undefined;
-        return exception
-            ? { resource: f.resource, verdict: "excepted", reasons: [`accepted exception: ${exception.reason}`, ...f.reasons] }
-            : f;
-    });
+    return evaluateWithExceptions(check, resources, config, stack).findings;
 }
 
 /** A violation's message: the citation, the problem, and where the control is documented. */

@@ -243,7 +243,7 @@ async function judgeOffline(
     { args, cloud, overrides, settings, policyConfig, policyConfigFile }: Judging,
     starting: Promise<PolicyPackProcess>,
 ): Promise<CheckReport> {
-    const [{ placeholderRegistry, PLACEHOLDER_ACCOUNT, runProgram }, { analyzerResources, formatPlan, formatSources, rolloutPlan }, { originsOf }, { buildReport, summarizeReport }] =
+    const [{ placeholderRegistry, PLACEHOLDER_ACCOUNT, runProgram }, { analyzerResources, formatPlan, formatSources, rolloutPlan }, { originsOf }, { buildReport, stopsTheRun, summarizeReport, unknownMandatoryNote }] =
         await Promise.all([import("./program"), import("./plan"), import("../../components/estate"), import("./report")]);
     const registry = cloud?.registry ?? placeholderRegistry();
     const result = await runProgram({ stack: args.stack, preview: !args.update, config: overrides, registry });
@@ -280,6 +280,7 @@ async function judgeOffline(
     const packName = `${info.name} ${info.version} (${info.policies.length} policies)`;
     const report = buildReport({
         stack: args.stack,
+        environment: settings.environment,
         preview: !args.update,
         info,
         policyConfig,
@@ -289,7 +290,8 @@ async function judgeOffline(
     });
     await recordProvenance(report, { args, info, policyConfig, origins: originsOf(settings), placeholder: cloud?.registry === undefined, account: PLACEHOLDER_ACCOUNT });
 
-    const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
+    const mandatory = diagnostics.filter((d) => stopsTheRun(d.enforcementLevel));
+    const notCovered = unknownMandatoryNote(report);
     const phase = args.update ? "update" : "preview";
     const width = args.width ?? terminalWidth();
     const warnings = result.warnings.map((w) => wrap(`warning: ${w}`, width));
@@ -322,7 +324,7 @@ async function judgeOffline(
         mandatory.length === 0
             ? args.update
                 ? wrap("PASS: no mandatory policy is violated; the update phase cannot see which roles changed, so this approves no partial rollout.", width)
-                : `PASS: no mandatory policy is violated.\n${wrap(PREVIEW_PASS_NOTE, width)}`
+                : [`PASS: no mandatory policy is violated.`, ...(notCovered ? [wrap(notCovered, width)] : []), wrap(PREVIEW_PASS_NOTE, width)].join("\n")
             : `REFUSED: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}; pulumi ${phase} would stop here.`,
     ];
     if (outputs !== undefined && args.writeOutputs !== undefined) {

@@ -78,7 +78,7 @@ describe("npm run check", function () {
         assert.strictEqual(report.phase, "preview");
         assert.strictEqual(report.policyConfig, "policy/config.example.json");
         assert.deepStrictEqual(report.gates, { "indexer-deployment-bundle": "mandatory", "production-rollout-complete": "mandatory" });
-        assert.deepStrictEqual(Object.keys(report.summary).sort(), ["disabled", "excepted", "fail", "mandatoryFailures", "pass", "unknown"]);
+        assert.deepStrictEqual(Object.keys(report.summary).sort(), ["disabled", "excepted", "fail", "mandatoryFailures", "mandatoryUnknown", "notApplicable", "pass", "staleExceptions", "unknown"]);
         const waf = report.results.find((r: { policy: string }) => r.policy === "alb-waf-web-acl");
         assert.deepStrictEqual(
             { control: waf.control, standard: waf.standard, level: waf.level, resource: waf.resource.name, verdict: waf.verdict },

@@ -117,7 +117,7 @@ describe("the program judged by the policy pack", function () {
     });
 });
 
-const VERDICTS = ["pass", "fail", "unknown", "excepted", "disabled"];
+const VERDICTS = ["pass", "fail", "unknown", "excepted", "disabled", "notApplicable"];
 
 // The compliance report: its shape, and the stack's own resources against every policy, with the
 // accepted exceptions listed.
@@ -128,11 +128,13 @@ async function reports(stack: string): Promise<{ reviewed: ComplianceReport; def
     const result = await runProgram({ stack, preview: false, registry });
     const resources = analyzerResources(result, { registry });
     const reviewedConfig = readPolicyConfig(DEFAULT_POLICY_CONFIG);
-    const pack = await sharedPack({ stack, dryRun: false, config: readStackConfig(stack), policyConfig: reviewedConfig });
+    const config = readStackConfig(stack);
+    const environment = typeof config["cgap:environment"] === "string" ? config["cgap:environment"] : undefined;
+    const pack = await sharedPack({ stack, dryRun: false, config, policyConfig: reviewedConfig });
     const info = await pack.info();
-    const reviewed = buildReport({ stack, preview: false, info, policyConfig: reviewedConfig, policyConfigFile: "policy/config.example.json", resources, diagnostics: await pack.judge(resources) });
+    const reviewed = buildReport({ stack, environment, preview: false, info, policyConfig: reviewedConfig, policyConfigFile: "policy/config.example.json", resources, diagnostics: await pack.judge(resources) });
     await pack.reconfigure({});
-    const defaults = buildReport({ stack, preview: false, info, policyConfig: {}, policyConfigFile: null, resources, diagnostics: await pack.judge(resources) });
+    const defaults = buildReport({ stack, environment, preview: false, info, policyConfig: {}, policyConfigFile: null, resources, diagnostics: await pack.judge(resources) });
     return { reviewed, defaults };
 }
 
@@ -189,7 +191,22 @@ for (const stack of ["mastertest", "production", "sandbox"]) {
                 }
             }
             const s = reviewed.summary;
-            assert.strictEqual(s.pass + s.fail + s.unknown + s.excepted + s.disabled, reviewed.results.length);
+            assert.strictEqual(s.pass + s.fail + s.unknown + s.excepted + s.disabled + s.notApplicable, reviewed.results.length);
+        });
+
+        it("says a production-only rule judges nothing off production, rather than passing it", () => {
+            const gate = reviewed.results.find((r) => r.policy === "production-rollout-complete")!;
+            if (stack === "production") {
+                assert.strictEqual(gate.verdict, "pass");
+            } else {
+                assert.strictEqual(gate.verdict, "notApplicable");
+                assert.match(gate.reasons[0], new RegExp(`stack "${stack}" is not production .*and its cgap:environment is development`));
+            }
+        });
+
+        it("keeps no exception that accepts nothing: every exception the reviewers' config applies here names a failing resource", () => {
+            assert.deepStrictEqual(reviewed.staleExceptions, []);
+            assert.strictEqual(reviewed.summary.staleExceptions, 0);
         });
 
         it("judges the stack's own resources against every new policy: met where the stack can, excepted where it cannot", () => {

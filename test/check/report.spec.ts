@@ -9,6 +9,7 @@ import * as path from "path";
 import { configHash, packHash } from "../../ops/offline/provenance";
 import { PROJECT_DIR } from "../../ops/project";
 import { complianceChecks } from "../../policy/policies";
+import { tempDir } from "../tempDirs";
 import { checkInProcess } from "./runCheck";
 
 function planRow(text: string, role: string): string[] {
@@ -85,6 +86,63 @@ describe("the compliance report's provenance", function () {
 
     const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: PROJECT_DIR, encoding: "utf8" }).trim();
     const configPath = path.join(PROJECT_DIR, "policy", "config.example.json");
+
+    it("names each exception that accepts nothing as stale, in the text and the JSON, and still passes", async () => {
+        const config = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "policy", "config.example.json"), "utf8"));
+        config["lb-deletion-protection"] = {
+            enforcementLevel: "advisory",
+            exceptions: [
+                { resource: "cgap-alb", reason: "kept from when deletion protection was off" },
+                { resource: "cgap-old-alb", stack: "mastertest", reason: "the load balancer mastertest had before" },
+            ],
+        };
+        const file = path.join(tempDir("stale"), "policy-config.json");
+        fs.writeFileSync(file, JSON.stringify(config));
+        const { text, exitCode } = await check({ stack: "mastertest", targets: [], update: false, policyConfig: file, width: 1000 });
+        assert.strictEqual(exitCode, 0, text);
+        const stale = text.split("\n").filter((l) => l.trimStart().startsWith("stale exception"));
+        assert.deepStrictEqual(stale, [
+            `  stale exception lb-deletion-protection "cgap-alb": "cgap-alb" passes, so the exception accepts nothing; remove it from ${path.relative(process.cwd(), file)} or name the stacks it is for.`,
+            `  stale exception lb-deletion-protection "cgap-old-alb" (stack mastertest): no resource named "cgap-old-alb" is judged by this policy on this stack; remove it from ${path.relative(process.cwd(), file)}.`,
+        ]);
+        const { report } = await check({ stack: "mastertest", targets: [], update: false, policyConfig: file, format: "json" });
+        assert.deepStrictEqual(
+            report.staleExceptions.map((e) => [e.policy, e.resource, e.stack]),
+            [
+                ["lb-deletion-protection", "cgap-alb", null],
+                ["lb-deletion-protection", "cgap-old-alb", "mastertest"],
+            ],
+        );
+        assert.strictEqual(report.summary.staleExceptions, 2);
+    });
+
+    it("counts a failure at remediate as mandatory, as the engine does: the check refuses and the report says so", async () => {
+        // Without its exception, production's ALB fails ELB.16; "remediate" on a validation policy
+        // stops the run like "mandatory" (pulumi/pulumi step_generator.go).
+        const file = path.join(tempDir("remediate"), "policy-config.json");
+        fs.writeFileSync(file, JSON.stringify({ "alb-waf-web-acl": "remediate" }));
+        const { text, exitCode, report } = await check({ stack: "production", targets: [], update: false, policyConfig: file, format: "json" });
+        assert.strictEqual(exitCode, 1, text);
+        assert.deepStrictEqual(
+            report.results.filter((r) => r.verdict === "fail" && r.level === "remediate").map((r) => `${r.policy} ${r.resource?.name}`),
+            ["alb-waf-web-acl cgap-alb"],
+        );
+        assert.strictEqual(report.summary.mandatoryFailures, 1);
+    });
+
+    it("says what a preview's PASS leaves to the update: the mandatory verdicts it cannot know yet", async () => {
+        const { text, exitCode, report } = await check({ stack: "production", targets: [], update: false, width: 1000 });
+        assert.strictEqual(exitCode, 0, text);
+        const unknown = report.results.filter((r) => r.verdict === "unknown" && r.level === "mandatory");
+        assert.ok(unknown.length > 0, "a preview of production has mandatory verdicts it cannot know");
+        assert.strictEqual(report.summary.mandatoryUnknown, unknown.length);
+        const after = text.split("\n").slice(text.split("\n").findIndex((l) => l.startsWith("PASS: ")));
+        assert.match(after[1], new RegExp(`^${unknown.length} verdicts of mandatory policies \\(.*ecs-task-image-pinned-by-digest.*\\) are not known until the update, which judges them and stops on a failure; this PASS does not cover them\\.$`));
+        // The update knows them all, and its PASS needs no such line.
+        const update = await check({ stack: "production", targets: [], update: true, width: 1000 });
+        assert.strictEqual(update.report.summary.mandatoryUnknown, 0);
+        assert.doesNotMatch(update.text, /not known until the update/);
+    });
 
     it("--format json carries date, commit, pack and config hashes, the arguments, the offline flag and not-applicable rows", async () => {
         const before = Date.now();

@@ -4,7 +4,7 @@
 import * as assert from "assert";
 
 import { Diagnostic, PolicyPackProcess, StackResource, UNKNOWN } from "../../ops/offline/analyzer";
-import { evaluate } from "../../policy/compliance";
+import { evaluate, evaluateWithExceptions } from "../../policy/compliance";
 import { complianceChecks } from "../../policy/policies";
 import { hex64, REGISTRY } from "./fixtures";
 import { listDiagnostics, pack, REVIEWED_SETTINGS } from "./packs";
@@ -443,11 +443,48 @@ describe("compliance policies through the running pack", function () {
             assert.strictEqual(only(await judge([wider]), "ecr-tag-immutability").length, 1, "an exclusion beyond the accepted filters still fails");
         });
 
+        it("an exception that accepts nothing on the stack is stale, never kept silently", () => {
+            const check = complianceChecks.find((c) => c.name === "lb-deletion-protection")!;
+            const views = [alb("cgap-alb", { enableDeletionProtection: false }), alb("cgap-admin-alb", { enableDeletionProtection: true }), alb("cgap-new-alb", { enableDeletionProtection: UNKNOWN })].map(
+                (x) => ({ type: x.type, urn: x.urn!, name: x.name, props: x.props }),
+            );
+            const exceptions = [
+                { resource: "cgap-alb", reason: "deleted on purpose next week" },
+                { resource: "cgap-admin-alb", reason: "protected since, kept by mistake" },
+                { resource: "cgap-old-alb", reason: "the load balancer the stack had before" },
+                { resource: "cgap-new-alb", reason: "not judged before the update" },
+                { resource: "cgap-old-alb", stack: "production", reason: "applies to production only" },
+            ];
+            const { findings, stale } = evaluateWithExceptions(check, views, { exceptions }, "mastertest");
+            assert.deepStrictEqual(
+                findings.map((f) => `${f.resource.name}:${f.verdict}`),
+                ["cgap-alb:excepted", "cgap-admin-alb:pass", "cgap-new-alb:unknown"],
+            );
+            // A pass accepts nothing; a name the stack does not have accepts nothing; an unknown may
+            // still fail in the update, and another stack's exception is that stack's business.
+            assert.deepStrictEqual(
+                stale.map((x) => `${x.exception.resource}: ${x.why}`),
+                [
+                    'cgap-admin-alb: "cgap-admin-alb" passes, so the exception accepts nothing',
+                    'cgap-old-alb: no resource named "cgap-old-alb" is judged by this policy on this stack',
+                ],
+            );
+        });
+
+        it("an exception names its resource exactly: a name that differs by a character or its case accepts nothing", () => {
+            const check = complianceChecks.find((c) => c.name === "lb-deletion-protection")!;
+            const views = [alb("cgap-alb", { enableDeletionProtection: false })].map((x) => ({ type: x.type, urn: x.urn!, name: x.name, props: x.props }));
+            for (const resource of ["cgap-al", "CGAP-ALB", "cgap-alb "]) {
+                const { findings, stale } = evaluateWithExceptions(check, views, { exceptions: [{ resource, reason: "close enough" }] }, "mastertest");
+                assert.deepStrictEqual([findings[0].verdict, stale.length], ["fail", 1], resource);
+            }
+        });
+
         it("an exception names the resource and the stack it covers, and no other", async () => {
             const http = [alb("cgap-alb"), r(LISTENER, "cgap-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] })];
             await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "production", resource: "cgap-http", reason: "production has a certificate" }] } });
             assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 1, "a production exception does not cover mastertest");
-            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "mastertest", resource: "cgap-h*", reason: "no certificate" }] } });
+            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "mastertest", resource: "cgap-http", reason: "no certificate" }] } });
             assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 0);
             const other = r(LISTENER, "other-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] });
             assert.strictEqual(only(await judge([...http, other]), "alb-http-redirects-to-https").length, 1, "another listener is still judged");
@@ -485,17 +522,23 @@ describe("compliance policies through the running pack", function () {
             );
         });
 
-        it("an exception whose reason has no words or whose resource pattern is only wildcards", async () => {
+        it("an exception whose reason has no words or that names no one resource exactly", async () => {
+            // Every resource of the stack is named cgap-...: "cgap-*" or "*-*" would accept every
+            // failure of the control, now and later, as surely as "*".
             await refused(
                 {
                     "alb-waf-web-acl": { exceptions: [{ resource: "cgap-alb", reason: " " }] },
                     "alb-access-logs": { exceptions: [{ resource: "*", reason: "not yet" }] },
                     "lb-deletion-protection": { exceptions: [{ resource: "?*", reason: "-" }] },
+                    "ecs-container-read-only-root": { exceptions: [{ resource: "cgap-*", reason: "writes its config at start" }] },
+                    "log-group-retention": { exceptions: [{ resource: "*-*", reason: "kept elsewhere" }] },
                 },
                 /alb-waf-web-acl\.exceptions\[0\]\.reason must give the reason in words, got " "/,
-                /alb-access-logs\.exceptions\[0\]\.resource must name a resource/,
-                /lb-deletion-protection\.exceptions\[0\]\.resource must name a resource/,
+                /alb-access-logs\.exceptions\[0\]\.resource must name one resource exactly, without \* or \?/,
+                /lb-deletion-protection\.exceptions\[0\]\.resource must name one resource exactly/,
                 /lb-deletion-protection\.exceptions\[0\]\.reason must give the reason in words/,
+                /ecs-container-read-only-root\.exceptions\[0\]\.resource must name one resource exactly, without \* or \?.*got "cgap-\*"/,
+                /log-group-retention\.exceptions\[0\]\.resource must name one resource exactly/,
             );
         });
 

@@ -206,6 +206,7 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
             imageScanningConfiguration: { scanOnPush: true },
             imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
             imageTagMutabilityExclusionFilters: [{ filter: "latest*", filterType: "WILDCARD" }],
+            encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: `arn:aws:kms:${REGION}:${ACCOUNT}:key/0f3c1a52-6b1e-4f4e-9a61-2a3d5e6f7a8b` }],
             forceDelete: false,
         },
         { parent: registry.urn },
@@ -315,7 +316,7 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
     for (const role of ROLES) {
         const spec = specs[role];
         const image = o.taskImages?.[role] ?? `${repoUrl(envName)}@sha256:${hex64(`${role}-1.0.0`)}`;
-        taskDefinitions[role] = add("aws:ecs/taskDefinition:TaskDefinition", `cgap-${role}-task`, {
+        taskDefinitions[role] = add("aws:ecs/taskDefinition:TaskDefinition", `cgap-${role}`, {
             family: spec.family,
             arn: arn("ecs", `task-definition/${spec.family}:1`),
             requiresCompatibilities: ["FARGATE"],
@@ -482,7 +483,7 @@ export function asTheEngineSends(resources: StackResource[]): StackResource[] {
     );
     const logGroup = resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup")?.urn;
     return resources.map((r) => {
-        const role = r.type === "aws:ecs/taskDefinition:TaskDefinition" ? r.name.replace(/^cgap-(.*)-task$/, "$1") : undefined;
+        const role = r.type === "aws:ecs/taskDefinition:TaskDefinition" ? r.name.replace(/^cgap-/, "") : undefined;
         const image = role ? images.get(role) : undefined;
         if (!image) {
             return r;
@@ -569,7 +570,7 @@ export function waitingOnPush(resources: StackResource[]): StackResource[] {
             .map((r) => [r.name.replace(/^cgap-(.*)-image$/, "$1"), r.urn!]),
     );
     return resources.map((r) => {
-        const role = r.type === "aws:ecs/taskDefinition:TaskDefinition" ? r.name.replace(/^cgap-(.*)-task$/, "$1") : undefined;
+        const role = r.type === "aws:ecs/taskDefinition:TaskDefinition" ? r.name.replace(/^cgap-/, "") : undefined;
         const image = role ? images.get(role) : undefined;
         return image ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [image] } } : r;
     });
@@ -605,7 +606,7 @@ export function withTask(
     change: { image?: string; waitsOn?: string[]; extraContainers?: Record<string, unknown>[] },
 ): StackResource[] {
     return resources.map((r) => {
-        if (r.name !== `cgap-${role}-task`) {
+        if (r.type !== "aws:ecs/taskDefinition:TaskDefinition" || r.name !== `cgap-${role}`) {
             return r;
         }
         if (change.waitsOn) {

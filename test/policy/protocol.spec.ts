@@ -447,7 +447,7 @@ describe("policy pack through the analyzer protocol", function () {
             it(`${s}: the deployment task definition waiting on that other repository's image runs it, and one build across two repositories is refused`, async () => {
                 const elsewhere = renamedDeployment(s);
                 const resources = rolloutStack({ deployment: "absent" }, { stack: s }).map((r) =>
-                    r.name === "cgap-deployment-task" ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [elsewhere.urn!] } } : r,
+                    r.name === "cgap-deployment" ? { ...r, props: { ...r.props, containerDefinitions: UNKNOWN }, propertyDependencies: { containerDefinitions: [elsewhere.urn!] } } : r,
                 );
                 const j = await judge(p, [...resources, elsewhere]);
                 assertRefusedBy(j, s === "production" ? [BUNDLE, PRODUCTION] : [BUNDLE], /repository: .*cgap-mastertest.*cgap-elsewhere/);
@@ -586,7 +586,7 @@ describe("policy pack through the analyzer protocol", function () {
                 const resources = rolloutStack({}, { stack: "production" }).map((r) =>
                     r.type === IMAGE_TYPE && r.name === "cgap-indexer-image" ? { ...r, urn: `${parent}$${IMAGE_TYPE}::cgap-indexer`, name: "cgap-indexer", parent, aliases: [r.urn!] } : r,
                 );
-                const moved = resources.find((r) => r.name === "cgap-indexer")!;
+                const moved = resources.find((r) => r.type === IMAGE_TYPE && r.name === "cgap-indexer")!;
                 assertClean(await judge("productionPreview", withTask(resources, "indexer", { waitsOn: [moved.urn!] })));
             });
         });
