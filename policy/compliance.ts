@@ -29,6 +29,9 @@ export interface SettingSchema {
     items?: SettingSchema;
     enum?: readonly string[];
     minimum?: number;
+    maximum?: number;
+    maxItems?: number;
+    uniqueItems?: boolean;
     minLength?: number;
     /** A JSON Schema (ECMA 262) pattern the text must contain; the engine checks it at Configure too. */
     pattern?: string;
@@ -112,6 +115,12 @@ export function schemaProblems(path: string, value: unknown, schema: SettingSche
             if (!Array.isArray(value)) {
                 return [`${path} must be a list, got ${got}`];
             }
+            if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+                return [`${path} must list at most ${schema.maxItems} items, got ${value.length}`];
+            }
+            if (schema.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) {
+                return [`${path} must not list an item twice`];
+            }
             return schema.items ? value.flatMap((item, i) => schemaProblems(`${path}[${i}]`, item, schema.items!)) : [];
         }
         case "string":
@@ -132,7 +141,10 @@ export function schemaProblems(path: string, value: unknown, schema: SettingSche
             if (typeof value !== "number" || !Number.isInteger(value)) {
                 return [`${path} must be a whole number, got ${got}`];
             }
-            return schema.minimum !== undefined && value < schema.minimum ? [`${path} must be at least ${schema.minimum}, got ${got}`] : [];
+            if (schema.minimum !== undefined && value < schema.minimum) {
+                return [`${path} must be at least ${schema.minimum}, got ${got}`];
+            }
+            return schema.maximum !== undefined && value > schema.maximum ? [`${path} must be at most ${schema.maximum}, got ${got}`] : [];
         case "boolean":
             return typeof value === "boolean" ? [] : [`${path} must be true or false, got ${got}`];
         case "object": {

@@ -21,7 +21,7 @@ function wildcardMatches(filter: string, name: string): boolean {
  * rules count (the repository's own scanOnPush is ignored); with BASIC, a registry rule or the
  * repository's scanOnPush.
  */
-function scanning(repository: ResourceView, registry: ResourceView | undefined, externalFilters: readonly string[]) {
+function scanning(repository: ResourceView, registry: ResourceView | undefined, declaredFilters: readonly string[]) {
     const name = knownString(repository.props.name);
     const rules = registry ? registry.props.rules : undefined;
     if (isUnknown(rules) || (registry && isUnknown(registry.props.scanType)) || (name === undefined && isUnknown(repository.props.name))) {
@@ -31,7 +31,7 @@ function scanning(repository: ResourceView, registry: ResourceView | undefined, 
         .filter((rule) => SCANNING_FREQUENCIES.includes(String(at(rule, "scanFrequency"))))
         .flatMap((rule) => (knownArray(at(rule, "repositoryFilters")) ?? []).map((f) => knownString(at(f, "filter"))))
         .filter((f): f is string => f !== undefined);
-    const byRegistry = [...ruleFilters, ...externalFilters].find((f) => name !== undefined && wildcardMatches(f, name));
+    const byRegistry = ruleFilters.find((f) => name !== undefined && wildcardMatches(f, name));
     if (byRegistry) {
         return { state: "scanned" as const, how: `registry scanning rule "${byRegistry}"` };
     }
@@ -42,9 +42,17 @@ function scanning(repository: ResourceView, registry: ResourceView | undefined, 
     if (isUnknown(scanOnPush)) {
         return { state: "unknown" as const };
     }
-    return knownBoolean(scanOnPush) === true
-        ? { state: "scanned" as const, how: "scan on push" }
-        : { state: "not scanned" as const, why: "it does not scan on push and no registry scanning rule matches it" };
+    if (knownBoolean(scanOnPush) === true) {
+        return { state: "scanned" as const, how: "scan on push" };
+    }
+    // A filter in policy config is a claim about a registry configuration the pack cannot see: it
+    // may stand in for a real rule managed elsewhere, but it passes nothing on its own. What it lets
+    // through is reported as excepted, naming the claim, so a reviewer sees it.
+    const declared = registry ? undefined : declaredFilters.find((f) => name !== undefined && wildcardMatches(f, name));
+    if (declared) {
+        return { state: "declared" as const, filter: declared };
+    }
+    return { state: "not scanned" as const, why: "it does not scan on push and no registry scanning rule matches it" };
 }
 
 export const ecrImageScanning: ComplianceCheck = {
@@ -65,7 +73,8 @@ export const ecrImageScanning: ComplianceCheck = {
             default: [],
             description:
                 "Repository filters (wildcards) of scanning rules (scan on push or continuous) in the account's registry " +
-                "scanning configuration when it is managed outside this stack.",
+                "scanning configuration when it is managed outside this stack. The pack cannot see that configuration: a " +
+                "repository scanned only by such a filter is reported as excepted, naming the filter, never as a pass.",
         },
     },
     judge: (resources, settings) => {
@@ -79,6 +88,12 @@ export const ecrImageScanning: ComplianceCheck = {
                         return unknown(repository, "its scanning configuration is not known yet; the update judges it");
                     case "scanned":
                         return pass(repository, `scanned by ${result.how}`);
+                    case "declared":
+                        return excepted(
+                            repository,
+                            `accepted exception: registryScanFilters "${result.filter}" in policy config says a registry scanning rule managed ` +
+                                `outside this stack scans it; the repository itself does not scan on push`,
+                        );
                     case "not scanned":
                         return fail(repository, `Repository "${repository.name}" is not scanned: ${result.why}. Set imageScanningConfiguration { scanOnPush: true }, or add a registry scanning rule that matches it.`);
                 }
@@ -241,10 +256,11 @@ export const ecrCustomerManagedKey: ComplianceCheck = {
             if (isUnknown(type) || isUnknown(key)) {
                 return unknown(view, "the encryption configuration is not known yet; the update judges it");
             }
-            if (type === "KMS" && typeof key === "string" && isCustomerManagedKey(key)) {
+            // KMS_DSSE (dual-layer encryption with KMS) with a customer managed key meets ECR.5 as KMS does.
+            if ((type === "KMS" || type === "KMS_DSSE") && typeof key === "string" && isCustomerManagedKey(key)) {
                 return pass(view);
             }
-            const now = isMissing(first) || type === "AES256" || isMissing(type) ? "AES256 (ECR's default)" : "KMS with the AWS managed key aws/ecr";
+            const now = isMissing(first) || type === "AES256" || isMissing(type) ? "AES256 (ECR's default)" : `${String(type)} with the AWS managed key aws/ecr`;
             return fail(view, `Repository "${view.name}" is encrypted with ${now}, not a customer managed KMS key. Recreate it with encryptionConfigurations [{ encryptionType: "KMS", kmsKey: <key ARN> }].`);
         }),
 };

@@ -185,16 +185,39 @@ export const ecsContainerReadOnlyRoot: ComplianceCheck = {
         "container writes to.",
     types: [TASK_DEFINITION_TYPE],
     scope: "resource",
-    judge: judgeContainers("ecs-container-read-only-root", (container, label) => {
-        const readOnly = container.readonlyRootFilesystem;
-        if (isUnknown(readOnly)) {
-            return "unknown";
-        }
-        return knownBoolean(readOnly) === true
-            ? undefined
-            : `${label} has a writable root filesystem (readonlyRootFilesystem ${JSON.stringify(readOnly ?? "unset")}). Set "readonlyRootFilesystem": true and give the paths it writes volumes.`;
-    }),
+    // ECS.5 does not apply to Windows task definitions (Windows containers cannot have a read-only root).
+    judge: onLinuxOnly(
+        "ECS.5",
+        judgeContainers("ecs-container-read-only-root", (container, label) => {
+            const readOnly = container.readonlyRootFilesystem;
+            if (isUnknown(readOnly)) {
+                return "unknown";
+            }
+            return knownBoolean(readOnly) === true
+                ? undefined
+                : `${label} has a writable root filesystem (readonlyRootFilesystem ${JSON.stringify(readOnly ?? "unset")}). Set "readonlyRootFilesystem": true and give the paths it writes volumes.`;
+        }),
+    ),
 };
+
+/**
+ * A task definition judgement for a control that applies to Linux task definitions only: one whose
+ * runtimePlatform names another operating system family (WINDOWS_SERVER_...) passes as out of scope.
+ * Unset means Linux, ECS's default.
+ */
+function onLinuxOnly(control: string, judge: ComplianceCheck["judge"]): ComplianceCheck["judge"] {
+    return (resources, settings) =>
+        resources.map((view) => {
+            const family = at(view.props.runtimePlatform, "operatingSystemFamily");
+            if (isUnknown(family)) {
+                return unknown(view, "runtimePlatform.operatingSystemFamily is not known yet; the update judges it");
+            }
+            if (typeof family === "string" && family !== "LINUX") {
+                return pass(view, `not a Linux task definition (${family}); ${control} applies to Linux containers`);
+            }
+            return judge([view], settings)[0];
+        });
+}
 
 /** `root`, `0`, `root:<group>` or `0:<group>`: the user part is root. */
 function isRootUser(user: string): boolean {
@@ -212,26 +235,19 @@ export const ecsContainerNonRootUser: ComplianceCheck = {
     remediation: 'Set "user" on every container to the image\'s unprivileged user (for this stack\'s image: "nginx").',
     types: [TASK_DEFINITION_TYPE],
     scope: "resource",
-    judge: (resources) =>
-        resources.map((view) => {
-            const family = at(view.props.runtimePlatform, "operatingSystemFamily");
-            if (isUnknown(family)) {
-                return unknown(view, "runtimePlatform.operatingSystemFamily is not known yet; the update judges it");
+    judge: onLinuxOnly(
+        "ECS.20",
+        judgeContainers("ecs-container-non-root-user", (container, label) => {
+            const user = container.user;
+            if (isUnknown(user)) {
+                return "unknown";
             }
-            if (typeof family === "string" && family !== "LINUX") {
-                return pass(view, `not a Linux task definition (${family}); ECS.20 applies to Linux containers`);
+            if (typeof user !== "string" || user.trim() === "") {
+                return `${label} names no user, so the task definition says it runs as root. Set "user" to the image's unprivileged user.`;
             }
-            return judgeContainers("ecs-container-non-root-user", (container, label) => {
-                const user = container.user;
-                if (isUnknown(user)) {
-                    return "unknown";
-                }
-                if (typeof user !== "string" || user.trim() === "") {
-                    return `${label} names no user, so the task definition says it runs as root. Set "user" to the image's unprivileged user.`;
-                }
-                return isRootUser(user) ? `${label} runs as ${JSON.stringify(user)}. Set "user" to an unprivileged user.` : undefined;
-            })([view])[0];
+            return isRootUser(user) ? `${label} runs as ${JSON.stringify(user)}. Set "user" to an unprivileged user.` : undefined;
         }),
+    ),
 };
 
 export const ecsTaskNoHostNetwork: ComplianceCheck = {
@@ -309,8 +325,13 @@ function publicIpCheck(name: string, control: typeof CONTROLS["ECS.2"] | typeof 
 export const ecsServiceNoPublicIp = publicIpCheck("ecs-service-no-public-ip", CONTROLS["ECS.2"], SERVICE_TYPE, "service");
 export const ecsTaskSetNoPublicIp = publicIpCheck("ecs-task-set-no-public-ip", CONTROLS["ECS.16"], TASK_SET_TYPE, "task set");
 
-/** What ECS.10's Config rule (ecs-fargate-latest-platform-version) accepts: LATEST, or the latest Linux version by number. */
-export const DEFAULT_PLATFORM_VERSIONS = ["LATEST", "1.4.0"];
+/**
+ * What ECS.10 accepts: LATEST, or the latest Linux platform version by number. Security Hub fixes
+ * the control's parameters (latestLinuxVersion 1.4.0, not customizable), so the policy takes no
+ * setting for them: a list of "allowed" versions in policy config would pass an old version with no
+ * reason on record. A service that must stay on an older version needs an accepted exception.
+ */
+export const LATEST_PLATFORM_VERSIONS: readonly string[] = ["LATEST", "1.4.0"];
 
 export const ecsFargatePlatformLatest: ComplianceCheck = {
     name: "ecs-fargate-platform-latest",
@@ -320,17 +341,8 @@ export const ecsFargatePlatformLatest: ComplianceCheck = {
     remediation: 'Set platformVersion to "LATEST" (or leave it unset, which means LATEST).',
     types: [SERVICE_TYPE],
     scope: "resource",
-    settings: {
-        allowedPlatformVersions: {
-            type: "array",
-            items: { type: "string", minLength: 1 },
-            default: DEFAULT_PLATFORM_VERSIONS,
-            description: "Platform versions that count as the latest: LATEST, and the latest Linux version by number.",
-        },
-    },
-    judge: (resources, settings) =>
+    judge: (resources) =>
         resources.map((view) => {
-            const allowed = settings.allowedPlatformVersions as string[];
             const version = view.props.platformVersion;
             if (isUnknown(version)) {
                 return unknown(view, "platformVersion is not known yet; the update judges it");
@@ -342,7 +354,7 @@ export const ecsFargatePlatformLatest: ComplianceCheck = {
             if (launchType !== undefined && launchType !== "FARGATE") {
                 return pass(view, `not a Fargate service (launchType ${launchType})`);
             }
-            return typeof version === "string" && allowed.includes(version)
+            return typeof version === "string" && LATEST_PLATFORM_VERSIONS.includes(version)
                 ? pass(view)
                 : fail(view, `Service "${view.name}" pins Fargate platform version ${JSON.stringify(version)}. Set platformVersion to "LATEST" (or leave it unset).`);
         }),

@@ -167,51 +167,68 @@ export function attributedLoadBalancer(
     return byDependency.length === 0 && albs.length === 1 ? { alb: albs[0] } : undefined;
 }
 
-function describeAttribution(attribution: ReturnType<typeof attributedLoadBalancer>): string {
-    if (attribution === undefined) {
-        return "a load balancer that cannot be told yet (its ARN is not known)";
-    }
-    return "alb" in attribution ? `load balancer "${attribution.alb.name}"` : `load balancer ${attribution.arn}`;
-}
-
-/** ELB.1 as AWS words it: every HTTP listener of an application load balancer redirects to HTTPS. */
+/**
+ * ELB.1 as AWS evaluates it: on the application load balancer (AWS::ElasticLoadBalancingV2::
+ * LoadBalancer), which fails when any of its HTTP listeners does not redirect to HTTPS. So the
+ * verdict (and an exception) names the load balancer; the reasons name the listeners. A listener of
+ * a load balancer outside the stack is judged where that load balancer is.
+ */
 export const albHttpRedirectsToHttps: ComplianceCheck = {
     name: "alb-http-redirects-to-https",
     control: CONTROLS["ELB.1"],
     description: "Every HTTP listener of an application load balancer redirects to HTTPS.",
-    severity: "high",
+    severity: "medium",
     remediation:
         'Give the load balancer a certificate and an HTTPS listener, and make every HTTP listener\'s default action { type: "redirect", ' +
         'redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }.',
-    types: LISTENER_TYPES,
-    reads: LOAD_BALANCER_TYPES,
+    types: LOAD_BALANCER_TYPES,
+    reads: LISTENER_TYPES,
     scope: "stack",
     judge: (resources) => {
-        const albs = resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type) && isApplication(r));
-        return resources
-            .filter((r) => LISTENER_TYPES.includes(r.type))
-            .map((listener) => {
+        const albs = resources.filter((r) => LOAD_BALANCER_TYPES.includes(r.type));
+        const applications = albs.filter(isApplication);
+        const listeners = resources.filter((r) => LISTENER_TYPES.includes(r.type));
+        const owner = new Map(listeners.map((l) => [l.urn, attributedLoadBalancer(l, "loadBalancerArn", applications)]));
+        const unattributed = listeners.filter((l) => owner.get(l.urn) === undefined);
+        return albCheck((alb) => {
+            const own = listeners.filter((l) => {
+                const o = owner.get(l.urn);
+                return o !== undefined && "alb" in o && o.alb.urn === alb.urn;
+            });
+            const problems: string[] = [];
+            const unknowns: string[] = [];
+            for (const listener of own) {
                 const kind = listenerKind(listener);
                 if (kind === "unknown") {
-                    return unknown(listener, "its protocol is not known yet; the update judges it");
+                    unknowns.push(`the protocol of listener "${listener.name}"`);
+                    continue;
                 }
                 if (kind !== "http") {
-                    return pass(listener, kind === "https" ? "an HTTPS listener" : "not an HTTP listener");
+                    continue;
                 }
                 const redirect = redirectsToHttps(listener);
                 if (redirect === undefined) {
-                    return unknown(listener, "its default action is not known yet; the update judges it");
+                    unknowns.push(`the default action of listener "${listener.name}"`);
+                } else if (!redirect) {
+                    problems.push(
+                        `HTTP listener "${listener.name}" of load balancer "${alb.name}" serves plain HTTP instead of redirecting to HTTPS. ` +
+                            `Make its default action { type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } } ` +
+                            `(the load balancer needs an HTTPS listener with a certificate).`,
+                    );
                 }
-                const where = describeAttribution(attributedLoadBalancer(listener, "loadBalancerArn", albs));
-                return redirect
-                    ? pass(listener, "redirects to HTTPS")
-                    : fail(
-                          listener,
-                          `HTTP listener "${listener.name}" of ${where} serves plain HTTP instead of redirecting to HTTPS. ` +
-                              `Make its default action { type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } } ` +
-                              `(the load balancer needs an HTTPS listener with a certificate).`,
-                      );
-            });
+            }
+            if (problems.length > 0) {
+                return fail(alb, ...problems);
+            }
+            if (unknowns.length > 0) {
+                return unknown(alb, `${unknowns.join(" and ")} ${unknowns.length === 1 ? "is" : "are"} not known yet; the update judges it`);
+            }
+            if (unattributed.length > 0) {
+                return unknown(alb, `listener ${unattributed.map((l) => `"${l.name}"`).join(", ")} may be one of its own (its load balancer cannot be told yet); the update judges it`);
+            }
+            const http = own.filter((l) => listenerKind(l) === "http").length;
+            return pass(alb, http === 0 ? "no HTTP listener" : `its HTTP listener${http === 1 ? "" : "s"} redirect${http === 1 ? "s" : ""} to HTTPS`);
+        })(albs);
     },
 };
 

@@ -1,7 +1,10 @@
-// IAM compliance policy: no statement grants every action on every resource, and no resource
-// attaches AWS's AdministratorAccess, which is that statement under another name. Security Hub's
-// IAM.1 looks at customer managed policies only; attaching the AWS managed one is the way around it
-// a determined colleague would take, so the pack judges it under the same policy.
+// IAM policies: no statement grants every action on every resource.
+//
+// Security Hub's IAM.1 judges customer managed policies only (aws.iam.Policy): not inline policies,
+// not roles, not AWS managed policies. The pack mirrors it as it is (iam-no-full-admin), and judges
+// what IAM.1 leaves out under a rule of its own (iam-no-admin-grant, citing no control): an inline
+// policy allowing "*" on "*", and an attachment of AWS's AdministratorAccess, which is that
+// statement under another name and the way around IAM.1 a determined colleague would take.
 import { ComplianceCheck, fail, pass, unknown } from "./compliance";
 import { CONTROLS } from "./controls";
 import { ResourceView } from "./images";
@@ -83,45 +86,71 @@ function documentsOf(view: ResourceView): { label: string; parsed: Parsed<unknow
     return [{ label: `policy "${view.name}"`, parsed: parseJsonDocument(view.props.policy) }];
 }
 
+/** The problems of a resource's own documents and attachments, and whether any of them is not known yet. */
+function adminGrants(view: ResourceView): { problems: string[]; unknownSeen: boolean } {
+    const problems: string[] = [];
+    const attached = attachedArns(view);
+    let unknownSeen = attached.unknown;
+    if (attached.arns.some(isAdministratorAccess)) {
+        problems.push(
+            `"${view.name}" attaches AWS's AdministratorAccess policy, which allows every action ("*") on every ` +
+                "resource (\"*\"). Attach a policy granting the actions the role needs on the resources it uses instead.",
+        );
+    }
+    for (const { label, parsed } of documentsOf(view)) {
+        if (parsed.state === "unknown") {
+            unknownSeen = true;
+        } else if (parsed.state === "invalid") {
+            problems.push(`The ${label} is not valid JSON: ${parsed.error}.`);
+        } else if (parsed.state === "known" && fullAdminStatements(parsed.value).length > 0) {
+            problems.push(
+                `The ${label} allows every action ("*") on every resource ("*"). Grant the actions the role needs on ` +
+                    `the resources it uses (the identity secret, the environment's queues, its log group).`,
+            );
+        }
+    }
+    return { problems, unknownSeen };
+}
+
+function judgeAdminGrants(resources: readonly ResourceView[]) {
+    return resources.map((view) => {
+        const { problems, unknownSeen } = adminGrants(view);
+        if (problems.length > 0) {
+            return fail(view, ...problems);
+        }
+        return unknownSeen ? unknown(view, "a policy document is not known yet; the update judges it") : pass(view);
+    });
+}
+
+const REMEDIATION =
+    "Grant the actions the role needs on the resources it uses (the identity secret, the environment's queues, its log group), " +
+    'never "Action": "*" on "Resource": "*".';
+
+/** The customer managed policy type: what IAM.1 evaluates. */
+export const MANAGED_POLICY_TYPE = "aws:iam/policy:Policy";
+
 export const iamNoFullAdmin: ComplianceCheck = {
     name: "iam-no-full-admin",
     control: CONTROLS["IAM.1"],
-    description: 'IAM policies grant no "*" action on "*" resources, and nothing attaches AWS\'s AdministratorAccess.',
-    severity: "critical",
-    remediation:
-        "Grant the actions the role needs on the resources it uses (the identity secret, the environment's queues, its log group), " +
-        'never "Action": "*" on "Resource": "*".',
-    types: [...POLICY_DOCUMENT_TYPES, ROLE_TYPE, ...POLICY_ATTACHMENT_TYPES, ...POLICY_ATTACHMENTS_TYPES],
+    description: 'Customer managed IAM policies grant no "*" action on "*" resources.',
+    severity: "high",
+    remediation: REMEDIATION,
+    types: [MANAGED_POLICY_TYPE],
     scope: "resource",
-    judge: (resources) =>
-        resources.map((view) => {
-            const documents = documentsOf(view);
-            const problems: string[] = [];
-            const attached = attachedArns(view);
-            let unknownSeen = attached.unknown;
-            if (attached.arns.some(isAdministratorAccess)) {
-                problems.push(
-                    `"${view.name}" attaches AWS's AdministratorAccess policy, which allows every action ("*") on every ` +
-                        "resource (\"*\"). Attach a policy granting the actions the role needs on the resources it uses instead.",
-                );
-            }
-            for (const { label, parsed } of documents) {
-                if (parsed.state === "unknown") {
-                    unknownSeen = true;
-                } else if (parsed.state === "invalid") {
-                    problems.push(`The ${label} is not valid JSON: ${parsed.error}.`);
-                } else if (parsed.state === "known" && fullAdminStatements(parsed.value).length > 0) {
-                    problems.push(
-                        `The ${label} allows every action ("*") on every resource ("*"). Grant the actions the role needs on ` +
-                            `the resources it uses (the identity secret, the environment's queues, its log group).`,
-                    );
-                }
-            }
-            if (problems.length > 0) {
-                return fail(view, ...problems);
-            }
-            return unknownSeen ? unknown(view, "a policy document is not known yet; the update judges it") : pass(view);
-        }),
+    judge: judgeAdminGrants,
 };
 
-export const iamChecks: ComplianceCheck[] = [iamNoFullAdmin];
+/** The project's own rule: what IAM.1 does not look at, where the same grant hides. */
+export const iamNoAdminGrant: ComplianceCheck = {
+    name: "iam-no-admin-grant",
+    description:
+        'No inline policy (of a role, user or group) grants "*" on "*", and nothing attaches AWS\'s AdministratorAccess. ' +
+        "The project's own rule: IAM.1 judges customer managed policies only.",
+    severity: "critical",
+    remediation: REMEDIATION,
+    types: POLICY_DOCUMENT_TYPES.filter((t) => t !== MANAGED_POLICY_TYPE).concat(ROLE_TYPE, ...POLICY_ATTACHMENT_TYPES, ...POLICY_ATTACHMENTS_TYPES),
+    scope: "resource",
+    judge: judgeAdminGrants,
+};
+
+export const iamChecks: ComplianceCheck[] = [iamNoFullAdmin, iamNoAdminGrant];

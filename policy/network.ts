@@ -5,7 +5,7 @@
 // aws.ec2.SecurityGroupRule), so these are stack checks: each rule is given to its group by the
 // group's id, or, while the id is not known (a preview that creates both), by its securityGroupId
 // input's dependency on the group; a rule that cannot be given to a group is judged on its own.
-import { combine, ComplianceCheck, fail, Finding, pass, unknown } from "./compliance";
+import { combine, ComplianceCheck, fail, Finding, pass, SettingSchema, unknown } from "./compliance";
 import { Control, CONTROLS } from "./controls";
 import { ResourceView } from "./images";
 import { at, isUnknown, knownArray, knownString } from "./props";
@@ -133,9 +133,14 @@ function portsText(rule: Ingress): string {
     return rule.fromPort === rule.toPort ? `${rule.protocol} ${rule.fromPort}` : `${rule.protocol} ${rule.fromPort}-${rule.toPort}`;
 }
 
-/** Judges every open rule of every group with `problem`, which names the ports it objects to (or nothing). */
+/**
+ * Judges every open rule of every group with `problem`, which names the ports it objects to (or
+ * nothing). Security Hub judges a group by all its rules, so a group passes only when every rule
+ * that may be its own does: while a failing or unknown rule's group cannot be told (its
+ * securityGroupId not known yet and no dependency to go by), a group that would pass is unknown.
+ */
 function judgeOpenRules(resources: readonly ResourceView[], problem: (rule: Ingress) => string | undefined, fix: string): Finding[] {
-    return groupRules(resources).map(({ subject, rules }) => {
+    const judged = groupRules(resources).map(({ subject, rules }) => {
         const findings = rules.map((rule): Finding => {
             if (rule.open === false || rule.protocol === "other") {
                 return pass(subject);
@@ -150,10 +155,29 @@ function judgeOpenRules(resources: readonly ResourceView[], problem: (rule: Ingr
         });
         return combine(subject, findings);
     });
+    const strays = judged.filter((f) => f.resource.type !== SECURITY_GROUP_TYPE && f.verdict !== "pass" && isUnknown(f.resource.props.securityGroupId));
+    if (strays.length === 0) {
+        return judged;
+    }
+    const names = strays.map((f) => `"${f.resource.name}"`).join(", ");
+    return judged.map((f) =>
+        f.resource.type === SECURITY_GROUP_TYPE && f.verdict === "pass"
+            ? unknown(f.resource, `rule ${names}, whose security group is not known yet, may be one of its rules; the update judges it`)
+            : f,
+    );
 }
 
 function inRange(rule: Ingress, port: number): boolean {
     return rule.protocol === "all" || (port >= (rule.fromPort as number) && port <= (rule.toPort as number));
+}
+
+/**
+ * EC2.19 looks at TCP: a rule of protocol -1 (every protocol) reaches its TCP ports too, a UDP rule
+ * does not. The pack follows it rather than being stricter; an open UDP port is still a failure of
+ * EC2.18, whose UDP list is empty by default.
+ */
+function reachesHighRiskTcp(rule: Ingress, port: number): boolean {
+    return (rule.protocol === "tcp" || rule.protocol === "all") && inRange(rule, port);
 }
 
 function securityGroupCheck(name: string, control: Control, description: string, remediation: string, judge: ComplianceCheck["judge"], settings?: ComplianceCheck["settings"]): ComplianceCheck {
@@ -169,6 +193,13 @@ function securityGroupCheck(name: string, control: Control, description: string,
         judge,
     };
 }
+
+/**
+ * EC2.18's port lists as Security Hub bounds them: ports 1-65535, at most 32 of each protocol. An
+ * unbounded list is an exception in disguise (every port listed passes every open rule), so the pack
+ * refuses a longer one at Configure; a port that must be public beyond that needs an exception.
+ */
+const AUTHORIZED_PORTS: SettingSchema = { type: "array", items: { type: "integer", minimum: 1, maximum: 65535 }, maxItems: 32, uniqueItems: true };
 
 export const sgAuthorizedPortsOnly = securityGroupCheck(
     "sg-unrestricted-ingress-authorized-ports",
@@ -197,8 +228,8 @@ export const sgAuthorizedPortsOnly = securityGroupCheck(
         );
     },
     {
-        authorizedTcpPorts: { type: "array", items: { type: "integer", minimum: 0 }, default: [80, 443], description: "TCP ports the internet may reach (EC2.18's default: 80, 443)." },
-        authorizedUdpPorts: { type: "array", items: { type: "integer", minimum: 0 }, default: [], description: "UDP ports the internet may reach (EC2.18's default: none)." },
+        authorizedTcpPorts: { ...AUTHORIZED_PORTS, default: [80, 443], description: "TCP ports the internet may reach (EC2.18's default: 80, 443; at most 32, as EC2.18 allows)." },
+        authorizedUdpPorts: { ...AUTHORIZED_PORTS, default: [], description: "UDP ports the internet may reach (EC2.18's default: none; at most 32, as EC2.18 allows)." },
     },
 );
 
@@ -211,7 +242,7 @@ export const sgNoHighRiskPorts = securityGroupCheck(
         judgeOpenRules(
             resources,
             (rule) => {
-                const risky = HIGH_RISK_PORTS.filter((p) => inRange(rule, p));
+                const risky = HIGH_RISK_PORTS.filter((p) => reachesHighRiskTcp(rule, p));
                 return risky.length > 0 ? `high-risk port${risky.length === 1 ? "" : "s"} ${risky.join(", ")}` : undefined;
             },
             "Restrict the source, or reach the service through a load balancer, VPN or Session Manager.",

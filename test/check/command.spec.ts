@@ -47,7 +47,7 @@ describe("npm run check", function () {
         assert.match(stdout, /placeholders/);
         assert.match(stdout, /^Policy config: policy\/config\.example\.json \(levels and accepted exceptions\)\.\nPolicy pack cgap-rollout \S+ \(\d+ policies\) judged \d+ resources:\n {2}no violations\n/m);
         assert.match(stdout, /^Compliance: \d+ pass, 0 fail, \d+ excepted, \d+ unknown until the update/m);
-        assert.match(stdout, /^ {2}excepted FSBP ELB\.1 cgap-http: accepted exception/m);
+        assert.match(stdout, /^ {2}excepted FSBP ELB\.1 cgap-alb: accepted exception/m);
         assert.match(stdout, /^PASS: no mandatory policy is violated\.$/m);
     });
 

@@ -182,7 +182,13 @@ for (const stack of ["mastertest", "production", "sandbox"]) {
                 assert.ok(!listed.has(name), `${name} judged something`);
                 assert.ok(notApplicable.some((n) => n.subject === name), `${name} is neither judged nor listed as not applicable`);
             }
-            const expected = complianceChecks.map((c) => c.name).filter((name) => name !== "ecs-task-set-no-public-ip" && !vpcPolicies.includes(name));
+            // IAM.1 judges customer managed policies, and the stack grants through inline role policies only.
+            const judgedNowhere = ["ecs-task-set-no-public-ip", "iam-no-full-admin"];
+            for (const name of judgedNowhere) {
+                assert.ok(!listed.has(name), `${name} judged something`);
+                assert.ok(notApplicable.some((n) => n.subject === name), `${name} is neither judged nor listed as not applicable`);
+            }
+            const expected = complianceChecks.map((c) => c.name).filter((name) => !judgedNowhere.includes(name) && !vpcPolicies.includes(name));
             for (const name of ["indexer-deployment-bundle", "production-rollout-complete", ...expected]) {
                 if (!ownsStores && ON_OWNED_STORES.includes(name)) {
                     assert.ok(!listed.has(name), `${name} judged a repository or queue the estate owns`);
@@ -225,7 +231,15 @@ for (const stack of ["mastertest", "production", "sandbox"]) {
             assert.deepStrictEqual(verdicts("ecr-customer-managed-kms-key"), ownsStores ? ["cgap-repository:excepted"] : []);
             assert.deepStrictEqual(verdicts("log-group-kms-encrypted"), ["cgap-logs:excepted", "cgap-spot-drain-logs:excepted"]);
             assert.deepStrictEqual(verdicts("ecr-tag-immutability"), ownsStores ? ["cgap-repository:excepted"] : []);
-            assert.deepStrictEqual(verdicts("alb-http-redirects-to-https"), stack === "production" ? ["cgap-http:pass", "cgap-https:pass"] : ["cgap-http:excepted"]);
+            assert.deepStrictEqual(verdicts("alb-http-redirects-to-https"), stack === "production" ? ["cgap-alb:pass"] : ["cgap-alb:excepted"]);
+            assert.deepStrictEqual(verdicts("iam-no-admin-grant"), [
+                "cgap-roles-execution-policy:pass",
+                "cgap-roles-execution:pass",
+                "cgap-roles-task-policy:pass",
+                "cgap-roles-task:pass",
+                "cgap-spot-drain-policy:pass",
+                "cgap-spot-drain:pass",
+            ]);
         });
 
         it("has no failure with the reviewers' config, and every exception is a failure Security Hub would report", () => {

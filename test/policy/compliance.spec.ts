@@ -73,7 +73,8 @@ const CASES: Case[] = [
     },
     {
         policy: "ecs-container-read-only-root",
-        compliant: [taskDefinition("td", [container()])],
+        // ECS.5 does not apply to Windows task definitions.
+        compliant: [taskDefinition("td", [container()]), taskDefinition("win", [container({ readonlyRootFilesystem: false })], { runtimePlatform: { operatingSystemFamily: "WINDOWS_SERVER_2022_CORE" } })],
         violating: [[taskDefinition("td", [container({ readonlyRootFilesystem: false }), container({ name: "b", readonlyRootFilesystem: undefined })])], 2],
         unknown: [taskDefinition("td", UNKNOWN)],
     },
@@ -164,8 +165,19 @@ const CASES: Case[] = [
     },
     {
         policy: "ecr-customer-managed-kms-key",
-        compliant: [r(REPO, "repo", { encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/1" }] })],
-        violating: [[r(REPO, "repo", {}), r(REPO, "aws-managed", { encryptionConfigurations: [{ encryptionType: "KMS" }] })], 2],
+        // Dual-layer KMS (KMS_DSSE) with a customer managed key meets ECR.5 as KMS does.
+        compliant: [
+            r(REPO, "repo", { encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/1" }] }),
+            r(REPO, "dsse", { encryptionConfigurations: [{ encryptionType: "KMS_DSSE", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/2" }] }),
+        ],
+        violating: [
+            [
+                r(REPO, "repo", {}),
+                r(REPO, "aws-managed", { encryptionConfigurations: [{ encryptionType: "KMS" }] }),
+                r(REPO, "dsse-aws-managed", { encryptionConfigurations: [{ encryptionType: "KMS_DSSE" }] }),
+            ],
+            3,
+        ],
         unknown: [r(REPO, "repo", { encryptionConfigurations: UNKNOWN })],
     },
     {
@@ -175,8 +187,18 @@ const CASES: Case[] = [
             r(LISTENER, "https", { loadBalancerArn: alb("lb").props.arn, protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
             r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: "HTTP", defaultActions: REDIRECT }),
         ],
-        // As AWS words it: every HTTP listener, on an ALB with no HTTPS listener too (mastertest's shape).
-        violating: [[alb("lb"), r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] })], 1],
+        // Judged on the load balancer, as AWS does: one ALB with two plain HTTP listeners (one
+        // violation per listener, both on the ALB), and an ALB with no HTTPS listener (mastertest's shape).
+        violating: [
+            [
+                alb("lb"),
+                alb("two"),
+                r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] }),
+                r(LISTENER, "http-a", { loadBalancerArn: alb("two").props.arn, protocol: "HTTP", port: 80, defaultActions: [{ type: "forward" }] }),
+                r(LISTENER, "http-b", { loadBalancerArn: alb("two").props.arn, protocol: "HTTP", port: 8080, defaultActions: [{ type: "forward" }] }),
+            ],
+            3,
+        ],
         unknown: [alb("lb"), r(LISTENER, "http", { loadBalancerArn: alb("lb").props.arn, protocol: UNKNOWN, defaultActions: [{ type: "forward" }] })],
     },
     {
@@ -223,7 +245,16 @@ const CASES: Case[] = [
     },
     {
         policy: "sg-no-unrestricted-high-risk-ports",
-        compliant: [r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["10.0.0.0/8"] }, { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }] })],
+        // EC2.19 looks at TCP (and rules of every protocol): an open UDP 3389 is EC2.18's failure, not EC2.19's.
+        compliant: [
+            r(SG, "sg", {
+                ingress: [
+                    { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["10.0.0.0/8"] },
+                    { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] },
+                    { protocol: "udp", fromPort: 3389, toPort: 3389, cidrBlocks: ["0.0.0.0/0"] },
+                ],
+            }),
+        ],
         violating: [[r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] }), r("aws:ec2/securityGroupRule:SecurityGroupRule", "all", { type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], securityGroupId: "sg-elsewhere" })], 2],
         unknown: [r(SG, "sg", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: UNKNOWN }] })],
     },
@@ -282,9 +313,13 @@ const CASES: Case[] = [
     },
     {
         policy: "iam-no-full-admin",
-        compliant: [r("aws:iam/rolePolicy:RolePolicy", "p", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }] }) })],
-        violating: [[r("aws:iam/rolePolicy:RolePolicy", "p", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) })], 1],
-        unknown: [r("aws:iam/rolePolicy:RolePolicy", "p", { policy: UNKNOWN })],
+        // IAM.1 judges customer managed policies only; an inline one is iam-no-admin-grant's (below).
+        compliant: [
+            r("aws:iam/policy:Policy", "p", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }] }) }),
+            r("aws:iam/rolePolicy:RolePolicy", "inline", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) }),
+        ],
+        violating: [[r("aws:iam/policy:Policy", "p", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "*:*"], Resource: ["*"] }] }) })], 1],
+        unknown: [r("aws:iam/policy:Policy", "p", { policy: UNKNOWN })],
     },
 ];
 
@@ -363,38 +398,52 @@ describe("compliance policies through the running pack", function () {
         });
     });
 
-    describe("ELB.1 names the load balancer a listener belongs to", () => {
+    describe("ELB.1 is judged on the load balancer its listeners belong to", () => {
         const lb = (name: string) => alb(name, { arn: UNKNOWN });
         const listener = (name: string, owner: StackResource | undefined, props: Record<string, unknown>) =>
             r(LISTENER, name, { loadBalancerArn: UNKNOWN, ...props }, owner ? { propertyDependencies: { loadBalancerArn: [owner.urn!] } } : {});
+        const check = complianceChecks.find((c) => c.name === "alb-http-redirects-to-https")!;
+        const verdicts = (resources: StackResource[]) =>
+            evaluate(check, resources.map((x) => ({ type: x.type, urn: x.urn!, name: x.name, props: x.props, propertyDependencies: x.propertyDependencies })), {}, "mastertest").map(
+                (f) => `${f.resource.name}:${f.verdict}`,
+            );
 
         it("by the listener's dependency when the ARNs are not known yet", async () => {
             const secure = lb("secure");
             const plain = lb("plain");
-            const diagnostics = only(
-                await judge([
-                    secure,
-                    plain,
-                    listener("secure-https", secure, { protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
-                    listener("secure-http", secure, { protocol: "HTTP", defaultActions: [{ type: "forward" }] }),
-                    listener("plain-http", plain, { protocol: "HTTP", defaultActions: [{ type: "forward" }] }),
-                ]),
-                "alb-http-redirects-to-https",
-            );
+            const resources = [
+                secure,
+                plain,
+                listener("secure-https", secure, { protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+                listener("secure-http", secure, { protocol: "HTTP", defaultActions: REDIRECT }),
+                listener("plain-http", plain, { protocol: "HTTP", defaultActions: [{ type: "forward" }] }),
+            ];
+            const diagnostics = only(await judge(resources), "alb-http-redirects-to-https");
             assert.deepStrictEqual(
-                diagnostics.map((d) => [d.urn?.split("::").pop(), /of load balancer "(\w+)"/.exec(d.message)?.[1]]).sort(),
-                [["plain-http", "plain"], ["secure-http", "secure"]],
+                diagnostics.map((d) => [d.urn?.split("::").pop(), /HTTP listener "([\w-]+)"/.exec(d.message)?.[1]]),
+                [["plain", "plain-http"]],
             );
+            assert.deepStrictEqual(verdicts(resources), ["secure:pass", "plain:fail"]);
         });
 
-        it("and says it cannot tell yet rather than name a wrong one", async () => {
-            const diagnostics = only(await judge([lb("a"), lb("b"), listener("http", undefined, { protocol: "HTTP", defaultActions: [{ type: "forward" }] })]), "alb-http-redirects-to-https");
-            assert.strictEqual(diagnostics.length, 1);
-            assert.match(diagnostics[0].message, /of a load balancer that cannot be told yet/);
+        it("and says it cannot tell yet rather than pass a load balancer a stray listener may belong to", async () => {
+            const resources = [lb("a"), lb("b"), listener("http", undefined, { protocol: "HTTP", defaultActions: [{ type: "forward" }] })];
+            assert.deepStrictEqual(listDiagnostics(only(await judge(resources), "alb-http-redirects-to-https")), "");
+            assert.deepStrictEqual(verdicts(resources), ["a:unknown", "b:unknown"]);
+        });
+
+        it("an exception names the load balancer, as AWS's finding does; one naming the listener accepts nothing", () => {
+            const resources = [alb("cgap-alb"), r(LISTENER, "cgap-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] })];
+            const views = resources.map((x) => ({ type: x.type, urn: x.urn!, name: x.name, props: x.props }));
+            const byLb = evaluateWithExceptions(check, views, { exceptions: [{ resource: "cgap-alb", reason: "no certificate on this stack" }] }, "mastertest");
+            assert.deepStrictEqual(byLb.findings.map((f) => f.verdict), ["excepted"]);
+            const byListener = evaluateWithExceptions(check, views, { exceptions: [{ resource: "cgap-http", reason: "no certificate on this stack" }] }, "mastertest");
+            assert.deepStrictEqual(byListener.findings.map((f) => f.verdict), ["fail"]);
+            assert.deepStrictEqual(byListener.stale.map((x) => x.exception.resource), ["cgap-http"]);
         });
     });
 
-    describe("iam-no-full-admin: AWS's AdministratorAccess, however it is attached", () => {
+    describe("iam-no-admin-grant, the project's own rule: where IAM.1 does not look", () => {
         const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
         const attachments: [string, StackResource][] = [
             ["a role policy attachment", r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", { role: "cgap-task", policyArn: ADMIN })],
@@ -407,11 +456,26 @@ describe("compliance policies through the running pack", function () {
         ];
         for (const [how, resource] of attachments) {
             it(`reports ${how}`, async () => {
-                const found = only(await judge([resource]), "iam-no-full-admin");
+                const found = only(await judge([resource]), "iam-no-admin-grant");
                 assert.strictEqual(found.length, 1, listDiagnostics(found));
                 assert.match(found[0].message, /attaches AWS's AdministratorAccess policy/);
+                assert.doesNotMatch(found[0].message, /\[FSBP/, "the project's own rule cites no control");
+                assert.deepStrictEqual(only(await judge([resource]), "iam-no-full-admin"), [], "IAM.1 does not judge an attachment");
             });
         }
+
+        it("reports an inline policy of a role, user or group, and a role's inlinePolicies, allowing * on *", async () => {
+            const admin = JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+            const inline = [
+                r("aws:iam/rolePolicy:RolePolicy", "role-inline", { role: "cgap-task", policy: admin }),
+                r("aws:iam/userPolicy:UserPolicy", "user-inline", { user: "deployer", policy: admin }),
+                r("aws:iam/groupPolicy:GroupPolicy", "group-inline", { group: "ops", policy: admin }),
+                r("aws:iam/role:Role", "role", { assumeRolePolicy: "{}", inlinePolicies: [{ name: "all", policy: admin }] }),
+            ];
+            const found = only(await judge(inline), "iam-no-admin-grant");
+            assert.deepStrictEqual(found.map((d) => d.urn?.split("::").pop()).sort(), ["group-inline", "role", "role-inline", "user-inline"]);
+            assert.deepStrictEqual(only(await judge(inline), "iam-no-full-admin"), []);
+        });
 
         it("passes other managed policies, a customer policy of the same name, and says unknown while an ARN is not known", async () => {
             const fine = [
@@ -420,8 +484,8 @@ describe("compliance policies through the running pack", function () {
                 r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "amplify", { role: "cgap-task", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess-Amplify" }),
                 r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "later", { role: "cgap-task", policyArn: UNKNOWN }),
             ];
-            assert.deepStrictEqual(listDiagnostics(only(await judge(fine), "iam-no-full-admin")), "");
-            const check = complianceChecks.find((c) => c.name === "iam-no-full-admin")!;
+            assert.deepStrictEqual(listDiagnostics(only(await judge(fine), "iam-no-admin-grant")), "");
+            const check = complianceChecks.find((c) => c.name === "iam-no-admin-grant")!;
             const verdicts = fine.flatMap((x) => evaluate(check, [{ type: x.type, urn: x.urn!, name: x.name, props: x.props }], {}, "mastertest"));
             assert.deepStrictEqual(verdicts.map((f) => f.verdict), ["pass", "pass", "pass", "unknown"]);
         });
@@ -441,6 +505,33 @@ describe("compliance policies through the running pack", function () {
             assert.strictEqual(finding.verdict, "excepted");
             const wider = r(REPO, "wider", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "*", filterType: "WILDCARD" }] });
             assert.strictEqual(only(await judge([wider]), "ecr-tag-immutability").length, 1, "an exclusion beyond the accepted filters still fails");
+        });
+
+        it("registryScanFilters stands in for a registry rule the pack cannot see: what it covers is excepted, naming it, never passed", async () => {
+            const bare = r(REPO, "repo", { name: "cgap-mastertest", imageScanningConfiguration: { scanOnPush: false } });
+            await p.reconfigure({ "ecr-scan-on-push": { registryScanFilters: ["*"] } });
+            assert.deepStrictEqual(listDiagnostics(only(await judge([bare]), "ecr-scan-on-push")), "");
+            const check = complianceChecks.find((c) => c.name === "ecr-scan-on-push")!;
+            const [finding] = evaluate(check, [{ type: REPO, urn: bare.urn!, name: bare.name, props: bare.props }], { registryScanFilters: ["*"] }, "mastertest");
+            assert.strictEqual(finding.verdict, "excepted");
+            assert.match(finding.reasons[0], /^accepted exception: registryScanFilters "\*" in policy config says a registry scanning rule managed outside this stack scans it/);
+            // A registry scanning configuration in the stack is what counts then: the claim does not override it.
+            const registry = r("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scanning", { scanType: "BASIC", rules: [] });
+            assert.strictEqual(only(await judge([bare, registry]), "ecr-scan-on-push").length, 1);
+        });
+
+        it("a security group passes EC2.18 only when every rule that may be its own does", () => {
+            const check = complianceChecks.find((c) => c.name === "sg-unrestricted-ingress-authorized-ports")!;
+            const group = r(SG, "cgap-alb-sg", { id: UNKNOWN, ingress: [] });
+            const stray = r(INGRESS, "open-8000", { securityGroupId: UNKNOWN, ipProtocol: "tcp", fromPort: 8000, toPort: 8000, cidrIpv4: "0.0.0.0/0" });
+            const views = [group, stray].map((x) => ({ type: x.type, urn: x.urn!, name: x.name, props: x.props }));
+            assert.deepStrictEqual(
+                evaluate(check, views, {}, "mastertest").map((f) => `${f.resource.name}:${f.verdict}`),
+                ["cgap-alb-sg:unknown", "open-8000:fail"],
+            );
+            // Given to its group by the dependency the engine records, the rule fails the group itself.
+            const owned = { ...views[1], propertyDependencies: { securityGroupId: [group.urn!] } };
+            assert.deepStrictEqual(evaluate(check, [views[0], owned], {}, "mastertest").map((f) => `${f.resource.name}:${f.verdict}`), ["cgap-alb-sg:fail"]);
         });
 
         it("an exception that accepts nothing on the stack is stale, never kept silently", () => {
@@ -482,12 +573,13 @@ describe("compliance policies through the running pack", function () {
 
         it("an exception names the resource and the stack it covers, and no other", async () => {
             const http = [alb("cgap-alb"), r(LISTENER, "cgap-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] })];
-            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "production", resource: "cgap-http", reason: "production has a certificate" }] } });
+            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "production", resource: "cgap-alb", reason: "production has a certificate" }] } });
             assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 1, "a production exception does not cover mastertest");
-            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "mastertest", resource: "cgap-http", reason: "no certificate" }] } });
+            await p.reconfigure({ "alb-http-redirects-to-https": { exceptions: [{ stack: "mastertest", resource: "cgap-alb", reason: "no certificate" }] } });
             assert.strictEqual(only(await judge(http), "alb-http-redirects-to-https").length, 0);
-            const other = r(LISTENER, "other-http", { loadBalancerArn: alb("cgap-alb").props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] });
-            assert.strictEqual(only(await judge([...http, other]), "alb-http-redirects-to-https").length, 1, "another listener is still judged");
+            const other = alb("other-alb");
+            const otherHttp = r(LISTENER, "other-http", { loadBalancerArn: other.props.arn, protocol: "HTTP", defaultActions: [{ type: "forward" }] });
+            assert.strictEqual(only(await judge([...http, other, otherHttp]), "alb-http-redirects-to-https").length, 1, "another load balancer is still judged");
         });
     });
 
@@ -539,6 +631,21 @@ describe("compliance policies through the running pack", function () {
                 /lb-deletion-protection\.exceptions\[0\]\.reason must give the reason in words/,
                 /ecs-container-read-only-root\.exceptions\[0\]\.resource must name one resource exactly, without \* or \?.*got "cgap-\*"/,
                 /log-group-retention\.exceptions\[0\]\.resource must name one resource exactly/,
+            );
+        });
+
+        it("settings that would widen a control beyond what Security Hub allows", async () => {
+            await refused(
+                {
+                    // ECS.10's latest version is not customizable in Security Hub: no list of "allowed" ones.
+                    "ecs-fargate-platform-latest": { allowedPlatformVersions: ["LATEST", "1.3.0"] },
+                    // EC2.18 takes at most 32 ports of each protocol, each 1-65535.
+                    "sg-unrestricted-ingress-authorized-ports": { authorizedTcpPorts: Array.from({ length: 33 }, (_, i) => 8000 + i), authorizedUdpPorts: [0, 65536] },
+                },
+                /ecs-fargate-platform-latest\.allowedPlatformVersions is not a setting/,
+                /sg-unrestricted-ingress-authorized-ports\.authorizedTcpPorts must list at most 32 items, got 33/,
+                /sg-unrestricted-ingress-authorized-ports\.authorizedUdpPorts\[0\] must be at least 1, got 0/,
+                /sg-unrestricted-ingress-authorized-ports\.authorizedUdpPorts\[1\] must be at most 65535, got 65536/,
             );
         });
 
