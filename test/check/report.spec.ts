@@ -116,6 +116,20 @@ describe("the compliance report's provenance", function () {
         assert.strictEqual(report.summary.staleExceptions, 2);
     });
 
+    it("lists a disabled policy as disabled, in the text and the JSON, never as a pass", async () => {
+        const file = path.join(tempDir("disabled"), "policy-config.json");
+        fs.writeFileSync(file, JSON.stringify({ "alb-waf-web-acl": "disabled" }));
+        const { text, exitCode, report } = await check({ stack: "production", targets: [], update: false, policyConfig: file, format: "json", width: 1000 });
+        assert.strictEqual(exitCode, 0, text);
+        assert.deepStrictEqual(
+            report.results.filter((r) => r.policy === "alb-waf-web-acl").map((r) => [r.verdict, r.level, r.resource]),
+            [["disabled", "disabled", null]],
+        );
+        assert.strictEqual(report.summary.disabled, 1);
+        const lines = (await check({ stack: "production", targets: [], update: false, policyConfig: file, width: 1000 })).text.split("\n");
+        assert.ok(lines.includes("  disabled NIST 800-53 ELB.16 (alb-waf-web-acl): the policy config turns it off"), lines.join("\n"));
+    });
+
     it("counts a failure at remediate as mandatory, as the engine does: the check refuses and the report says so", async () => {
         // Without its exception, production's ALB fails ELB.16; "remediate" on a validation policy
         // stops the run like "mandatory" (pulumi/pulumi step_generator.go).
