@@ -11,8 +11,9 @@
 // `result.suppressions`; every uploaded result becomes an alert (github/codeql-action#1230:
 // suppressed results are ingested as open alerts). So a pass or a not-applicable control is never
 // a result here, whatever its `kind` would say: it would be a false alert. They are kept in the
-// run's properties instead (passes, and the invocation's notApplicable). An accepted exception
-// does raise an alert there: dismiss it once in GitHub, and its fingerprint keeps it dismissed.
+// run's properties instead (passes, and the invocation's notApplicable). An accepted exception,
+// and a preview's open verdict, do raise alerts there: upload the `--update` run, which has no open
+// verdict, and dismiss an accepted exception once (GitHub matches alerts across runs by their line).
 // Relative URIs are read "as relative to the root of the repository analyzed" (same page,
 // "Specifying the root for source files"): the project's root is the repository's.
 import * as fs from "fs";
