@@ -127,6 +127,25 @@ for (const stack of ["production", "mastertest", "sandbox"]) {
             }
         });
 
+        if (stack === "production") {
+            it("is what docs/compliance.md's SARIF excerpt shows: each rule and result it shows is the run's", () => {
+                const markdown = fs.readFileSync(path.join(PROJECT_DIR, "docs", "compliance.md"), "utf8");
+                const start = markdown.indexOf("```\n", markdown.indexOf("An excerpt of production's preview"));
+                const body = markdown.slice(start + 4, markdown.indexOf("\n```", start + 4));
+                const shown = JSON.parse(body.split("\n").filter((l) => l.trim() !== "...").join("\n").replace(/,(\s*[}\]])/g, "$1")) as SarifLog;
+                const [run] = preview.log.runs;
+                const same = (a: unknown) => (b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+                for (const rule of shown.runs[0].tool.driver.rules) {
+                    assert.ok(run.tool.driver.rules.some(same(rule)), `a rule the guide shows is not the run's: ${JSON.stringify(rule)}`);
+                }
+                assert.ok(shown.runs[0].results.length >= 2);
+                for (const result of shown.runs[0].results) {
+                    assert.ok(run.results.some(same(result)), `a result the guide shows is not the run's: ${JSON.stringify(result)}`);
+                }
+                assert.deepStrictEqual(shown.runs[0].originalUriBaseIds, run.originalUriBaseIds);
+            });
+        }
+
         it("gives each verdict unknown until the update as an open result of level none, and lists the passes apart", () => {
             const open = preview.log.runs[0].results.filter((r) => r.kind === "open");
             assert.strictEqual(open.length, preview.report.summary.unknown);
