@@ -42,9 +42,12 @@ function levelOf(level: string): SarifLevel {
 export type Disposition = { result: { kind: SarifKind; level: SarifLevel } } | { listed: "passes" | "notApplicable" | "disabled" };
 
 /**
- * Every verdict the report can give, and what SARIF makes of it. Total: a verdict this table does
- * not know yet is a result of kind "review" (§3.27.9: "requires review by a human user"), so a new
- * verdict shows up rather than vanishing. §3.27.10: a kind other than "fail" has level "none".
+ * Every verdict the report can give, and what SARIF makes of it (§3.27.9 kind). Total: a verdict
+ * this table does not know yet is a result of kind "review" (a human has to decide whether it is a
+ * problem), so a new verdict shows up rather than vanishing. §3.27.10: a kind other than "fail"
+ * has level "none". A disabled policy is no result: the spec has a rule's configuration say it
+ * (§3.50 reportingConfiguration `enabled`), and as the policy config disables it for this run,
+ * not the pack, it is the invocation's override (§3.20.5), the rule's default staying the pack's.
  */
 export function dispositionOf(entry: Pick<ReportEntry, "verdict" | "level">): Disposition {
     const verdict: string = entry.verdict;
@@ -53,7 +56,7 @@ export function dispositionOf(entry: Pick<ReportEntry, "verdict" | "level">): Di
         case "excepted":
             return { result: { kind: "fail", level: levelOf(entry.level) } };
         case "unknown":
-            // Not known until the update: open (§3.27.9, "the tool could not determine" the outcome).
+            // Not known until the update: open, too little information yet to decide whether there is a problem.
             return { result: { kind: "open", level: "none" } };
         case "stale":
             // An exception that matches nothing: a problem of the policy config, worth a note where it is written.
