@@ -325,10 +325,12 @@ function collect(records: Map<string, Partial<RegisteredResource>>, mocks: Recor
     });
 }
 
+type Located = Partial<Pick<RegisteredResource, "urn" | "parent" | "location">>;
+
 /** A resource's own source location, else its nearest ancestor's (parents are registered first, so they are recorded). */
-function locationOf(record: Partial<RegisteredResource>, byUrn: Map<string | undefined, Partial<RegisteredResource>>): SourceLocation | undefined {
+export function locationOf(record: Located, byUrn: ReadonlyMap<string | undefined, Located>): SourceLocation | undefined {
     const seen = new Set<string | undefined>();
-    for (let r: Partial<RegisteredResource> | undefined = record; r && !seen.has(r.urn); r = r.parent ? byUrn.get(r.parent) : undefined) {
+    for (let r: Located | undefined = record; r && !seen.has(r.urn); r = r.parent ? byUrn.get(r.parent) : undefined) {
         seen.add(r.urn);
         if (r.location) {
             return r.location;

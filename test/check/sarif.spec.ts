@@ -8,7 +8,7 @@ import * as path from "path";
 import { PackInfo, PolicyPackConfig, StackResource } from "../../ops/offline/analyzer";
 import { DEFAULT_POLICY_CONFIG, readPolicyConfig } from "../../ops/offline/check";
 import { analyzerResources } from "../../ops/offline/plan";
-import { placeholderRegistry, readStackConfig, repositoryLocation, runProgram } from "../../ops/offline/program";
+import { locationOf, placeholderRegistry, readStackConfig, repositoryLocation, runProgram } from "../../ops/offline/program";
 import { buildReport, ComplianceReport, ReportEntry } from "../../ops/offline/report";
 import { dispositionOf, PROJECT_ROOT, toSarif, writtenExceptions } from "../../ops/offline/sarif";
 import { PROJECT_DIR } from "../../ops/project";
@@ -224,6 +224,31 @@ describe("a registration's source position as a location in the repository", () 
 
     it("is the file's path from the project's root, with line and column", () => {
         assert.deepStrictEqual(repositoryLocation(at(`file://${root}/components/services.ts`), root), { file: "components/services.ts", line: 12, column: 5 });
+    });
+
+    it("is, for every resource the production program declares, the `new` call of its own class", async function () {
+        this.timeout(60000);
+        const { resources } = await runProgram({ stack: "production", preview: true, registry: placeholderRegistry() });
+        // The stack itself is made by the SDK's runInPulumiStack, not by the program: it has none.
+        assert.deepStrictEqual(resources.filter((r) => !r.location).map((r) => r.type), ["pulumi:pulumi:Stack"]);
+        for (const r of resources.filter((x) => x.location)) {
+            const { file, line, column } = r.location!;
+            const text = fs.readFileSync(path.join(PROJECT_DIR, file), "utf8").split("\n")[line - 1].slice(column! - 1);
+            assert.match(text, new RegExp(`^new [\\w.]*\\b${className(r.type)}\\(`), `${r.type} ${r.name}: ${file}:${line}:${column} reads "${text}"`);
+        }
+    });
+
+    it("of a resource with none is its nearest ancestor's, and none when no ancestor has one", () => {
+        const component = { urn: "urn:c", location: { file: "components/services.ts", line: 9, column: 5 } };
+        const middle = { urn: "urn:m", parent: "urn:c" };
+        const made = { urn: "urn:r", parent: "urn:m" };
+        const orphan = { urn: "urn:o", parent: "urn:gone" };
+        const looped = { urn: "urn:l", parent: "urn:l" };
+        const byUrn = new Map([component, middle, made, orphan, looped].map((r) => [r.urn, r]));
+        assert.deepStrictEqual(locationOf(made, byUrn), component.location);
+        assert.deepStrictEqual(locationOf({ ...made, location: { file: "index.ts", line: 3 } }, byUrn), { file: "index.ts", line: 3 });
+        assert.strictEqual(locationOf(orphan, byUrn), undefined);
+        assert.strictEqual(locationOf(looped, byUrn), undefined);
     });
 
     it("is none for a provider SDK's file, a file outside the project, or no position", () => {
