@@ -16,6 +16,7 @@
 // verdict, and dismiss an accepted exception once (GitHub matches alerts across runs by their line).
 // Relative URIs are read "as relative to the root of the repository analyzed" (same page,
 // "Specifying the root for source files"): the project's root is the repository's.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
@@ -265,8 +266,7 @@ export function toSarif(report: ComplianceReport, info: PackInfo, sources: Sarif
                     ],
                 },
             ],
-            // What identifies the finding from one run to the next: the policy and what it is about.
-            partialFingerprints: { "cgapFinding/v1": `${entry.policy}:${entry.resource?.urn ?? report.stack}` },
+            partialFingerprints: fingerprintsOf(`${entry.policy}:${entry.resource?.urn ?? report.stack}`),
             ...(exceptionAt && primary !== exceptionAt
                 ? { relatedLocations: [{ id: 1, physicalLocation: physical(exceptionAt), message: { text: "the accepted exception, in the policy config" } }] }
                 : {}),
@@ -307,6 +307,18 @@ export function toSarif(report: ComplianceReport, info: PackInfo, sources: Sarif
             },
         ],
     };
+}
+
+/**
+ * What identifies a finding from one run to the next: the policy and what it is about, not the
+ * line. GitHub "only uses the primaryLocationLineHash" of partialFingerprints and computes it from
+ * the located line when it is missing (sarif-support-for-code-scanning.md, `result` object); the
+ * four task definitions (or services) one loop declares share that line, and would share one alert
+ * (same rule and location: toshtag/fairux-linter docs/sarif-upload-canary.md, v2 stage D). So it is
+ * given here, in its `<hex>:<occurrence>` form, from the policy and the URN; a moved line keeps it.
+ */
+function fingerprintsOf(finding: string): Record<string, string> {
+    return { "cgapFinding/v1": finding, primaryLocationLineHash: `${createHash("sha256").update(finding).digest("hex").slice(0, 16)}:1` };
 }
 
 /** The verdicts dispositionOf maps by name; any other is shown with its name in the message. */

@@ -99,6 +99,15 @@ for (const stack of ["production", "mastertest", "sandbox"]) {
             }
         });
 
+        it("gives each finding its own fingerprint, from the policy and the resource, though a loop declares several on one line", () => {
+            const results = preview.log.runs[0].results as (SarifResult & { partialFingerprints: Record<string, string> })[];
+            const hashes = results.map((r) => r.partialFingerprints.primaryLocationLineHash);
+            assert.ok(hashes.every((h) => /^[0-9a-f]{16}:1$/.test(h)), hashes.join(" "));
+            assert.strictEqual(new Set(hashes).size, results.length);
+            const lines = results.map((r) => `${r.ruleId} ${r.locations[0].physicalLocation.artifactLocation.uri}:${r.locations[0].physicalLocation.region.startLine}`);
+            assert.ok(new Set(lines).size < results.length, "no two findings share a rule and a line: the fingerprint is not put to the test");
+        });
+
         it("marks each accepted exception with the policy config line of its entry, and its reason", () => {
             const written = writtenExceptions(DEFAULT_POLICY_CONFIG);
             const excepted = preview.log.runs[0].results.filter((r) => r.suppressions);
