@@ -1,7 +1,8 @@
 // The compliance report as SARIF 2.1.0 (`npm run check -- --format sarif`), the format code
 // scanning tools read. One rule per policy of the pack; one result per verdict that needs a reader:
 // a failure, an accepted exception (suppressed, with the reviewers' reason and where the exception
-// is written), a verdict not known until the update, a stale exception. Each result is located
+// is written), a verdict not known until the update, an exception that accepts nothing (stale,
+// at its entry in the policy config). Each result is located
 // where the program declares the resource (its constructor call, `components/*.ts` or `index.ts`),
 // else in the stack's file (`Pulumi.<stack>.yaml`), and names its resource by URN.
 //
@@ -59,9 +60,6 @@ export function dispositionOf(entry: Pick<ReportEntry, "verdict" | "level">): Di
         case "unknown":
             // Not known until the update: open, too little information yet to decide whether there is a problem.
             return { result: { kind: "open", level: "none" } };
-        case "stale":
-            // An exception that matches nothing: a problem of the policy config, worth a note where it is written.
-            return { result: { kind: "fail", level: "note" } };
         case "pass":
             return { listed: "passes" };
         case "notApplicable":
@@ -285,6 +283,7 @@ export function toSarif(report: ComplianceReport, info: PackInfo, sources: Sarif
                 : {}),
         });
     }
+    results.push(...staleResults(report, written.exceptions, configFile, stackFile, ruleIndex));
     return {
         $schema: SCHEMA,
         version: "2.1.0",
@@ -321,9 +320,46 @@ function fingerprintsOf(finding: string): Record<string, string> {
     return { "cgapFinding/v1": finding, primaryLocationLineHash: `${createHash("sha256").update(finding).digest("hex").slice(0, 16)}:1` };
 }
 
+/** An exception of the policy config that accepts nothing on this stack, as the report lists it. */
+interface StaleException {
+    policy: string;
+    resource: string;
+    stack: string | null;
+    reason: string;
+    why: string;
+}
+
+/**
+ * Each exception that accepts nothing (the report's `staleExceptions`, where the report carries
+ * them): a problem of the policy config, not of a resource, so a note (kind fail) at the
+ * exception's own entry, to be removed or corrected there.
+ */
+function staleResults(
+    report: ComplianceReport,
+    written: readonly WrittenException[],
+    configFile: string | null,
+    stackFile: SourceLocation,
+    ruleIndex: (policy: string) => number,
+): Record<string, unknown>[] {
+    const stale = (report as { staleExceptions?: StaleException[] }).staleExceptions ?? [];
+    return stale.map((e) => {
+        const entry = written.find((w) => w.policy === e.policy && w.resource === e.resource && w.reason === e.reason && (w.stack ?? null) === e.stack);
+        const at = (entry && configFile ? inProject(configFile, entry.line, entry.column) : undefined) ?? stackFile;
+        return {
+            ruleId: e.policy,
+            ...(ruleIndex(e.policy) >= 0 ? { ruleIndex: ruleIndex(e.policy) } : {}),
+            kind: "fail",
+            level: "note",
+            message: { text: `stale exception for "${e.resource}"${e.stack === null ? "" : ` (stack ${e.stack})`}: ${e.why}. Remove it from the policy config, or name the resource it was meant for.` },
+            locations: [{ physicalLocation: physical(at), logicalLocations: [{ name: report.stack, kind: "stack" }] }],
+            partialFingerprints: fingerprintsOf(`${e.policy}:stale:${e.resource}:${e.stack ?? "*"}`),
+        };
+    });
+}
+
 /** The verdicts dispositionOf maps by name; any other is shown with its name in the message. */
 function kindKnows(verdict: string): boolean {
-    return ["fail", "excepted", "unknown", "stale"].includes(verdict);
+    return ["fail", "excepted", "unknown"].includes(verdict);
 }
 
 function tagsOf(entry: ReportEntry | undefined): string[] {

@@ -203,11 +203,13 @@ describe("SARIF of the verdicts the report may add", () => {
     const reportOf = (...results: ReportEntry[]) =>
         ({ stack: "production", phase: "preview", pack: { name: "cgap-rollout", version: "1.0.0" }, policyConfig: CONFIG_FILE, gates: {}, summary: {}, results }) as unknown as ComplianceReport;
 
-    it("a stale exception is a note at its entry in the policy config", () => {
-        const log = toSarif(reportOf(entry("stale", [`the exception matches no resource of this stack: ${written.reason}`])), info) as unknown as SarifLog;
+    it("an exception that accepts nothing (the report's staleExceptions) is a note at its entry in the policy config", () => {
+        const stale = { policy: written.policy, resource: written.resource, stack: written.stack ?? null, reason: written.reason, why: `no resource named "${written.resource}" is judged by this policy on this stack` };
+        const log = toSarif({ ...reportOf(), staleExceptions: [stale] } as ComplianceReport, info) as unknown as SarifLog;
         assert.deepStrictEqual(validateSarif(log), []);
         const [result] = log.runs[0].results;
-        assert.deepStrictEqual([result.kind, result.level], ["fail", "note"]);
+        assert.deepStrictEqual([result.ruleId, result.kind, result.level], ["alb-waf-web-acl", "fail", "note"]);
+        assert.match(result.message.text, /^stale exception for "cgap-alb": no resource named "cgap-alb" is judged/);
         assert.deepStrictEqual(result.locations[0].physicalLocation, {
             artifactLocation: { uri: "policy/config.example.json", uriBaseId: PROJECT_ROOT },
             region: { startLine: written.line, startColumn: written.column },
