@@ -35,9 +35,13 @@ type SarifLevel = "error" | "warning" | "note" | "none";
 /** SARIF §3.27.9. */
 type SarifKind = "fail" | "open" | "review" | "pass" | "notApplicable" | "informational";
 
-/** A mandatory policy stops the preview: an error; an advisory one warns. */
+/**
+ * A policy that stops the run is an error, an advisory one warns. "remediate" stops it too: a
+ * violation no remediation fixed is reported as mandatory (pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go turns Remediate into Mandatory).
+ */
 function levelOf(level: string): SarifLevel {
-    return level === "mandatory" ? "error" : "warning";
+    return level === "mandatory" || level === "remediate" ? "error" : "warning";
 }
 
 /** What becomes of a report verdict in SARIF: a result of some kind, or a line in the run's properties. */

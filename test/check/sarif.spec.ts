@@ -54,9 +54,12 @@ async function judged(stack: string, preview: boolean, policyConfig: PolicyPackC
     const registry = placeholderRegistry();
     const result = await runProgram({ stack, preview, registry });
     const resources = analyzerResources(result, { registry });
-    const pack = await sharedPack({ stack, dryRun: preview, config: readStackConfig(stack), policyConfig });
+    const config = readStackConfig(stack);
+    const pack = await sharedPack({ stack, dryRun: preview, config, policyConfig });
     const info = await pack.info();
-    const report = buildReport({ stack, preview, info, policyConfig, policyConfigFile: CONFIG_FILE, resources, diagnostics: await pack.judge(resources) });
+    // The stack's cgap:environment also makes a stack production, for the report's production-only rules.
+    const input = { stack, environment: config["cgap:environment"], preview, info, policyConfig, policyConfigFile: CONFIG_FILE, resources, diagnostics: await pack.judge(resources) };
+    const report = buildReport(input);
     return { report, info, resources, log: toSarif(report, info, { resources }) as unknown as SarifLog };
 }
 
