@@ -56,6 +56,13 @@ export function secret<T>(value: T): { [SECRET_SIG_KEY]: string; value: T } {
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 
+/** A place in this repository's files: a path relative to its root ("/"-separated), 1-based line and column. */
+export interface SourceLocation {
+    file: string;
+    line: number;
+    column?: number;
+}
+
 /** One resource of a stack, as the engine describes it to the analyzer. */
 export interface StackResource {
     /** Type token, e.g. `docker:index/image:Image`. */
@@ -76,6 +83,11 @@ export interface StackResource {
     propertyDependencies?: Record<string, string[]>;
     /** The URNs the resource was known by before (its `aliases` option), as the engine sends them. */
     aliases?: string[];
+    /**
+     * Where the program declares it (the registration's source position, or its nearest ancestor's);
+     * for the report, not sent to the pack: the analyzer protocol carries no position.
+     */
+    location?: SourceLocation;
 }
 
 export interface Diagnostic {

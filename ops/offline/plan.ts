@@ -112,6 +112,7 @@ export function analyzerResources(result: ProgramResult, view: AnalyzerView): St
             propertyDependencies: resource.propertyDependencies,
             inputs: resource.inputs,
             props,
+            ...(resource.location ? { location: resource.location } : {}),
         };
     });
 }

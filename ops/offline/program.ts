@@ -4,6 +4,7 @@
 // cloud-side value (account, ARNs, digests in ECR) is a placeholder made here.
 import * as crypto from "crypto";
 import * as path from "path";
+import { fileURLToPath } from "url";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
@@ -13,6 +14,7 @@ import { ownKeys, parseStackConfig } from "../../components/config";
 import { exportName } from "../../components/exports";
 import { Role, ROLE_SPECS, ROLES } from "../../components/roles";
 import { imageOf } from "../../components/services";
+import type { SourceLocation } from "./analyzer";
 
 export { readStackConfig, StackFileError } from "./stackFiles";
 
@@ -170,6 +172,12 @@ export interface RegisteredResource {
     plainInputs: Record<string, unknown>;
     /** Outputs the mocked provider returned; for a component, what it registered with registerOutputs. */
     outputs: Record<string, unknown>;
+    /**
+     * Where the program declares the resource: the constructor call the SDK sent as the registration's
+     * source position, or, for a resource with none in this repository (made inside a provider SDK),
+     * its nearest ancestor's. Undefined when no ancestor has one either.
+     */
+    location?: SourceLocation;
 }
 
 export interface ProgramResult {
@@ -270,6 +278,7 @@ export async function runUnderMocks(
     // run (the program's own, in a ProgramError) is still formatted source-mapped, since V8 formats
     // a stack when it is first read.
     (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    const restoreCallsites = mapCallsites(mappedStackTraces);
     try {
         forgetProgramModules();
         const run = async () => {
@@ -287,6 +296,7 @@ export async function runUnderMocks(
         // Let stray rejections of a failed run land here rather than in the next run.
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onRejection);
+        restoreCallsites();
         Error.prepareStackTrace = mappedStackTraces;
         console.warn = consoleWarn;
     }
@@ -304,13 +314,85 @@ export class ProgramError extends Error {
 }
 
 function collect(records: Map<string, Partial<RegisteredResource>>, mocks: RecordingMocks): RegisteredResource[] {
+    const byUrn = new Map([...records.values()].map((r) => [r.urn, r]));
     return [...records.values()].map((r) => {
         const mocked = mocks.registered.get(`${r.type}::${r.name}`);
         // A component's outputs are what it registered (registerOutputs), not what the mock made up for
         // it; a remote component (awsx) registers none, and its outputs are the mock's.
         const registered = !r.custom && r.outputs !== undefined ? { outputs: r.outputs } : {};
-        return { outputs: {}, ...r, ...mocked, ...registered } as RegisteredResource;
+        const location = locationOf(r, byUrn);
+        return { outputs: {}, ...r, ...mocked, ...registered, ...(location ? { location } : {}) } as RegisteredResource;
     });
+}
+
+type Located = Partial<Pick<RegisteredResource, "urn" | "parent" | "location">>;
+
+/** A resource's own source location, else its nearest ancestor's (parents are registered first, so they are recorded). */
+export function locationOf(record: Located, byUrn: ReadonlyMap<string | undefined, Located>): SourceLocation | undefined {
+    const seen = new Set<string | undefined>();
+    for (let r: Located | undefined = record; r && !seen.has(r.urn); r = r.parent ? byUrn.get(r.parent) : undefined) {
+        seen.add(r.urn);
+        if (r.location) {
+            return r.location;
+        }
+    }
+    return undefined;
+}
+
+/** The SDK's source position (@pulumi/pulumi 3.248 runtime/resource.js marshalSourcePosition) as a location in this repository. */
+interface SourcePosition {
+    getUri(): string;
+    getLine(): number;
+    getColumn(): number;
+}
+
+/**
+ * The SDK takes a registration's position from the first frame below the resource classes' own
+ * constructors (resource.js, `Resource.stackTrace(4)`): the program's `new X(...)` call. It sends the
+ * file as a `file://` URL (`url.pathToFileURL(file)`), with a 1-based line and column. A position
+ * outside this repository's own code (a file under node_modules: a resource a provider SDK makes)
+ * names nothing a reader could open, and counts as none; so does a machine path outside the project.
+ */
+export function repositoryLocation(position: SourcePosition | undefined, projectDir: string = PROJECT_DIR): SourceLocation | undefined {
+    const uri = position?.getUri();
+    if (!position || !uri?.startsWith("file:") || position.getLine() < 1) {
+        return undefined;
+    }
+    const relative = path.relative(projectDir, fileURLToPath(uri));
+    if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative) || relative.split(path.sep).includes("node_modules")) {
+        return undefined;
+    }
+    return { file: relative.split(path.sep).join("/"), line: position.getLine(), ...(position.getColumn() > 0 ? { column: position.getColumn() } : {}) };
+}
+
+/**
+ * The SDK reads a registration's position from `new Error().stack` (resource.js, Resource.callsites).
+ * With the run's stack traces left unmapped (see runUnderMocks), those would be positions in the
+ * transpiled JavaScript; the real CLI runs the program under ts-node's source maps, and records the
+ * TypeScript line. So, for the SDK's callsites alone, the mapped formatting is put back: one stack
+ * per registration, not one per promise. Returns what undoes it.
+ */
+function mapCallsites(mapped: typeof Error.prepareStackTrace): () => void {
+    const sdk = pulumi.Resource as unknown as { callsites?: () => unknown };
+    const callsites = sdk.callsites;
+    if (mapped === undefined || typeof callsites !== "function") {
+        return () => undefined;
+    }
+    sdk.callsites = function (this: unknown) {
+        const unmapped = Error.prepareStackTrace;
+        Error.prepareStackTrace = mapped;
+        try {
+            const frames = callsites.call(this);
+            // The SDK counts frames from its own callsites() down to the program's call; this wrapper
+            // is one frame more (the second, under callsites itself), and is dropped so the count holds.
+            return Array.isArray(frames) ? [frames[0], ...frames.slice(2)] : frames;
+        } finally {
+            Error.prepareStackTrace = unmapped;
+        }
+    };
+    return () => {
+        sdk.callsites = callsites;
+    };
 }
 
 /** Resources the outputs do not reach may still be registering; wait for every RPC (internal in the SDK's typings). */
@@ -353,6 +435,7 @@ function recordRegistrations(
         if (inputs !== declaredInputs) {
             req.setObject(Struct.fromJavaScript(inputs as Parameters<typeof Struct.fromJavaScript>[0]));
         }
+        const location = repositoryLocation(req.getSourceposition());
         register(req, (err, resp) => {
             if (!err && resp) {
                 records.set(key, {
@@ -369,6 +452,7 @@ function recordRegistrations(
                     retainOnDelete: req.getRetainondelete() === true,
                     declaredInputs,
                     inputs,
+                    ...(location ? { location } : {}),
                 });
             }
             callback(err, resp);
@@ -460,6 +544,7 @@ interface RegisterRequest {
     getIgnorechangesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
     setObject(value: Struct): void;
+    getSourceposition(): SourcePosition | undefined;
 }
 
 interface RegisterOutputsRequest {

@@ -11,6 +11,7 @@ import { PROJECT_DIR } from "../../ops/project";
 import { complianceChecks } from "../../policy/policies";
 import { tempDir } from "../tempDirs";
 import { checkInProcess } from "./runCheck";
+import { validateSarif } from "./sarifSchema";
 
 function planRow(text: string, role: string): string[] {
     const line = text.split("\n").find((l) => l.startsWith(`${role} `));
@@ -70,19 +71,6 @@ describe("npm run check's report", function () {
 
 describe("the compliance report's provenance", function () {
     this.timeout(120000);
-
-    // The SARIF 2.1.0 schema as OASIS published it (rtm.5, the version json.schemastore.org serves),
-    // shipped by @microsoft/jest-sarif; draft-04, so ajv 6 with its draft-04 meta-schema.
-    function validateSarif(log: unknown): string[] {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const Ajv = require("ajv");
-        const ajv = new Ajv({ schemaId: "id", allErrors: true, format: "full", logger: false });
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        ajv.addMetaSchema(require("ajv/lib/refs/json-schema-draft-04.json"));
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const valid = ajv.validate(require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), log);
-        return valid ? [] : (ajv.errors as Array<{ dataPath: string; message: string }>).map((e) => `${e.dataPath} ${e.message}`);
-    }
 
     const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: PROJECT_DIR, encoding: "utf8" }).trim();
     const configPath = path.join(PROJECT_DIR, "policy", "config.example.json");
