@@ -45,8 +45,9 @@ policy pack (policy/). Exit 0: no mandatory policy violated; 1: one is; 2: bad i
   --policy-config <f>  the --policy-pack-config file to judge with (default policy/config.example.json,
                        the reviewers' levels and accepted exceptions); "none" runs every policy at its default
   --format <f>         text (default); json: the compliance report, every policy's verdict on every
-                       resource with its control, level and reasons; sarif: its failures and accepted
-                       exceptions as SARIF 2.1.0, for code scanning (GitHub's upload-sarif)
+                       resource with its control, level and reasons; sarif: its failures, accepted
+                       exceptions and open verdicts as SARIF 2.1.0, each at the line that declares the
+                       resource, for code scanning (GitHub's upload-sarif)
   --write-outputs <f>  also write the outputs an update of the stack would have, as
                        \`pulumi stack output --json\` prints them, marked offline (placeholder account,
                        ARNs and ids): the operator commands' --outputs, to try them without a stack`;
@@ -336,7 +337,7 @@ async function judgeOffline(
         args.format === "json"
             ? JSON.stringify(report, null, 2)
             : args.format === "sarif"
-              ? JSON.stringify(toSarif(report, info), null, 2)
+              ? JSON.stringify(toSarif(report, info, { resources }), null, 2)
               : lines.join("\n");
     return { text, exitCode, report };
 }
