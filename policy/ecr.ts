@@ -91,7 +91,7 @@ export const ecrImageScanning: ComplianceCheck = {
                     case "declared":
                         return excepted(
                             repository,
-                            `accepted exception: registryScanFilters "${result.filter}" in policy config says a registry scanning rule managed ` +
+                            `accepted exception (registryScanFilters): "${result.filter}" says a registry scanning rule managed ` +
                                 `outside this stack scans it; the repository itself does not scan on push`,
                         );
                     case "not scanned":

@@ -1,7 +1,7 @@
 // ECS compliance policies: task definitions, services, task sets and the cluster.
 import { ResourceValidationPolicy } from "@pulumi/policy";
 
-import { combine, ComplianceCheck, fail, Finding, pass, unknown } from "./compliance";
+import { combine, ComplianceCheck, excepted, fail, Finding, pass, unknown } from "./compliance";
 import { CONTROLS } from "./controls";
 import { forTypes, policyConfig } from "./guard";
 import { ResourceView } from "./images";
@@ -410,7 +410,16 @@ export const ecsClusterContainerInsights: ComplianceCheck = {
                     return unknown(view, "the account's containerInsights default is not known yet; the update judges it");
                 }
                 const source = accountSetting ? `the account default set by "${accountSetting.name}"` : "the account default (policy setting accountContainerInsights)";
-                return typeof accountValue === "string" && INSIGHTS_ON.includes(accountValue)
+                const on = typeof accountValue === "string" && INSIGHTS_ON.includes(accountValue);
+                if (on && !accountSetting) {
+                    // A claim about an account setting the pack cannot see: what it lets through is
+                    // reported as excepted, naming the claim, never as a pass.
+                    return excepted(
+                        view,
+                        `accepted exception (accountContainerInsights): "${accountValue}" says the account default, set outside this stack, turns Container Insights on for a cluster without its own setting`,
+                    );
+                }
+                return on
                     ? pass(view, `no setting of its own; ${source} is ${accountValue}`)
                     : fail(view, `Cluster "${view.name}" has no containerInsights setting and ${source} is ${JSON.stringify(accountValue)}. Add settings [{ name: "containerInsights", value: "enabled" }].`);
             });

@@ -514,10 +514,21 @@ describe("compliance policies through the running pack", function () {
             const check = complianceChecks.find((c) => c.name === "ecr-scan-on-push")!;
             const [finding] = evaluate(check, [{ type: REPO, urn: bare.urn!, name: bare.name, props: bare.props }], { registryScanFilters: ["*"] }, "mastertest");
             assert.strictEqual(finding.verdict, "excepted");
-            assert.match(finding.reasons[0], /^accepted exception: registryScanFilters "\*" in policy config says a registry scanning rule managed outside this stack scans it/);
+            assert.match(finding.reasons[0], /^accepted exception \(registryScanFilters\): "\*" says a registry scanning rule managed outside this stack scans it/);
             // A registry scanning configuration in the stack is what counts then: the claim does not override it.
             const registry = r("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scanning", { scanType: "BASIC", rules: [] });
             assert.strictEqual(only(await judge([bare, registry]), "ecr-scan-on-push").length, 1);
+        });
+
+        it("accountContainerInsights stands in for an account default the pack cannot see: what it covers is excepted, naming it", () => {
+            const check = complianceChecks.find((c) => c.name === "ecs-cluster-container-insights")!;
+            const cluster = { type: "aws:ecs/cluster:Cluster", urn: urnOf("aws:ecs/cluster:Cluster", "c"), name: "c", props: {} };
+            const [claimed] = evaluate(check, [cluster], { accountContainerInsights: "enabled" }, "mastertest");
+            assert.strictEqual(claimed.verdict, "excepted");
+            assert.match(claimed.reasons[0], /^accepted exception \(accountContainerInsights\): "enabled" says the account default, set outside this stack/);
+            // The account default the stack sets itself is seen, and passes.
+            const own = { type: "aws:ecs/accountSettingDefault:AccountSettingDefault", urn: urnOf("aws:ecs/accountSettingDefault:AccountSettingDefault", "insights"), name: "insights", props: { name: "containerInsights", value: "enabled" } };
+            assert.deepStrictEqual(evaluate(check, [cluster, own], {}, "mastertest").map((f) => f.verdict), ["pass"]);
         });
 
         it("a security group passes EC2.18 only when every rule that may be its own does", () => {
