@@ -14,7 +14,7 @@ import * as path from "path";
 
 import { EXIT, parseStrict, runMain } from "../ops/cli";
 import { PROJECT_DIR } from "../ops/project";
-import { benchCheck, benchPackStart, benchSuite } from "./commands";
+import { benchCheck, benchPackStart, benchPackStartBare, benchSuite } from "./commands";
 import { Target } from "./measure";
 import { benchAnalyzer } from "./policy";
 import { BenchRun, BENCHMARKS_FILE, renderBenchmarks } from "./report";
@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
     process.env.V8_COMPILE_CACHE_CACHE_DIR ??= path.join(PROJECT_DIR, "node_modules", ".cache", "cgap", "v8-compile-cache");
     const targets: Target[] = [];
     targets.push(await benchPackStart());
+    targets.push(await benchPackStartBare());
     targets.push(await benchCheck());
     targets.push(await benchAnalyzer());
     const skipped: BenchRun["skipped"][number][] = [];
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     const width = Math.max(...targets.map((t) => t.name.length));
     console.log("");
     for (const t of targets) {
-        console.log(`${t.met ? "OK  " : "FAIL"}  ${t.name.padEnd(width)}  ${t.measured}  (target ${t.target})`);
+        console.log(`${t.breakdown ? "    " : t.met ? "OK  " : "FAIL"}  ${t.name.padEnd(width)}  ${t.measured}  ${t.breakdown ? t.target : `(target ${t.target})`}`);
     }
     const cpus = os.cpus();
     const report = renderBenchmarks({

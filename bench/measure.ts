@@ -12,6 +12,8 @@ export interface Target {
     /** The yardstick measured alongside, and the time as a ratio to it, when the target is one. */
     yardstickMs?: number;
     ratio?: number;
+    /** A figure that explains another (where its time goes); no target of its own. */
+    breakdown?: boolean;
 }
 
 export function median(values: number[]): number {
