@@ -57,8 +57,11 @@ function deploymentAlarms(
     );
 }
 
-/** Current TLS 1.3 policy with TLS 1.2 fallback. */
-const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+/**
+ * TLS 1.3, and TLS 1.2 with forward-secret AEAD ciphers only: one of the policies ELB.17 recommends
+ * (ELBSecurityPolicy-TLS13-1-2-2021-06, which also offers TLS 1.2's CBC ciphers, is not among them).
+ */
+const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
 
 /**
  * The internet-facing ALB in front of the WSGI tasks, and the pair of security groups that confines

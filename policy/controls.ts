@@ -1,15 +1,18 @@
 // The controls the compliance policies mirror, as AWS Security Hub names them.
 //
-// Ids and titles were checked against AWS's Security Hub control reference (the "Security Hub
-// CSPM controls for <service>" pages under docs.aws.amazon.com/securityhub/latest/userguide/)
-// in November 2026. ECS.1 ("secure networking modes and user definitions") was retired in March
-// 2026; what it covered is now ECS.4 (privileged), ECS.17 (host network mode) and ECS.20
-// (non-root user). Most controls here belong to the AWS Foundational Security Best Practices
-// standard (FSBP); ECR.5, ELB.16 and CloudWatch.16 belong to Security Hub's NIST SP 800-53 Rev. 5
-// standard only, and Security Hub has no control for KMS-encrypted log groups, so that policy
-// cites the Checkov rule that checks it.
+// Ids, titles, severities, resource types and parameters were checked against AWS's Security Hub
+// control reference in December 2026: the "Security Hub CSPM controls for <service>" pages under
+// docs.aws.amazon.com/securityhub/latest/userguide/ (<service>-controls.html), and the list of
+// controls that apply to the AWS Foundational Security Best Practices standard v1.0.0
+// (fsbp-standard.html). ECS.1 ("secure networking modes and user definitions") was retired in
+// March 2026; what it covered is now ECS.4 (privileged), ECS.17 (host network mode) and ECS.20
+// (non-root user). A control's label is the standard it belongs to: FSBP where fsbp-standard.html
+// lists it; otherwise NIST SP 800-53 Rev. 5 where its page relates it to NIST 800-53 requirements
+// (ECS.17, ECR.5, ELB.16, CloudWatch.15, CloudWatch.16); ECS.20 is in neither and lists no
+// requirement, so it is labelled as a Security Hub control only. Security Hub has no control for
+// KMS-encrypted log groups, so that policy cites the Checkov rule that checks it.
 
-export type Standard = "FSBP" | "NIST 800-53" | "Checkov";
+export type Standard = "FSBP" | "NIST 800-53" | "Security Hub" | "Checkov";
 
 export interface Control {
     /** The control id, e.g. `ECS.8` (Security Hub) or `CKV_AWS_158` (Checkov). */
@@ -42,8 +45,8 @@ export const CONTROLS = {
     "ECS.10": securityHub("ECS.10", "FSBP", "ECS Fargate services should run on the latest Fargate platform version"),
     "ECS.12": securityHub("ECS.12", "FSBP", "ECS clusters should use Container Insights"),
     "ECS.16": securityHub("ECS.16", "FSBP", "ECS task sets should not automatically assign public IP addresses"),
-    "ECS.17": securityHub("ECS.17", "FSBP", "ECS task definitions should not use host network mode"),
-    "ECS.20": securityHub("ECS.20", "FSBP", "ECS Task Definitions should configure non-root users in Linux container definitions"),
+    "ECS.17": securityHub("ECS.17", "NIST 800-53", "ECS task definitions should not use host network mode"),
+    "ECS.20": securityHub("ECS.20", "Security Hub", "ECS Task Definitions should configure non-root users in Linux container definitions"),
     "ECR.1": securityHub("ECR.1", "FSBP", "ECR private repositories should have image scanning configured"),
     "ECR.2": securityHub("ECR.2", "FSBP", "ECR private repositories should have tag immutability configured"),
     "ECR.3": securityHub("ECR.3", "FSBP", "ECR repositories should have at least one lifecycle policy configured"),
@@ -52,7 +55,8 @@ export const CONTROLS = {
     "ELB.4": securityHub("ELB.4", "FSBP", "Application Load Balancer should be configured to drop invalid http headers"),
     "ELB.5": securityHub("ELB.5", "FSBP", "Application and Classic Load Balancers logging should be enabled"),
     "ELB.6": securityHub("ELB.6", "FSBP", "Application, Gateway, and Network Load Balancers should have deletion protection enabled"),
-    "ELB.18": securityHub("ELB.18", "NIST 800-53", "Application and Network Load Balancer listeners should use secure protocols to encrypt data in transit"),
+    "ELB.17": securityHub("ELB.17", "FSBP", "Application and Network Load Balancers with listeners should use recommended security policies"),
+    "ELB.18": securityHub("ELB.18", "FSBP", "Application and Network Load Balancer listeners should use secure protocols to encrypt data in transit"),
     "ELB.16": securityHub("ELB.16", "NIST 800-53", "Application Load Balancers should be associated with an AWS WAF web ACL"),
     "EC2.18": securityHub("EC2.18", "FSBP", "Security groups should only allow unrestricted incoming traffic for authorized ports"),
     "EC2.19": securityHub("EC2.19", "FSBP", "Security groups should not allow unrestricted access to ports with high risk"),

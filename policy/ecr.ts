@@ -207,7 +207,7 @@ export const ecrLifecyclePolicy: ComplianceCheck = {
     name: "ecr-lifecycle-policy",
     control: CONTROLS["ECR.3"],
     description: "Every ECR repository has a lifecycle policy with at least one rule.",
-    severity: "low",
+    severity: "medium",
     remediation: "Add an aws.ecr.LifecyclePolicy for the repository with at least one rule (for example, expire untagged images after 14 days).",
     types: [REPOSITORY_TYPE, LIFECYCLE_POLICY_TYPE],
     scope: "stack",

@@ -274,6 +274,59 @@ export const lbListenerSecureProtocol: ComplianceCheck = {
         }),
 };
 
+/**
+ * ELB.17's sslPolicies, which Security Hub does not let be customized
+ * (https://docs.aws.amazon.com/securityhub/latest/userguide/elb-controls.html#elb-17, December 2026).
+ */
+export const RECOMMENDED_SSL_POLICIES: readonly string[] = [
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+];
+
+/**
+ * What an HTTPS or TLS listener without sslPolicy gets from the API (what the provider and
+ * CloudFormation call): "Other methods (for example, the AWS CLI, AWS CloudFormation, and the AWS
+ * CDK) - The default security policy is ELBSecurityPolicy-2016-08"
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html).
+ */
+const API_DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08";
+
+export const lbListenerRecommendedTlsPolicy: ComplianceCheck = {
+    name: "lb-listener-recommended-tls-policy",
+    control: CONTROLS["ELB.17"],
+    description: "Every HTTPS listener (application load balancer) and TLS listener (network load balancer) uses one of the security policies ELB.17 recommends.",
+    severity: "medium",
+    remediation: `Set sslPolicy to one of ${RECOMMENDED_SSL_POLICIES.join(", ")} (ELBSecurityPolicy-TLS13-1-2-Res-2021-06 keeps TLS 1.2 for clients without TLS 1.3).`,
+    types: LISTENER_TYPES,
+    scope: "resource",
+    judge: (resources) =>
+        resources.map((listener) => {
+            const kind = listenerKind(listener);
+            const policy = listener.props.sslPolicy;
+            if (kind === "unknown" || isUnknown(policy)) {
+                return unknown(listener, "its protocol or sslPolicy is not known yet; the update judges it");
+            }
+            const tls = kind === "https" || listener.props.protocol === "TLS";
+            if (!tls) {
+                return pass(listener, "not an HTTPS or TLS listener: ELB.17 does not apply");
+            }
+            const effective = isMissing(policy) ? API_DEFAULT_SSL_POLICY : String(policy);
+            return RECOMMENDED_SSL_POLICIES.includes(effective)
+                ? pass(listener, `uses ${effective}`)
+                : fail(
+                      listener,
+                      `Listener "${listener.name}" uses ${effective}${isMissing(policy) ? " (the API's default when sslPolicy is unset)" : ""}, which is not one of ` +
+                          `the security policies ELB.17 recommends. Set sslPolicy to one of ${RECOMMENDED_SSL_POLICIES.join(", ")}.`,
+                  );
+        }),
+};
+
 /** ELB.16: a WAF web ACL association whose resourceArn is the ALB. */
 export const albWafWebAcl: ComplianceCheck = {
     name: "alb-waf-web-acl",
@@ -303,4 +356,12 @@ export const albWafWebAcl: ComplianceCheck = {
     },
 };
 
-export const elbChecks: ComplianceCheck[] = [albDropInvalidHeaders, albHttpRedirectsToHttps, albAccessLogs, lbDeletionProtection, albWafWebAcl, lbListenerSecureProtocol];
+export const elbChecks: ComplianceCheck[] = [
+    albDropInvalidHeaders,
+    albHttpRedirectsToHttps,
+    albAccessLogs,
+    lbDeletionProtection,
+    albWafWebAcl,
+    lbListenerSecureProtocol,
+    lbListenerRecommendedTlsPolicy,
+];

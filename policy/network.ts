@@ -172,20 +172,31 @@ function inRange(rule: Ingress, port: number): boolean {
 }
 
 /**
- * EC2.19 looks at TCP: a rule of protocol -1 (every protocol) reaches its TCP ports too, a UDP rule
- * does not. The pack follows it rather than being stricter; an open UDP port is still a failure of
- * EC2.18, whose UDP list is empty by default.
+ * EC2.19 looks at TCP: Security Hub creates it from AWS Config's restricted-common-ports, which
+ * "checks if the security groups in use do not allow unrestricted incoming Transmission Control
+ * Protocol (TCP) traffic to specified ports" (docs.aws.amazon.com/config/latest/developerguide/
+ * restricted-common-ports.html). A rule of protocol -1 (every protocol) reaches its TCP ports too, a
+ * UDP rule does not. The pack follows it rather than being stricter: an open UDP port is still a
+ * failure of EC2.18, whose UDP list is empty by default.
  */
 function reachesHighRiskTcp(rule: Ingress, port: number): boolean {
     return (rule.protocol === "tcp" || rule.protocol === "all") && inRange(rule, port);
 }
 
-function securityGroupCheck(name: string, control: Control, description: string, remediation: string, judge: ComplianceCheck["judge"], settings?: ComplianceCheck["settings"]): ComplianceCheck {
+function securityGroupCheck(
+    name: string,
+    control: Control,
+    severity: ComplianceCheck["severity"],
+    description: string,
+    remediation: string,
+    judge: ComplianceCheck["judge"],
+    settings?: ComplianceCheck["settings"],
+): ComplianceCheck {
     return {
         name,
         control,
         description,
-        severity: "high",
+        severity,
         remediation,
         types: [SECURITY_GROUP_TYPE, SECURITY_GROUP_RULE_TYPE, INGRESS_RULE_TYPE],
         scope: "stack",
@@ -204,6 +215,7 @@ const AUTHORIZED_PORTS: SettingSchema = { type: "array", items: { type: "integer
 export const sgAuthorizedPortsOnly = securityGroupCheck(
     "sg-unrestricted-ingress-authorized-ports",
     CONTROLS["EC2.18"],
+    "high",
     "Security groups let the whole internet reach only the authorized ports (by default TCP 80 and 443, EC2.18's defaults).",
     "Restrict the rule's source to the addresses that need it (or another security group), or authorize the port in the policy's authorizedTcpPorts/authorizedUdpPorts if it must be public.",
     (resources, settings) => {
@@ -236,6 +248,7 @@ export const sgAuthorizedPortsOnly = securityGroupCheck(
 export const sgNoHighRiskPorts = securityGroupCheck(
     "sg-no-unrestricted-high-risk-ports",
     CONTROLS["EC2.19"],
+    "critical",
     `Security groups do not let the whole internet reach the ports EC2.19 calls high-risk (${HIGH_RISK_PORTS.join(", ")}).`,
     "Restrict the rule's source to the addresses that need it, or reach the service through a load balancer, VPN or Session Manager.",
     (resources) =>

@@ -110,10 +110,15 @@ export interface PolicyInfo {
     control?: string;
     /** The framework the control belongs to, e.g. "AWS Foundational Security Best Practices". */
     framework?: string;
+    /** The severity the pack declares, as the engine receives it. */
+    severity?: "low" | "medium" | "high" | "critical";
     remediationSteps?: string;
     url?: string;
     configSchema?: Record<string, unknown>;
 }
+
+/** analyzer.proto's PolicySeverity, by number (0, unspecified, is left undefined). */
+const SEVERITIES: Record<number, PolicyInfo["severity"]> = { 1: "low", 2: "medium", 3: "high", 4: "critical" };
 
 export interface PackInfo {
     name: string;
@@ -468,6 +473,7 @@ export class PolicyPackProcess {
                           : "unknown",
                 control: p.getFramework()?.getReference() || undefined,
                 framework: p.getFramework()?.getName() || undefined,
+                severity: SEVERITIES[p.getSeverity()],
                 remediationSteps: p.getRemediationSteps() || undefined,
                 url: p.getUrl() || undefined,
                 configSchema: p.getConfigschema()?.getProperties()?.toJavaScript() as Record<string, unknown> | undefined,

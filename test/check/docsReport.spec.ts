@@ -1,10 +1,12 @@
 // docs/compliance.md shows an excerpt of production's compliance report. Its summary and every
 // result it shows must be what `npm run check -- --stack production --format json` prints now:
-// the lines marked `...` stand for the results left out, nothing else may differ.
+// the lines marked `...` stand for the results left out, nothing else may differ. Its policy table
+// lists every policy of the pack with the control and severity the pack gives it.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../ops/project";
+import { complianceChecks, compliancePolicies, productionPolicies, rolloutPolicies } from "../../policy/policies";
 import { checkInProcess } from "./runCheck";
 
 const COMMAND = "$ npm run check -- --stack production --format json\n";
@@ -43,3 +45,23 @@ describe("docs/compliance.md: the production compliance report it shows", () => 
         assert.deepEqual(shownReport(md), { stack: "s", results: [{ a: 1 }] });
     });
 });
+
+describe("docs/compliance.md: the policy table", () => {
+    it("lists every policy of the pack once, with the control it cites and its severity", () => {
+        const markdown = fs.readFileSync(path.join(PROJECT_DIR, "docs", "compliance.md"), "utf8");
+        const rows = markdown
+            .split("\n")
+            .filter((l) => /^\| `[\w-]+` \|/.test(l))
+            .map((l) => l.split(" | ").map((c) => c.replace(/^\| /, "")));
+        const table = new Map(rows.map(([name, _level, control, severity]) => [name.replace(/`/g, ""), { control, severity }]));
+        assert.strictEqual(table.size, rows.length, "a policy is listed twice");
+        const policies = [...rolloutPolicies, ...productionPolicies, ...compliancePolicies];
+        assert.deepStrictEqual([...table.keys()].sort(), policies.map((p) => p.name).sort());
+        for (const policy of policies) {
+            const check = complianceChecks.find((c) => c.name === policy.name);
+            const control = check?.control ? `${check.control.standard} ${check.control.id}` : "–";
+            assert.deepStrictEqual(table.get(policy.name), { control, severity: policy.severity }, policy.name);
+        }
+    });
+});
+

@@ -212,6 +212,24 @@ const CASES: Case[] = [
         unknown: [r(LISTENER, "http", { protocol: UNKNOWN, defaultActions: REDIRECT })],
     },
     {
+        policy: "lb-listener-recommended-tls-policy",
+        // An HTTP listener has no TLS policy: ELB.17 judges HTTPS and TLS listeners only.
+        compliant: [
+            r(LISTENER, "https", { protocol: "HTTPS", certificateArn: CERT, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultActions: [{ type: "forward" }] }),
+            r(LISTENER, "tls", { protocol: "TLS", certificateArn: CERT, sslPolicy: "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09", defaultActions: [{ type: "forward" }] }),
+            r(LISTENER, "http", { protocol: "HTTP", defaultActions: REDIRECT }),
+        ],
+        // TLS13-1-2-2021-06 (production's before) is not in ELB.17's list; unset means the API's ELBSecurityPolicy-2016-08.
+        violating: [
+            [
+                r(LISTENER, "https", { protocol: "HTTPS", certificateArn: CERT, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", defaultActions: [{ type: "forward" }] }),
+                r(LISTENER, "unset", { protocol: "HTTPS", certificateArn: CERT, defaultActions: [{ type: "forward" }] }),
+            ],
+            2,
+        ],
+        unknown: [r(LISTENER, "https", { protocol: "HTTPS", certificateArn: CERT, sslPolicy: UNKNOWN, defaultActions: [{ type: "forward" }] })],
+    },
+    {
         policy: "alb-drop-invalid-headers",
         compliant: [alb("lb")],
         violating: [[alb("lb", { dropInvalidHeaderFields: false })], 1],
@@ -323,6 +341,45 @@ const CASES: Case[] = [
     },
 ];
 
+/**
+ * Severity and standard of each control, as AWS's control pages and the FSBP standard's list give
+ * them (see policy/controls.ts for the pages). A policy whose control is missing here fails, so a
+ * new one is checked against its page too.
+ */
+const AS_AWS_LISTS_THEM: Record<string, [string, string]> = {
+    "ECS.2": ["high", "FSBP"],
+    "ECS.3": ["high", "FSBP"],
+    "ECS.4": ["high", "FSBP"],
+    "ECS.5": ["high", "FSBP"],
+    "ECS.8": ["high", "FSBP"],
+    "ECS.9": ["high", "FSBP"],
+    "ECS.10": ["medium", "FSBP"],
+    "ECS.12": ["medium", "FSBP"],
+    "ECS.16": ["high", "FSBP"],
+    "ECS.17": ["medium", "NIST 800-53"],
+    "ECS.20": ["medium", "Security Hub"],
+    "ECR.1": ["high", "FSBP"],
+    "ECR.2": ["medium", "FSBP"],
+    "ECR.3": ["medium", "FSBP"],
+    "ECR.5": ["medium", "NIST 800-53"],
+    "ELB.1": ["medium", "FSBP"],
+    "ELB.4": ["medium", "FSBP"],
+    "ELB.5": ["medium", "FSBP"],
+    "ELB.6": ["medium", "FSBP"],
+    "ELB.16": ["medium", "NIST 800-53"],
+    "ELB.17": ["medium", "FSBP"],
+    "ELB.18": ["medium", "FSBP"],
+    "EC2.2": ["high", "FSBP"],
+    "EC2.6": ["medium", "FSBP"],
+    "EC2.15": ["medium", "FSBP"],
+    "EC2.18": ["high", "FSBP"],
+    "EC2.19": ["critical", "FSBP"],
+    "SQS.1": ["medium", "FSBP"],
+    "IAM.1": ["high", "FSBP"],
+    "CloudWatch.15": ["high", "NIST 800-53"],
+    "CloudWatch.16": ["medium", "NIST 800-53"],
+};
+
 function only(diagnostics: Diagnostic[], policy: string): Diagnostic[] {
     return diagnostics.filter((d) => d.policyName === policy);
 }
@@ -389,6 +446,17 @@ describe("compliance policies through the running pack", function () {
             });
         });
     }
+
+    it("gives each policy its control's severity and standard as AWS lists them", async () => {
+        const info = await p.info();
+        for (const check of complianceChecks.filter((c) => c.control && c.control.standard !== "Checkov")) {
+            const expected = AS_AWS_LISTS_THEM[check.control!.id];
+            assert.ok(expected, `${check.control!.id} (${check.name}) is not checked against its page yet`);
+            assert.deepStrictEqual([check.severity, check.control!.standard], expected, check.name);
+            // The running pack serves the same severity to the engine (and Pulumi Cloud).
+            assert.strictEqual(info.policies.find((x) => x.name === check.name)?.severity, check.severity, check.name);
+        }
+    });
 
     describe("one diagnostic per root cause", () => {
         it("reports an unreadable containerDefinitions once, not once per container policy", async () => {

@@ -373,7 +373,7 @@ export function infrastructure(o: InfraOptions = {}): StackResource[] {
             port: 443,
             protocol: "HTTPS",
             certificateArn,
-            sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
             defaultActions: [{ type: "forward", targetGroupArn: targetGroup.props.arn }],
         }, listenerLinks);
         add("aws:lb/listener:Listener", "cgap-http", {

@@ -134,6 +134,7 @@ describe("policy pack through the analyzer protocol", function () {
                     ["ecs-task-set-no-public-ip", "ECS.16"],
                     ["iam-no-full-admin", "IAM.1"],
                     ["lb-deletion-protection", "ELB.6"],
+                    ["lb-listener-recommended-tls-policy", "ELB.17"],
                     ["lb-listener-secure-protocol", "ELB.18"],
                     ["log-group-kms-encrypted", "CKV_AWS_158"],
                     ["log-group-retention", "CloudWatch.16"],
