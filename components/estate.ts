@@ -236,7 +236,7 @@ export function originsOf(config: StackConfig): Origins {
                   ([configKey, key]): Origin =>
                       config.network[configKey] !== undefined ? { from: "config", keys: [configKey] } : fromExports(key),
               )
-            : [{ from: "created", what: "a VPC of two zones with one NAT gateway (awsx.ec2.Vpc)" }];
+            : [{ from: "created", what: "a VPC of two zones with one NAT gateway (aws.ec2.Vpc, a flow log, its default security group closed)" }];
     return {
         network: mergeOrigins(network),
         repository: one("repositoryUrl", config.repositoryUrl, "repositoryUrl", `the repository ${config.envName} (aws.ecr.Repository)`),

@@ -1,6 +1,6 @@
 // Turns one run of the program (ops/offline/program.ts) into what a person and the policy pack look at:
 // the rollout plan per role, and the resources as the engine would describe them to the analyzer.
-import { StackResource } from "./analyzer";
+import { StackResource, UNKNOWN } from "./analyzer";
 import { ProgramResult, RegisteredResource } from "./program";
 import { capacityProvider, Role, ROLE_SPECS, ROLES, RoleSizing } from "../../components/roles";
 import { Origins } from "../../components/estate";
@@ -97,7 +97,10 @@ export function analyzerResources(result: ProgramResult, view: AnalyzerView): St
         const computed = Object.fromEntries(
             Object.entries(resource.outputs ?? {}).filter(([key]) => !(key in resource.plainInputs)),
         );
-        let props: Record<string, unknown> = { ...resource.inputs, ...computed };
+        // The provider's state carries the cloud id as the output "id" (what `pulumi stack export`
+        // shows); until the provider creates the resource it is not known.
+        const id = resource.custom ? { id: resource.id ?? UNKNOWN } : {};
+        let props: Record<string, unknown> = { ...resource.inputs, ...computed, ...id };
         const role = resource.type === IMAGE ? roleOfImage(resource) : undefined;
         if (role && view.untouched?.includes(role)) {
             const repository = String(resource.plainInputs.imageName).replace(/:[^:/]+$/, "");

@@ -639,6 +639,10 @@ class PlaceholderCloud implements RecordingMocks {
                 return { accountId: PLACEHOLDER_ACCOUNT, arn: `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:user/placeholder`, userId: "AIDAPLACEHOLDER", id: PLACEHOLDER_ACCOUNT };
             case "aws:index/getRegion:getRegion":
                 return { name: this.region, region: this.region, id: this.region, endpoint: `ec2.${this.region}.amazonaws.com`, description: this.region };
+            case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                const names = ["a", "b", "c"].map((zone) => `${this.region}${zone}`);
+                return { id: this.region, names, zoneIds: names.map((_, i) => `${this.region}-az${i + 1}`), groupNames: [this.region], state: inputs.state };
+            }
             case "aws:index/getPartition:getPartition":
                 return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
             case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
@@ -744,6 +748,14 @@ class PlaceholderCloud implements RecordingMocks {
             "aws:ec2/securityGroup:SecurityGroup": "sg-",
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
             "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+            "aws:ec2/vpc:Vpc": "vpc-",
+            "aws:ec2/subnet:Subnet": "subnet-",
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+            "aws:ec2/internetGateway:InternetGateway": "igw-",
+            "aws:ec2/natGateway:NatGateway": "nat-",
+            "aws:ec2/eip:Eip": "eipalloc-",
+            "aws:ec2/routeTable:RouteTable": "rtb-",
+            "aws:ec2/flowLog:FlowLog": "fl-",
         };
         return `${prefixes[type] ?? `${name}-`}${hex}`;
     }
@@ -769,12 +781,6 @@ class PlaceholderCloud implements RecordingMocks {
                     return inputs.buildOnPreview ? { repoDigest: mockDigest(inputs.build) } : {};
                 }
                 return this.pushed(inputs);
-            case "awsx:ec2:Vpc":
-                return {
-                    vpcId: `vpc-${id.slice(-17)}`,
-                    publicSubnetIds: ["a", "b"].map((az) => `subnet-${mockDigest(`${name}-public-${az}`).slice(7, 24)}`),
-                    privateSubnetIds: ["a", "b"].map((az) => `subnet-${mockDigest(`${name}-private-${az}`).slice(7, 24)}`),
-                };
             case "aws:ecs/cluster:Cluster":
                 return { name: physical, arn: this.arn("ecs", `cluster/${physical}`) };
             case "aws:ecs/service:Service":

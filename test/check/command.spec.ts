@@ -64,7 +64,7 @@ describe("npm run check", function () {
         const sandbox = await checkInProcess("--stack", "sandbox");
         assert.strictEqual(sandbox.status, 0, sandbox.stdout);
         assert.deepStrictEqual(sourceRows(sandbox.stdout), {
-            network: "created: a VPC of two zones with one NAT gateway (awsx.ec2.Vpc)",
+            network: "created: a VPC of two zones with one NAT gateway (aws.ec2.Vpc, a flow log, its default security group closed)",
             repository: "created: the repository cgap-sandbox (aws.ecr.Repository)",
             queue: "created: cgap-sandbox-ingestion-queue and its dead-letter queue (aws.sqs.Queue)",
         });

@@ -43,7 +43,7 @@ describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", (
         one(run.resources, T.queue, "cgap-ingestion-queue");
         assert.deepStrictEqual(run.exportsRead, []);
         assert.deepStrictEqual(run.outputs.sources, {
-            network: "created: a VPC of two zones with one NAT gateway (awsx.ec2.Vpc)",
+            network: "created: a VPC of two zones with one NAT gateway (aws.ec2.Vpc, a flow log, its default security group closed)",
             repository: "created: the repository cgap-sandbox (aws.ecr.Repository)",
             ingestionQueue: "created: cgap-sandbox-ingestion-queue and its dead-letter queue (aws.sqs.Queue)",
         });
@@ -82,12 +82,49 @@ describe("the program with Pulumi.sandbox.yaml: an empty account (pulumi up)", (
 
     it("runs the ALB and the tasks in the created VPC, the tasks in the container group only", () => {
         const vpc = one(run.resources, T.vpc, "cgap-vpc");
-        assert.deepStrictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).subnets, vpc.outputs.publicSubnetIds);
+        const subnets = (kind: string) => [1, 2].map((i) => one(run.resources, T.subnet, `cgap-${kind}-${i}`));
+        for (const subnet of [...subnets("public"), ...subnets("private")]) {
+            assert.strictEqual(inputs(subnet).vpcId, vpc.id);
+        }
+        assert.deepStrictEqual(inputs(one(run.resources, T.loadBalancer, "cgap-alb")).subnets, subnets("public").map((s) => s.id));
         const containerSg = one(run.resources, T.securityGroup, "cgap-container-sg");
         for (const service of ofType(run.resources, T.service)) {
-            assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, vpc.outputs.privateSubnetIds);
+            assert.deepStrictEqual(inputs(service).networkConfiguration.subnets, subnets("private").map((s) => s.id));
             assert.deepStrictEqual(inputs(service).networkConfiguration.securityGroups, [containerSg.id]);
         }
+    });
+
+    it("builds the VPC from aws resources the policies can see: two zones, one NAT gateway, a closed default group, a flow log", () => {
+        const vpc = one(run.resources, T.vpc, "cgap-vpc");
+        const subnet = (name: string) => inputs(one(run.resources, T.subnet, name));
+        // One subnet of each kind per zone, in two zones; none maps public IPs on launch (EC2.15).
+        assert.deepStrictEqual(
+            ["cgap-public-1", "cgap-public-2", "cgap-private-1", "cgap-private-2"].map((n) => [subnet(n).availabilityZone, subnet(n).mapPublicIpOnLaunch]),
+            [["us-east-1a", false], ["us-east-1b", false], ["us-east-1a", false], ["us-east-1b", false]],
+        );
+        const routes = (name: string) => inputs(one(run.resources, "aws:ec2/routeTable:RouteTable", name)).routes;
+        const gateway = one(run.resources, "aws:ec2/internetGateway:InternetGateway", "cgap-igw");
+        const nat = one(run.resources, "aws:ec2/natGateway:NatGateway", "cgap-nat");
+        assert.deepStrictEqual(routes("cgap-public"), [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }]);
+        assert.deepStrictEqual(routes("cgap-private"), [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }]);
+        assert.strictEqual(inputs(nat).subnetId, one(run.resources, T.subnet, "cgap-public-1").id);
+        assert.strictEqual(ofType(run.resources, "aws:ec2/natGateway:NatGateway").length, 1);
+        // EC2.2: the default group adopted and left without rules.
+        const defaultSg = inputs(one(run.resources, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "cgap-default-sg"));
+        assert.deepStrictEqual([defaultSg.vpcId, defaultSg.ingress, defaultSg.egress], [vpc.id, undefined, undefined]);
+        // EC2.6: all traffic to a log group kept a year, through a role only this account's flow logs service can assume.
+        const group = one(run.resources, T.logGroup, "cgap-flow-logs");
+        const flow = inputs(one(run.resources, "aws:ec2/flowLog:FlowLog", "cgap-flow-log"));
+        assert.deepStrictEqual([flow.vpcId, flow.trafficType, flow.logDestination], [vpc.id, "ALL", group.outputs.arn]);
+        assert.strictEqual(inputs(group).retentionInDays, 365);
+        const role = one(run.resources, "aws:iam/role:Role", "cgap-flow-logs");
+        assert.strictEqual(flow.iamRoleArn, role.outputs.arn);
+        const [trust] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
+        assert.deepStrictEqual(trust.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
+        assert.deepStrictEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+        const grants = Object.fromEntries(statements(one(run.resources, T.rolePolicy, "cgap-flow-logs")).map((x) => [x.Sid, x]));
+        assert.deepStrictEqual(grants.WriteFlowLogs.Resource, [group.outputs.arn, `${group.outputs.arn}:*`]);
+        assert.deepStrictEqual(Object.keys(grants).sort(), ["FindLogGroup", "WriteFlowLogs"]);
     });
 
     it("grants the created repository, queue and dead-letter queue, and the data the config names", () => {

@@ -19,7 +19,8 @@ export const T = {
     queue: "aws:sqs/queue:Queue",
     role: "aws:iam/role:Role",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    vpc: "awsx:ec2:Vpc",
+    vpc: "aws:ec2/vpc:Vpc",
+    subnet: "aws:ec2/subnet:Subnet",
 } as const;
 
 export function ofType(resources: RegisteredResource[], type: string): RegisteredResource[] {
