@@ -86,8 +86,12 @@ function documentsOf(view: ResourceView): { label: string; parsed: Parsed<unknow
     return [{ label: `policy "${view.name}"`, parsed: parseJsonDocument(view.props.policy) }];
 }
 
-/** The problems of a resource's own documents and attachments, and whether any of them is not known yet. */
-function adminGrants(view: ResourceView): { problems: string[]; unknownSeen: boolean } {
+/**
+ * The problems of a resource's own documents and attachments, and whether any of them is not known
+ * yet. `adminPolicies` are the stack's customer managed policies that allow "*" on "*" (by ARN and
+ * URN): attaching one is the same grant as attaching AWS's AdministratorAccess.
+ */
+function adminGrants(view: ResourceView, adminPolicies: readonly ResourceView[] = []): { problems: string[]; unknownSeen: boolean } {
     const problems: string[] = [];
     const attached = attachedArns(view);
     let unknownSeen = attached.unknown;
@@ -95,6 +99,13 @@ function adminGrants(view: ResourceView): { problems: string[]; unknownSeen: boo
         problems.push(
             `"${view.name}" attaches AWS's AdministratorAccess policy, which allows every action ("*") on every ` +
                 "resource (\"*\"). Attach a policy granting the actions the role needs on the resources it uses instead.",
+        );
+    }
+    const dependedOn = new Set(Object.values(view.propertyDependencies ?? {}).flat());
+    for (const policy of adminPolicies.filter((p) => attached.arns.includes(p.props.arn) || (attached.unknown && dependedOn.has(p.urn)))) {
+        problems.push(
+            `"${view.name}" attaches policy "${policy.name}", which allows every action ("*") on every resource ("*"). ` +
+                "Attach a policy granting the actions the role needs on the resources it uses instead.",
         );
     }
     for (const { label, parsed } of documentsOf(view)) {
@@ -112,9 +123,9 @@ function adminGrants(view: ResourceView): { problems: string[]; unknownSeen: boo
     return { problems, unknownSeen };
 }
 
-function judgeAdminGrants(resources: readonly ResourceView[]) {
+function judgeAdminGrants(resources: readonly ResourceView[], adminPolicies: readonly ResourceView[] = []) {
     return resources.map((view) => {
-        const { problems, unknownSeen } = adminGrants(view);
+        const { problems, unknownSeen } = adminGrants(view, adminPolicies);
         if (problems.length > 0) {
             return fail(view, ...problems);
         }
@@ -128,16 +139,51 @@ const REMEDIATION =
 
 /** The customer managed policy type: what IAM.1 evaluates. */
 export const MANAGED_POLICY_TYPE = "aws:iam/policy:Policy";
+/** What can name a managed policy as its permissions boundary. */
+const BOUNDED_TYPES = [ROLE_TYPE, "aws:iam/user:User"];
 
+/**
+ * The managed policies some role or user of the stack uses as its permissions boundary: by ARN, or
+ * by the permissionsBoundary input's dependency on the policy while its ARN is not known yet.
+ */
+function boundaryPolicies(resources: readonly ResourceView[]): Set<string> {
+    const policies = resources.filter((r) => r.type === MANAGED_POLICY_TYPE);
+    const used = new Set<string>();
+    for (const bounded of resources.filter((r) => BOUNDED_TYPES.includes(r.type))) {
+        const arn = bounded.props.permissionsBoundary;
+        for (const policy of policies) {
+            if ((typeof arn === "string" && arn === policy.props.arn) || (bounded.propertyDependencies?.permissionsBoundary ?? []).includes(policy.urn)) {
+                used.add(policy.urn);
+            }
+        }
+    }
+    return used;
+}
+
+/**
+ * IAM.1 as Security Hub runs it (https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-1):
+ * the default version of each customer managed policy, with `excludePermissionBoundaryPolicy: true`
+ * (not customizable): a policy used as a permissions boundary limits what others grant, so one that
+ * allows "*" on "*" is excluded, not failed.
+ */
 export const iamNoFullAdmin: ComplianceCheck = {
     name: "iam-no-full-admin",
     control: CONTROLS["IAM.1"],
-    description: 'Customer managed IAM policies grant no "*" action on "*" resources.',
+    description: 'Customer managed IAM policies grant no "*" action on "*" resources (a policy used as a permissions boundary is excluded, as IAM.1 excludes it).',
     severity: "high",
     remediation: REMEDIATION,
     types: [MANAGED_POLICY_TYPE],
-    scope: "resource",
-    judge: judgeAdminGrants,
+    reads: BOUNDED_TYPES,
+    scope: "stack",
+    judge: (resources) => {
+        const boundaries = boundaryPolicies(resources);
+        const policies = resources.filter((r) => r.type === MANAGED_POLICY_TYPE);
+        return judgeAdminGrants(policies).map((finding) =>
+            finding.verdict === "fail" && boundaries.has(finding.resource.urn)
+                ? pass(finding.resource, "used as a permissions boundary, which IAM.1 excludes (excludePermissionBoundaryPolicy: true)")
+                : finding,
+        );
+    },
 };
 
 /** The project's own rule: what IAM.1 does not look at, where the same grant hides. */
@@ -149,8 +195,20 @@ export const iamNoAdminGrant: ComplianceCheck = {
     severity: "critical",
     remediation: REMEDIATION,
     types: POLICY_DOCUMENT_TYPES.filter((t) => t !== MANAGED_POLICY_TYPE).concat(ROLE_TYPE, ...POLICY_ATTACHMENT_TYPES, ...POLICY_ATTACHMENTS_TYPES),
-    scope: "resource",
-    judge: judgeAdminGrants,
+    // The stack's own customer managed policies: attaching one that allows "*" on "*" is the grant
+    // IAM.1 would not see when that policy is also some role's permissions boundary.
+    reads: [MANAGED_POLICY_TYPE],
+    scope: "stack",
+    judge: (resources) => {
+        const policies = resources.filter((r) => r.type === MANAGED_POLICY_TYPE);
+        const adminPolicies = judgeAdminGrants(policies)
+            .filter((f) => f.verdict === "fail")
+            .map((f) => f.resource);
+        return judgeAdminGrants(
+            resources.filter((r) => r.type !== MANAGED_POLICY_TYPE),
+            adminPolicies,
+        );
+    },
 };
 
 export const iamChecks: ComplianceCheck[] = [iamNoFullAdmin, iamNoAdminGrant];

@@ -545,6 +545,27 @@ describe("compliance policies through the running pack", function () {
             assert.deepStrictEqual(only(await judge(inline), "iam-no-full-admin"), []);
         });
 
+        it("IAM.1 excludes a policy used as a permissions boundary; attaching that policy to a role is still refused", async () => {
+            const admin = JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+            const boundary = r("aws:iam/policy:Policy", "boundary", { arn: "arn:aws:iam::123456789012:policy/boundary", policy: admin });
+            const bounded = r("aws:iam/role:Role", "bounded", { assumeRolePolicy: "{}", permissionsBoundary: "arn:aws:iam::123456789012:policy/boundary" });
+            // As AWS runs IAM.1 (excludePermissionBoundaryPolicy: true): the boundary is excluded.
+            assert.deepStrictEqual(only(await judge([boundary, bounded]), "iam-no-full-admin"), []);
+            const unbounded = only(await judge([boundary]), "iam-no-full-admin");
+            assert.strictEqual(unbounded.length, 1, "the same policy used as no boundary fails IAM.1");
+            // The way around it: the same policy as some role's boundary and attached to the task role.
+            const attached = r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "task-admin", { role: "cgap-task", policyArn: "arn:aws:iam::123456789012:policy/boundary" });
+            const found = only(await judge([boundary, bounded, attached]), "iam-no-admin-grant");
+            assert.deepStrictEqual(found.map((d) => d.urn?.split("::").pop()), ["task-admin"]);
+            assert.match(found[0].message, /attaches policy "boundary", which allows every action/);
+            // While the policy's ARN is not known (a preview creating both), the attachment's dependency names it.
+            const early = [
+                { ...boundary, props: { ...boundary.props, arn: UNKNOWN } },
+                { ...attached, props: { ...attached.props, policyArn: UNKNOWN }, propertyDependencies: { policyArn: [boundary.urn!] } },
+            ];
+            assert.deepStrictEqual(only(await judge(early), "iam-no-admin-grant").map((d) => d.urn?.split("::").pop()), ["task-admin"]);
+        });
+
         it("passes other managed policies, a customer policy of the same name, and says unknown while an ARN is not known", async () => {
             const fine = [
                 r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ro", { role: "cgap-task", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }),
