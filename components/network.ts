@@ -52,7 +52,7 @@ const FLOW_LOG_RETENTION_DAYS = 365;
  * network only to stand the portal up in an empty account. Plain aws resources rather than
  * awsx.ec2.Vpc, so that what the compliance policies judge is in the stack's own resources:
  * - EC2.2: the default security group is taken over and left without rules;
- * - EC2.6: a flow log records all of the VPC's traffic;
+ * - EC2.6: a flow log records all of the VPC's traffic, to a KMS-encrypted group;
  * - EC2.15: no subnet maps public IPs on launch. The ALB gets its own addresses in the public
  *   subnets, the tasks run in the private ones without public IPs (ECS.2), and the NAT gateway has
  *   an Elastic IP; nothing here needs an address assigned on launch.
@@ -100,16 +100,55 @@ class OwnVpc extends pulumi.ComponentResource {
 }
 
 /**
- * The VPC's flow log to a log group of its own, through a role only the VPC Flow Logs service of
- * this account can assume, allowed to write that group and nothing else. The permissions are the
- * ones AWS lists for publishing flow logs to CloudWatch Logs ("IAM role for publishing flow logs
- * to CloudWatch Logs", docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html) but
- * logs:CreateLogGroup, since the group exists: the stack makes it with its retention.
+ * The key policy of the flow log group's KMS key: the account administers the key (the default key
+ * policy), and CloudWatch Logs of the region may use it for the flow log groups only, by the
+ * encryption context it sends (kms:EncryptionContext:aws:logs:arn, the group's ARN). From
+ * "Encrypt log data in CloudWatch Logs using AWS KMS", step 2
+ * (docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html). The group is named
+ * by prefix (a group a destroyed stack kept must not block the next one), so the ARN is matched with
+ * ArnLike on that prefix.
+ */
+export function flowLogKeyPolicy(account: string, partition: string, region: string, logGroupPrefix: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+            {
+                Sid: "CloudWatchLogsEncryptsFlowLogs",
+                Effect: "Allow",
+                Principal: { Service: `logs.${region}.amazonaws.com` },
+                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                Resource: "*",
+                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${account}:log-group:${logGroupPrefix}*` } },
+            },
+        ],
+    });
+}
+
+/**
+ * The VPC's flow log to a log group of its own, encrypted with a key of its own (CKV_AWS_158),
+ * through a role only the VPC Flow Logs service of this account can assume, allowed to write that
+ * group and nothing else. The permissions are the ones AWS lists for publishing flow logs to
+ * CloudWatch Logs ("IAM role for publishing flow logs to CloudWatch Logs",
+ * docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html) but logs:CreateLogGroup, since
+ * the group exists: the stack makes it with its retention and key.
  */
 function flowLog(name: string, vpc: aws.ec2.Vpc, parent: pulumi.Resource): void {
     const opts = { parent };
     const account = aws.getCallerIdentityOutput({}, opts).accountId;
-    const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { namePrefix: `/vpc/${name}-flow-logs-`, retentionInDays: FLOW_LOG_RETENTION_DAYS }, opts);
+    const partition = aws.getPartitionOutput({}, opts).partition;
+    const region = aws.getRegionOutput({}, opts).region;
+    const prefix = `/vpc/${name}-flow-logs-`;
+    const key = new aws.kms.Key(
+        `${name}-flow-logs`,
+        {
+            description: `Encrypts the flow log of the ${name} VPC (${prefix}*)`,
+            enableKeyRotation: true,
+            policy: pulumi.all([account, partition, region]).apply(([a, p, r]) => flowLogKeyPolicy(a, p, r, prefix)),
+        },
+        opts,
+    );
+    const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { namePrefix: prefix, retentionInDays: FLOW_LOG_RETENTION_DAYS, kmsKeyId: key.arn }, opts);
     const role = new aws.iam.Role(
         `${name}-flow-logs`,
         {

@@ -17,9 +17,11 @@ export const logGroupRetention: ComplianceCheck = {
     types: [LOG_GROUP_TYPE],
     scope: "resource",
     settings: {
+        // CloudWatch.16's minRetentionTime takes 365 (its default), 400, 545, 731, 1827 or 3653
+        // days: a shorter minimum here would pass what Security Hub fails, with no reason on record.
         minRetentionDays: {
             type: "integer",
-            minimum: 1,
+            minimum: 365,
             default: DEFAULT_MIN_RETENTION_DAYS,
             description: "The shortest retention that passes (CloudWatch.16's MinRetentionTime).",
         },

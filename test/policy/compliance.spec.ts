@@ -301,7 +301,8 @@ const CASES: Case[] = [
     {
         policy: "subnet-no-public-ip-on-launch",
         compliant: [r("aws:ec2/subnet:Subnet", "private", { mapPublicIpOnLaunch: false }), r("aws:ec2/subnet:Subnet", "default", {})],
-        violating: [[r("aws:ec2/subnet:Subnet", "public", { mapPublicIpOnLaunch: true })], 1],
+        // IPv6 addresses assigned on creation are public too (EC2.15 fails IPv4 or IPv6).
+        violating: [[r("aws:ec2/subnet:Subnet", "public", { mapPublicIpOnLaunch: true }), r("aws:ec2/subnet:Subnet", "ipv6", { assignIpv6AddressOnCreation: true })], 2],
         unknown: [r("aws:ec2/subnet:Subnet", "public", { mapPublicIpOnLaunch: UNKNOWN })],
     },
     {
@@ -741,11 +742,14 @@ describe("compliance policies through the running pack", function () {
                     "ecs-fargate-platform-latest": { allowedPlatformVersions: ["LATEST", "1.3.0"] },
                     // EC2.18 takes at most 32 ports of each protocol, each 1-65535.
                     "sg-unrestricted-ingress-authorized-ports": { authorizedTcpPorts: Array.from({ length: 33 }, (_, i) => 8000 + i), authorizedUdpPorts: [0, 65536] },
+                    // CloudWatch.16's shortest minimum is a year.
+                    "log-group-retention": { minRetentionDays: 30 },
                 },
                 /ecs-fargate-platform-latest\.allowedPlatformVersions is not a setting/,
                 /sg-unrestricted-ingress-authorized-ports\.authorizedTcpPorts must list at most 32 items, got 33/,
                 /sg-unrestricted-ingress-authorized-ports\.authorizedUdpPorts\[0\] must be at least 1, got 0/,
                 /sg-unrestricted-ingress-authorized-ports\.authorizedUdpPorts\[1\] must be at most 65535, got 65536/,
+                /log-group-retention\.minRetentionDays must be at least 365, got 30/,
             );
         });
 
