@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { UsedNetwork } from "./estate";
+import { serviceTrustPolicy } from "./trust";
 
 export interface NetworkArgs {
     /** The network that exists (4dn-cloud-infra's, from its exports or the stack file); without it the stack creates its own VPC. */
@@ -149,26 +150,7 @@ function flowLog(name: string, vpc: aws.ec2.Vpc, parent: pulumi.Resource): void 
         opts,
     );
     const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { namePrefix: prefix, retentionInDays: FLOW_LOG_RETENTION_DAYS, kmsKeyId: key.arn }, opts);
-    const role = new aws.iam.Role(
-        `${name}-flow-logs`,
-        {
-            assumeRolePolicy: account.apply((accountId) =>
-                JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-                            Action: "sts:AssumeRole",
-                            // The confused-deputy guard AWS recommends for this role.
-                            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                        },
-                    ],
-                }),
-            ),
-        },
-        opts,
-    );
+    const role = new aws.iam.Role(`${name}-flow-logs`, { assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", account) }, opts);
     new aws.iam.RolePolicy(
         `${name}-flow-logs`,
         {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { KMS_S3_ACTIONS } from "./appContract";
+import { serviceTrustPolicy } from "./trust";
 
 export interface TaskRolesArgs {
     envName: string;
@@ -234,18 +235,8 @@ export class TaskRoles extends pulumi.ComponentResource {
         const role = new aws.iam.Role(
             name,
             {
-                assumeRolePolicy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Principal: { Service: "ecs-tasks.amazonaws.com" },
-                            Action: "sts:AssumeRole",
-                            // Only tasks of this account (confused-deputy guard).
-                            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                        },
-                    ],
-                }),
+                // Only tasks of this account may assume it.
+                assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", accountId),
             },
             { parent: this },
         );
