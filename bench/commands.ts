@@ -75,6 +75,16 @@ export async function benchCheck(): Promise<Target> {
     return ratioTarget("npm run check -- --stack mastertest", ms, yardstickMs, 2.5);
 }
 
+/**
+ * `npm run check -- --help`: npm and ts-node starting the command and loading what it imports at
+ * the top, without the program, the pack or the report. Where the check's time goes besides the
+ * judgement itself.
+ */
+export async function benchCheckStartup(): Promise<Target> {
+    const { yardstickMs, ms } = await pairedMedians(3, yardstick, () => run("npm", ["run", "--silent", "check", "--", "--help"], { cwd: PROJECT_DIR }), { warmUp: true });
+    return { ...ratioTarget("npm run check -- --help (its start alone)", ms, yardstickMs, 2.5), target: "(where the time goes)", met: true, breakdown: true };
+}
+
 /** One run of the whole suite, with the tsc and eslint caches this checkout has (any earlier `npm test` leaves them). */
 export async function benchSuite(): Promise<Target> {
     const { yardstickMs, ms } = await pairedMedians(1, yardstick, () => run("npm", ["test"], { cwd: PROJECT_DIR }), { warmUp: true });
