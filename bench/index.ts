@@ -38,8 +38,6 @@ async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return EXIT.ok;
     }
-    // Commands the bench starts keep ts-node's compile cache out of the temp directory (see test/register.js).
-    process.env.V8_COMPILE_CACHE_CACHE_DIR ??= path.join(PROJECT_DIR, "node_modules", ".cache", "cgap", "v8-compile-cache");
     const targets: Target[] = [];
     targets.push(await benchPackStart());
     targets.push(await benchPackStartBare());

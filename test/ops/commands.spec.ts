@@ -63,7 +63,7 @@ describe("every command of package.json answers --help and refuses an unknown fl
     // the same rule without a word here.
     const scripts = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).scripts as Record<string, string>;
     const commands = Object.entries(scripts)
-        .map(([name, script]) => [name, /^ts-node --swc (\S+\.ts)$/.exec(script)?.[1]] as const)
+        .map(([name, script]) => [name, /^node ops\/ts\.js (\S+\.ts)$/.exec(script)?.[1]] as const)
         .filter((entry): entry is readonly [string, string] => entry[1] !== undefined);
 
     it("covers check, bench and every operator command", () => {
@@ -89,21 +89,32 @@ describe("every command of package.json answers --help and refuses an unknown fl
     });
 });
 
+describe("a command leaves the temp directory as it found it", () => {
+    it("npm run check keeps ts-node's compile cache out of TMPDIR, with nothing in the environment to say where", function () {
+        this.timeout(60_000);
+        const tmp = tempDir("command-tmpdir");
+        const { V8_COMPILE_CACHE_CACHE_DIR: _cacheDir, ...env } = environment();
+        const r = npmRun("check", ["--help"], { ...env, TMPDIR: tmp });
+        assert.equal(r.status, EXIT.ok, r.stderr);
+        assert.deepStrictEqual(fs.readdirSync(tmp), []);
+    });
+});
+
 describe("operator commands as child processes, without AWS credentials", () => {
     // One command runs through npm, as an operator types it; the others run as their npm scripts
-    // run them (ts-node --swc <file>), which this holds to package.json.
+    // run them (node ops/ts.js <file>: ts-node's SWC transpiler), which this holds to package.json.
     it("each npm script runs its command file through ts-node's SWC transpiler", () => {
         const scripts = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).scripts as Record<string, string>;
         assert.deepStrictEqual(
             ["info", "preflight", "deployment-task", "logs", "exec", "await-update", "check"].map((name) => [name, scripts[name]]),
             [
-                ["info", "ts-node --swc ops/aws/info.ts"],
-                ["preflight", "ts-node --swc ops/aws/preflight.ts"],
-                ["deployment-task", "ts-node --swc ops/aws/deploymentTask.ts"],
-                ["logs", "ts-node --swc ops/aws/logs.ts"],
-                ["exec", "ts-node --swc ops/aws/exec.ts"],
-                ["await-update", "ts-node --swc ops/awaitUpdate.ts"],
-                ["check", "ts-node --swc ops/offline/check.ts"],
+                ["info", "node ops/ts.js ops/aws/info.ts"],
+                ["preflight", "node ops/ts.js ops/aws/preflight.ts"],
+                ["deployment-task", "node ops/ts.js ops/aws/deploymentTask.ts"],
+                ["logs", "node ops/ts.js ops/aws/logs.ts"],
+                ["exec", "node ops/ts.js ops/aws/exec.ts"],
+                ["await-update", "node ops/ts.js ops/awaitUpdate.ts"],
+                ["check", "node ops/ts.js ops/offline/check.ts"],
             ],
         );
     });
