@@ -1,7 +1,7 @@
 // What `npm run check` says beyond the verdict: the roles a partial rollout leaves alone, tags moved
 // in ECR outside the stack, and what the update phase cannot see. Runs check() in-process.
 import * as assert from "assert";
-import { check, UPDATE_PHASE_NOTE } from "../../ops/offline/check";
+import { check as runCheck, CheckArgs, OfflineCloud, UPDATE_PHASE_NOTE } from "../../ops/offline/check";
 import { mockDigest, PLACEHOLDER_ACCOUNT, placeholderRegistry } from "../../ops/offline/program";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -10,7 +10,10 @@ import { configHash, packHash } from "../../ops/offline/provenance";
 import { PROJECT_DIR } from "../../ops/project";
 import { complianceChecks } from "../../policy/policies";
 import { tempDir } from "../tempDirs";
-import { checkInProcess } from "./runCheck";
+import { checkInProcess, SHARED_PACKS } from "./runCheck";
+
+/** check() with the packs the tests share: each policy config starts its pack once per file, not once per call. */
+const check = (args: CheckArgs, cloud?: OfflineCloud) => runCheck(args, cloud, SHARED_PACKS);
 import { validateSarif } from "./sarifSchema";
 
 function planRow(text: string, role: string): string[] {
