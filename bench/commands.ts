@@ -28,6 +28,11 @@ export function ratioTarget(name: string, ms: number, yardstickMs: number, limit
     };
 }
 
+/** A figure that explains where another's time goes: its ratio to the yardstick, no target of its own. */
+export function breakdown(name: string, ms: number, yardstickMs: number): Target {
+    return { ...ratioTarget(name, ms, yardstickMs, Infinity), target: "(where the time goes)", breakdown: true };
+}
+
 /**
  * The pack from spawn to its port, as the CLI starts it (`run-policy-pack`, which also loads
  * TypeScript and ts-node before the pack: pulumi/pulumi sdk/nodejs/cmd/run-policy-pack/run.ts
@@ -62,7 +67,7 @@ export async function benchPackStartBare(): Promise<Target> {
         () => run(process.execPath, ["-e", 'require("./main.js")'], { cwd: POLICY_PACK_DIR, until: (stdout) => /^\d+\n/.test(stdout) }),
         { warmUp: true },
     );
-    return { ...ratioTarget("policy pack start without the CLI's runner", ms, yardstickMs, 1.3), target: "(where the time goes)", met: true, breakdown: true };
+    return breakdown("policy pack start without the CLI's runner", ms, yardstickMs);
 }
 
 export async function benchCheck(): Promise<Target> {
@@ -82,7 +87,7 @@ export async function benchCheck(): Promise<Target> {
  */
 export async function benchCheckStartup(): Promise<Target> {
     const { yardstickMs, ms } = await pairedMedians(3, yardstick, () => run("npm", ["run", "--silent", "check", "--", "--help"], { cwd: PROJECT_DIR }), { warmUp: true });
-    return { ...ratioTarget("npm run check -- --help (its start alone)", ms, yardstickMs, 2.5), target: "(where the time goes)", met: true, breakdown: true };
+    return breakdown("npm run check -- --help (its start alone)", ms, yardstickMs);
 }
 
 /** One run of the whole suite, with the tsc and eslint caches this checkout has (any earlier `npm test` leaves them). */

@@ -204,7 +204,7 @@ export interface StaleException {
  * this stack but accept nothing: kept silently, they would accept a failure nobody reviewed the day
  * a resource of that name fails for another reason.
  */
-export function applyExceptions(
+function applyExceptions(
     judged: readonly Finding[],
     exceptions: readonly Exception[],
     stack: string | undefined,

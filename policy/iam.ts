@@ -190,8 +190,8 @@ export const iamNoFullAdmin: ComplianceCheck = {
 export const iamNoAdminGrant: ComplianceCheck = {
     name: "iam-no-admin-grant",
     description:
-        'No inline policy (of a role, user or group) grants "*" on "*", and nothing attaches AWS\'s AdministratorAccess. ' +
-        "The project's own rule: IAM.1 judges customer managed policies only.",
+        'No inline policy (of a role, user or group) grants "*" on "*", and nothing attaches AWS\'s AdministratorAccess or a ' +
+        'policy of the stack that grants "*" on "*". The project\'s own rule: IAM.1 judges customer managed policies only.',
     severity: "critical",
     remediation: REMEDIATION,
     types: POLICY_DOCUMENT_TYPES.filter((t) => t !== MANAGED_POLICY_TYPE).concat(ROLE_TYPE, ...POLICY_ATTACHMENT_TYPES, ...POLICY_ATTACHMENTS_TYPES),
