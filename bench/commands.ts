@@ -52,24 +52,6 @@ export async function benchPackStart(): Promise<Target> {
     return ratioTarget("policy pack start", ms, yardstickMs, 1.3);
 }
 
-/**
- * The same pack started by a bare node, without the CLI's runner: where the pack start's time goes.
- * Before it loads a pack, the runner opens an inspector session and enables V8's Debugger for the
- * SDK's closure serialization (pulumi/pulumi sdk/nodejs/cmd/run-policy-pack/index.js
- * `initializeHooks`, runtime/closure/v8Hooks.js `Debugger.enable`), and every module V8 compiles
- * after that compiles slower. TypeScript is not the difference: the yardstick's @pulumi/pulumi
- * loads it too.
- */
-export async function benchPackStartBare(): Promise<Target> {
-    const { yardstickMs, ms } = await pairedMedians(
-        RUNS,
-        yardstick,
-        () => run(process.execPath, ["-e", 'require("./main.js")'], { cwd: POLICY_PACK_DIR, until: (stdout) => /^\d+\n/.test(stdout) }),
-        { warmUp: true },
-    );
-    return breakdown("policy pack start without the CLI's runner", ms, yardstickMs);
-}
-
 export async function benchCheck(): Promise<Target> {
     const { yardstickMs, ms } = await pairedMedians(
         3,

@@ -14,7 +14,7 @@ import * as path from "path";
 
 import { EXIT, parseStrict, runMain } from "../ops/cli";
 import { PROJECT_DIR } from "../ops/project";
-import { benchCheck, benchCheckStartup, benchPackStart, benchPackStartBare, benchSuite } from "./commands";
+import { benchCheck, benchCheckStartup, benchPackStart, benchSuite } from "./commands";
 import { Target } from "./measure";
 import { benchAnalyzer } from "./policy";
 import { BenchRun, BENCHMARKS_FILE, renderBenchmarks } from "./report";
@@ -40,7 +40,6 @@ async function main(argv: string[]): Promise<number> {
     }
     const targets: Target[] = [];
     targets.push(await benchPackStart());
-    targets.push(await benchPackStartBare());
     targets.push(await benchCheck());
     targets.push(await benchCheckStartup());
     targets.push(await benchAnalyzer());

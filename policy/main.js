@@ -11,6 +11,9 @@
 // bin/ then would judge with stale rules, so the sources are loaded instead (slower, never wrong),
 // and stderr says how to get the fast start back.
 const { compiledEntry } = require("./entry");
+const { deferSdkRoot } = require("./sdkRoot");
+
+deferSdkRoot();
 
 const entry = compiledEntry(__dirname);
 if (entry.stale.length > 0) {

@@ -4,18 +4,22 @@
 // and PULUMI_CONFIG (the stack's config) in its environment; stack tags arrive with each request.
 // `pulumi.getStack()` quietly answers "stack" when the variable is not set, so the pack reads the
 // variable itself to tell "not set" from a stack really named "stack".
-import type * as PulumiSdk from "@pulumi/pulumi";
+import type * as SdkConfig from "@pulumi/pulumi/config";
+import type * as SdkSettings from "@pulumi/pulumi/runtime/settings";
 
 import { Role, ROLES } from "./roles";
 
 /**
- * The SDK, loaded when the engine's view is first read. The offline check's report runs this
- * pack's decision functions in its own process, which never reads the engine's view: loading the
- * pack's copy of the SDK there would cost that process 0.4 s for nothing.
+ * The two SDK modules that hold the engine's view, loaded when it is first read, and not the SDK's
+ * root, which loads the whole SDK (sdkRoot.js). The offline check's report runs this pack's
+ * decision functions in its own process, which never reads the engine's view.
  */
-function sdk(): typeof PulumiSdk {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require("@pulumi/pulumi");
+function sdk(): { Config: typeof SdkConfig.Config; getStack: typeof SdkSettings.getStack; isDryRun: typeof SdkSettings.isDryRun } {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { Config } = require("@pulumi/pulumi/config") as typeof SdkConfig;
+    const { getStack, isDryRun } = require("@pulumi/pulumi/runtime/settings") as typeof SdkSettings;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return { Config, getStack, isDryRun };
 }
 
 export const DEFAULT_PRODUCTION_STACKS: readonly string[] = ["production", "prod", "*-production", "*-prod"];
@@ -153,5 +157,5 @@ export function readPhase(): Phase {
     if (flag === undefined || flag === "") {
         return { preview: true, source: "assumed" };
     }
-    return { preview: sdk().runtime.isDryRun(), source: "engine" };
+    return { preview: sdk().isDryRun(), source: "engine" };
 }
