@@ -63,7 +63,7 @@ export async function benchCheck(): Promise<Target> {
 }
 
 /**
- * `npm run check -- --help`: npm and ts-node starting the command and loading what it imports at
+ * `npm run check -- --help`: npm and the TypeScript loader starting the command and loading what it imports at
  * the top, without the program, the pack or the report. Where the check's time goes besides the
  * judgement itself.
  */

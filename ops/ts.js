@@ -1,10 +1,16 @@
 "use strict";
-// Runs a TypeScript command as `ts-node --swc <file>` does, with ts-node's compile cache kept under
-// node_modules/.cache rather than the system's temp directory: v8-compile-cache-lib, through which
-// ts-node loads its compiler, writes `<tmpdir>/v8-compile-cache-<uid>` unless
-// V8_COMPILE_CACHE_CACHE_DIR names a folder. So a command leaves the temp directory as it found it,
-// as a test run does (test/register.js).
+// `node ops/ts.js <file.ts> [args...]`: runs a TypeScript command file as node runs a JavaScript
+// one (the file is require.main; process.argv is [node, file, args...]), through the project's
+// TypeScript loader (ops/register.js). The npm scripts run their commands this way.
 const path = require("path");
+const Module = require("module");
 
-process.env.V8_COMPILE_CACHE_CACHE_DIR ??= path.join(__dirname, "..", "node_modules", ".cache", "cgap", "v8-compile-cache");
-require("ts-node/dist/bin").main(["--swc", ...process.argv.slice(2)]);
+require("./register");
+
+const [file, ...args] = process.argv.slice(2);
+if (file === undefined) {
+    process.stderr.write("usage: node ops/ts.js <file.ts> [args...]\n");
+    process.exit(2);
+}
+process.argv = [process.argv[0], path.resolve(file), ...args];
+Module.runMain();

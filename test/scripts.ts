@@ -1,5 +1,5 @@
-// Runs a command file of ops/ the way its npm script does (`node ops/ts.js <file>`, ts-node's SWC
-// transpiler), with node itself as the parent instead of npm, so stdout, stderr, the exit code and
+// Runs a command file of ops/ the way its npm script does (`node ops/ts.js <file>`, the project's
+// TypeScript loader), with node itself as the parent instead of npm, so stdout, stderr, the exit code and
 // signals are the command's alone.
 import * as path from "node:path";
 import { PROJECT_DIR } from "../ops/project";

@@ -25,9 +25,6 @@ describe("temporary folders", () => {
         // folder itself is removed by the root hook after this file.
         const tmp = tempDir("run");
         const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
-        // The child's own test/register.js must keep ts-node's cache out of the temp directory,
-        // not the value this run set.
-        delete env.V8_COMPILE_CACHE_CACHE_DIR;
         const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".fixture.ts"));
         const result = spawnSync(
             process.execPath,

@@ -1,6 +1,6 @@
 // Run by test/tempDirs.spec.ts in a child mocha, never by `npm test`: a spec file that runs a
-// command the way its npm script does (`ts-node --swc`), with HOME in a temporary folder, as the
-// operator command tests do. ts-node and SWC must not leave their caches in the temp directory.
+// command the way its npm script does (`node ops/ts.js`), with HOME in a temporary folder, as the
+// operator command tests do. The loader must leave nothing in the temp directory.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 
