@@ -1,4 +1,6 @@
 // The CGAP portal on ECS: four images of one build, rolled out together.
+import * as pulumi from "@pulumi/pulumi";
+
 import { ServiceAutoscaling } from "./components/autoscaling";
 import { loadStackConfig } from "./components/config";
 import { Estate, originsOf } from "./components/estate";
@@ -13,7 +15,7 @@ import { capacityProvider, CONTAINER_PORT, ROLE_SPECS, ROLES, runsOnSpot } from 
 import { PortalServices } from "./components/services";
 import { SpotInterruptionDrain } from "./components/spotDrain";
 
-const config = loadStackConfig();
+const config = loadStackConfig(pulumi.runtime.allConfig(), (warning) => pulumi.log.warn(warning));
 
 // What exists (4dn-cloud-infra's exports, the stack file's keys) is used; what does not is created.
 const estate = new Estate("cgap", { config });

@@ -1,6 +1,11 @@
 // Stack config: parsed and validated in one place, before any resource exists, so a bad value
 // fails the preview with one message and nothing half-applied.
-import * as pulumi from "@pulumi/pulumi";
+//
+// It takes the stack's config as an argument and imports only the SDK's errors module, not its root,
+// which loads the whole SDK (the automation API, closure serialization, the provider server): the
+// offline check judges a stack's config with this file before it loads the program, and starts the
+// policy pack only once the config is sound, so every module loaded here delays every check.
+import { RunError } from "@pulumi/pulumi/errors";
 import { Capacity, CapacityStrategy, isRole, only, Role, ROLE_SPECS, ROLES, RoleSizing } from "./roles";
 import {
     ESTATE_STACKS,
@@ -149,7 +154,7 @@ export function fargateMemoryFor(cpu: number): number[] | undefined {
 }
 
 /** The stack refuses to preview with these; the message lists every problem at once. */
-export class ConfigError extends pulumi.RunError {
+export class ConfigError extends RunError {
     constructor(readonly problems: string[]) {
         super(
             `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
@@ -283,11 +288,13 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     });
 }
 
-/** Reads the `cgap:` namespace of the running stack's config. */
-export function loadStackConfig(): StackConfig {
-    const all = pulumi.runtime.allConfig();
+/**
+ * The `cgap:` namespace of the running stack's config (`all`: every key, as
+ * `pulumi.runtime.allConfig()` gives them), each key no part of the program reads passed to `warn`.
+ */
+export function loadStackConfig(all: Readonly<Record<string, string>>, warn: (message: string) => void): StackConfig {
     for (const warning of unreadConfigWarnings(all)) {
-        pulumi.log.warn(warning);
+        warn(warning);
     }
     return parseStackConfig(ownKeys(all), providerRegion(all) ?? NO_REGION);
 }

@@ -1,73 +1,67 @@
 "use strict";
-// The SDK's root module, as the pack's start needs it: `asset` and `Output` at once, the rest when
-// something first asks for it.
+// A module loaded on first use rather than when it is required.
 //
-// The CLI starts a pack through @pulumi/pulumi's run-policy-pack, which enables V8's Debugger
-// before it loads the pack (cmd/run-policy-pack/index.js `initializeHooks`), and every module
-// compiled after that compiles about 1.5 times slower. @pulumi/policy 1.21 requires the SDK's root
-// (deserialize.js), and the root loads the whole SDK: the automation API with npm's arborist and
-// sigstore, the provider server, closure serialization. 550 modules and 4 MB of JavaScript that a
-// policy pack never runs, and most of the pack's start. deserialize.js reads two things from the
-// root, and only when it judges: `asset` and `Output`.
+// deferModule(file) puts a stand-in for `file` in node's module cache. Requiring the module then
+// returns the stand-in at once; the first use of any of its properties loads the real module, and
+// from then on the stand-in forwards everything to it and every later require gets the real
+// module itself. Names in `early` are answered without loading the real module, from the module
+// that defines them (the very objects the real module would export).
 //
-// So, before the pack loads @pulumi/policy, this puts a stand-in for the root in the module cache.
-// It answers `asset` and `Output` from the two modules that define them (the very objects the
-// root re-exports), and anything else from the real root, loaded on first use. A later
-// @pulumi/policy that reads more from the root gets the real SDK, later: slower, never different.
+// Used where a dependency requires a large module at its top that the process may never use: the
+// policy pack's start (main.js) and the program's offline run (ops/offline/deferredSdk.ts). Should
+// a later SDK use what is deferred, it is loaded then: slower, never different.
 const Module = require("module");
 const path = require("path");
 
-/** The SDK root's names served from their own modules, without loading the root. */
-const LIGHT = {
-    asset: (dir) => require(path.join(dir, "asset")),
-    Output: (dir) => require(path.join(dir, "output")).Output,
-};
-
 /**
- * Puts the stand-in in the module cache under the root's file name, unless the root is loaded
- * already. Returns the stand-in, or undefined when the real root was there first.
+ * Defers the module `file` (an absolute path). `esModule` is the real module's `__esModule`, which
+ * interop helpers read on require; `early` maps names to functions returning their values. Returns
+ * the stand-in, or undefined when the module is loaded already (it is then left as it is).
  */
-function deferSdkRoot(fromDir = __dirname) {
-    const rootFile = require.resolve("@pulumi/pulumi", { paths: [fromDir] });
-    if (require.cache[rootFile]) {
+function deferModule(file, { esModule = false, early = {} } = {}) {
+    if (require.cache[file]) {
         return undefined;
     }
-    const dir = path.dirname(rootFile);
     let real;
-    const root = () => {
+    const load = () => {
         if (real === undefined) {
-            // The stand-in leaves the cache so that the root's own file loads in its place; every
-            // later require gets the real root.
-            delete require.cache[rootFile];
-            real = require(rootFile);
+            // The stand-in leaves the cache so that the module's own file loads in its place.
+            delete require.cache[file];
+            real = require(file);
         }
         return real;
     };
-    // __esModule is the one property the root defines as non-configurable; a proxy must show it
-    // on its target as the root has it.
-    const target = Object.defineProperty({}, "__esModule", { value: true });
+    // A proxy must show a non-configurable property on its target as the real module has it; the
+    // one such property of a compiled TypeScript module is __esModule.
+    const target = esModule ? Object.defineProperty({}, "__esModule", { value: true }) : {};
     const standIn = new Proxy(target, {
-        get: (_, name) => (real === undefined && Object.hasOwn(LIGHT, name) ? LIGHT[name](dir) : Reflect.get(root(), name)),
-        has: (_, name) => Reflect.has(root(), name),
-        ownKeys: () => Reflect.ownKeys(root()),
-        getOwnPropertyDescriptor: (t, name) => {
-            if (name === "__esModule") {
-                return Reflect.getOwnPropertyDescriptor(t, name);
+        get: (t, name) => {
+            if (real === undefined && name === "__esModule") {
+                return t.__esModule;
             }
-            const descriptor = Reflect.getOwnPropertyDescriptor(root(), name);
+            return real === undefined && Object.hasOwn(early, name) ? early[name]() : Reflect.get(load(), name);
+        },
+        has: (_, name) => Reflect.has(load(), name),
+        ownKeys: () => Reflect.ownKeys(load()),
+        getOwnPropertyDescriptor: (t, name) => {
+            const own = Reflect.getOwnPropertyDescriptor(t, name);
+            if (own) {
+                return own;
+            }
+            const descriptor = Reflect.getOwnPropertyDescriptor(load(), name);
             return descriptor && { ...descriptor, configurable: true };
         },
-        set: (_, name, value) => Reflect.set(root(), name, value),
-        defineProperty: (_, name, descriptor) => Reflect.defineProperty(root(), name, descriptor),
-        deleteProperty: (_, name) => Reflect.deleteProperty(root(), name),
+        set: (_, name, value) => Reflect.set(load(), name, value),
+        defineProperty: (_, name, descriptor) => Reflect.defineProperty(load(), name, descriptor),
+        deleteProperty: (_, name) => Reflect.deleteProperty(load(), name),
     });
-    const cached = new Module(rootFile, module);
-    cached.filename = rootFile;
-    cached.paths = Module._nodeModulePaths(dir);
+    const cached = new Module(file, module);
+    cached.filename = file;
+    cached.paths = Module._nodeModulePaths(path.dirname(file));
     cached.exports = standIn;
     cached.loaded = true;
-    require.cache[rootFile] = cached;
+    require.cache[file] = cached;
     return standIn;
 }
 
-module.exports = { deferSdkRoot };
+module.exports = { deferModule };

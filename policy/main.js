@@ -10,10 +10,26 @@
 // A source newer than its compiled file means the pack was edited since the last build. Running
 // bin/ then would judge with stale rules, so the sources are loaded instead (slower, never wrong),
 // and stderr says how to get the fast start back.
+const path = require("path");
 const { compiledEntry } = require("./entry");
-const { deferSdkRoot } = require("./sdkRoot");
+const { deferModule } = require("./deferredModule");
 
-deferSdkRoot();
+// The SDK's root, loaded on first use. The CLI starts a pack through @pulumi/pulumi's
+// run-policy-pack, which enables V8's Debugger before it loads the pack (cmd/run-policy-pack/index.js
+// `initializeHooks`), and every module compiled after that compiles about 1.5 times slower.
+// @pulumi/policy 1.21 requires the SDK's root (deserialize.js), and the root loads the whole SDK:
+// the automation API with npm's arborist and sigstore, the provider server, closure serialization
+// with the TypeScript compiler; about 550 modules and 4 MB of JavaScript a pack never runs, and
+// most of its start. deserialize.js reads two names from the root, and only when it judges:
+// `asset` and `Output`, which come from their own small modules.
+const sdkRoot = require.resolve("@pulumi/pulumi");
+deferModule(sdkRoot, {
+    esModule: true,
+    early: {
+        asset: () => require(path.join(path.dirname(sdkRoot), "asset")),
+        Output: () => require(path.join(path.dirname(sdkRoot), "output")).Output,
+    },
+});
 
 const entry = compiledEntry(__dirname);
 if (entry.stale.length > 0) {

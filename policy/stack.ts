@@ -11,7 +11,7 @@ import { Role, ROLES } from "./roles";
 
 /**
  * The two SDK modules that hold the engine's view, loaded when it is first read, and not the SDK's
- * root, which loads the whole SDK (sdkRoot.js). The offline check's report runs this pack's
+ * root, which loads the whole SDK (main.js). The offline check's report runs this pack's
  * decision functions in its own process, which never reads the engine's view.
  */
 function sdk(): { Config: typeof SdkConfig.Config; getStack: typeof SdkSettings.getStack; isDryRun: typeof SdkSettings.isDryRun } {

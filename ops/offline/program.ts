@@ -2,6 +2,7 @@
 // records every resource it registers: what the tests assert on and what the offline check
 // judges with the policy pack. No cloud account and no Pulumi CLI are involved, so every
 // cloud-side value (account, ARNs, digests in ECR) is a placeholder made here.
+import "./deferredSdk";
 import * as crypto from "crypto";
 import * as path from "path";
 import { fileURLToPath } from "url";
@@ -273,7 +274,7 @@ export async function runUnderMocks(
     };
     const mappedStackTraces = Error.prepareStackTrace;
     // The SDK gives every promise it makes a stack trace and formats it at once (runtime/debuggable.js,
-    // for its leak report), and ts-node's source-map-support maps each frame of each: that mapping
+    // for its leak report), and the loader's source-map-support maps each frame of each: that mapping
     // was two thirds of a run. During the run V8 formats stacks itself; an error first read after the
     // run (the program's own, in a ProgramError) is still formatted source-mapped, since V8 formats
     // a stack when it is first read.
@@ -368,7 +369,8 @@ export function repositoryLocation(position: SourcePosition | undefined, project
 /**
  * The SDK reads a registration's position from `new Error().stack` (resource.js, Resource.callsites).
  * With the run's stack traces left unmapped (see runUnderMocks), those would be positions in the
- * transpiled JavaScript; the real CLI runs the program under ts-node's source maps, and records the
+ * transpiled JavaScript; the real CLI runs the program under ts-node's source maps (the offline run
+ * under the project's loader, ops/register.js, also source-mapped), and records the
  * TypeScript line. So, for the SDK's callsites alone, the mapped formatting is put back: one stack
  * per registration, not one per promise. Returns what undoes it.
  */

@@ -1,22 +1,33 @@
-// The pack starts without loading the whole SDK (policy/sdkRoot.js), and what it defers is the
-// same SDK once asked for. Each case runs in a fresh node: the module cache is the subject.
+// The pack starts without loading the whole SDK (policy/main.js, policy/deferredModule.js), and what
+// it defers is the same SDK once asked for. Each case runs in a fresh node: the module cache is the
+// subject.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 
 import { POLICY_PACK_DIR } from "../../ops/project";
 
-/** Runs `script` in a fresh node in the pack's folder and returns what it printed as JSON. */
+/** Runs `script` in a fresh node in the pack's folder and returns the JSON it printed last. */
 function inFreshNode(script: string): Record<string, unknown> {
     const result = spawnSync(process.execPath, ["-e", script], { cwd: POLICY_PACK_DIR, encoding: "utf8" });
     assert.strictEqual(result.status, 0, result.stderr);
-    return JSON.parse(result.stdout) as Record<string, unknown>;
+    return JSON.parse(result.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }
+
+/** The SDK's root deferred as the pack's entry defers it. */
+const DEFER_ROOT = `
+const path = require("path");
+const root = require.resolve("@pulumi/pulumi");
+const standIn = require("./deferredModule").deferModule(root, {
+    esModule: true,
+    early: { asset: () => require(path.join(path.dirname(root), "asset")), Output: () => require(path.join(path.dirname(root), "output")).Output },
+});
+`;
 
 const LOADED = `
 const loaded = (part) => Object.keys(require.cache).some((file) => file.includes("/@pulumi/pulumi/" + part));
 `;
 
-describe("the pack's start and the SDK's root (policy/sdkRoot.js)", () => {
+describe("the pack's start and the SDK's root (policy/main.js, policy/deferredModule.js)", () => {
     it("loads neither the SDK's automation API, provider server or closure serialization when the pack starts", () => {
         const seen = inFreshNode(`${LOADED}
             require("./main.js");
@@ -28,9 +39,9 @@ describe("the pack's start and the SDK's root (policy/sdkRoot.js)", () => {
         assert.deepStrictEqual(seen, { automation: false, provider: false, closure: false, policy: true });
     });
 
-    it("deserializes an asset and a secret as @pulumi/policy does with the real root, still without loading it", () => {
+    it("lets the started pack deserialize an asset and a secret as @pulumi/policy does with the real root, still without loading it", () => {
         const seen = inFreshNode(`${LOADED}
-            require("./sdkRoot").deferSdkRoot();
+            require("./main.js");
             const { deserializeProperties } = require("@pulumi/policy/deserialize");
             const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
             const props = deserializeProperties(Struct.fromJavaScript({
@@ -40,13 +51,13 @@ describe("the pack's start and the SDK's root (policy/sdkRoot.js)", () => {
             const asset = require("@pulumi/pulumi/asset");
             process.stdout.write(JSON.stringify({
                 fileAsset: props.file instanceof asset.FileAsset, password: props.password, automation: loaded("automation/"),
-            }));`);
+            }) + "\\n");
+            process.exit(0);`);
         assert.deepStrictEqual(seen, { fileAsset: true, password: "hunter2", automation: false });
     });
 
     it("is, for anything else, the SDK's real root, loaded on first use and then the one every require gets", () => {
-        const seen = inFreshNode(`${LOADED}
-            const standIn = require("./sdkRoot").deferSdkRoot();
+        const seen = inFreshNode(`${LOADED}${DEFER_ROOT}
             const before = loaded("automation/");
             const asset = standIn.asset;
             const stack = standIn.getStack;
@@ -72,8 +83,7 @@ describe("the pack's start and the SDK's root (policy/sdkRoot.js)", () => {
 
     it("stands aside when the real root is loaded already", () => {
         const seen = inFreshNode(`
-            const real = require("@pulumi/pulumi");
-            const standIn = require("./sdkRoot").deferSdkRoot();
+            const real = require("@pulumi/pulumi");${DEFER_ROOT}
             process.stdout.write(JSON.stringify({ standIn: standIn === undefined ? "none" : "installed", same: require("@pulumi/pulumi") === real }));`);
         assert.deepStrictEqual(seen, { standIn: "none", same: true });
     });
