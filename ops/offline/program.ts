@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as path from "path";
 import { fileURLToPath } from "url";
 import * as pulumi from "@pulumi/pulumi";
+import * as debuggableModule from "@pulumi/pulumi/runtime/debuggable";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { readStackConfig } from "./stackFiles";
@@ -280,6 +281,7 @@ export async function runUnderMocks(
     // a stack when it is first read.
     (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     const restoreCallsites = mapCallsites(mappedStackTraces);
+    const restorePromiseStacks = withoutPromiseStacks();
     try {
         forgetProgramModules();
         const run = async () => {
@@ -297,6 +299,7 @@ export async function runUnderMocks(
         // Let stray rejections of a failed run land here rather than in the next run.
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onRejection);
+        restorePromiseStacks();
         restoreCallsites();
         Error.prepareStackTrace = mappedStackTraces;
         console.warn = consoleWarn;
@@ -394,6 +397,35 @@ function mapCallsites(mapped: typeof Error.prepareStackTrace): () => void {
     };
     return () => {
         sdk.callsites = callsites;
+    };
+}
+
+/**
+ * The SDK records a stack trace with every promise it makes (runtime/debuggable.js
+ * `debuggablePromise`), which it prints only when PULUMI_DEBUG_PROMISE_LEAKS is set and a promise
+ * outlives the program. Capturing and formatting those stacks was about a third of a run's CPU.
+ * Unless that variable is set, the run's promises are made with an empty stack (`Error` alone);
+ * the leak check itself, the program's own errors and the callsites above keep their stacks.
+ * The SDK calls the function through its module's exports, which is what lets this replace it.
+ * Returns what undoes it.
+ */
+function withoutPromiseStacks(): () => void {
+    const debuggable = debuggableModule as { debuggablePromise: (...args: unknown[]) => unknown; debugPromiseLeaks?: boolean };
+    const original = debuggable.debuggablePromise;
+    if (debuggable.debugPromiseLeaks || typeof original !== "function") {
+        return () => undefined;
+    }
+    debuggable.debuggablePromise = (...args: unknown[]) => {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return original(...args);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    };
+    return () => {
+        debuggable.debuggablePromise = original;
     };
 }
 
