@@ -1,13 +1,13 @@
 // Root hooks, loaded by .mocharc.json for every run. Mocha runs the spec files in parallel
-// workers, where a root hook runs after each spec file: the policy packs the file shared are
-// closed (idle, each still holds about 150 MB) and its temporary folders removed when the file is
-// done (the analyzer client also kills any pack still running when the process exits).
-import { closeAll } from "./policy/packs";
+// workers, where a root hook runs after each spec file: the policy packs beyond the few the worker
+// keeps for its next files are closed (test/policy/packs.ts; the analyzer client kills any pack
+// still running when the worker exits), and the file's temporary folders removed.
+import { closeAllBut, KEPT_BETWEEN_FILES } from "./policy/packs";
 import { removeTempDirs } from "./tempDirs";
 
 export const mochaHooks = {
     async afterAll(): Promise<void> {
-        await closeAll();
+        await closeAllBut(KEPT_BETWEEN_FILES);
         removeTempDirs();
     },
 };

@@ -407,6 +407,9 @@ export class PolicyPackProcess {
      * the pack accepts a new config at any time, which lets one process serve several tests.
      */
     async reconfigure(policyConfig: PolicyPackConfig): Promise<void> {
+        // Until the pack has taken the new config, what it holds is unknown: a refused config
+        // leaves it to the next reset() to configure it as started.
+        this.configuredAsStarted = false;
         await this.configure(reconcilePolicyConfig(await this.info(), policyConfig));
         this.configuredAsStarted = policyConfig === this.startPolicyConfig;
     }

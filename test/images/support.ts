@@ -135,6 +135,44 @@ export function start(
     return running;
 }
 
+/** The shell the images run the role scripts with. */
+export const SH = "/bin/sh";
+
+/** An app command line as the call log shows it, from the table in components/appContract.ts. */
+export const line = ({ command, args }: { command: string; args: readonly string[] }, ...more: string[]) => [command, ...args, ...more].join(" ");
+
+/** Reads a pid file once it has been written. */
+export function pidIn(file: string): number | undefined {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : "";
+    return text ? Number(text) : undefined;
+}
+
+/**
+ * A fresh Sandbox for each test of the calling describe (python3 required, as the stand-ins are
+ * Python), every process the test started ended and the sandbox removed after it. Returns the
+ * current test's sandbox.
+ */
+export function sandboxPerTest(): () => Sandbox {
+    let box: Sandbox | undefined;
+    before(() => {
+        requireProgram("python3", "python3");
+    });
+    beforeEach(() => {
+        box = new Sandbox();
+    });
+    afterEach(async () => {
+        await killStarted();
+        box?.remove();
+        box = undefined;
+    });
+    return () => {
+        if (box === undefined) {
+            throw new Error("no sandbox outside a test");
+        }
+        return box;
+    };
+}
+
 /** Ends every process group a test started that is still there. For afterEach/after hooks. */
 export async function killStarted(): Promise<void> {
     const all = started.splice(0);

@@ -1,7 +1,10 @@
-// The policy pack processes tests talk to: one per set of start options (what the pack reads from
-// its environment and its first Configure), started on first use, shared by the tests of a spec
-// file and reset to how it started each time a test takes it; test/hooks.ts closes them after the
-// file. A pack takes about a second to start.
+// The policy pack processes tests talk to: one per environment (the stack, phase and config the
+// pack reads from its environment when it starts), started on first use and shared by the tests.
+// Each time a test takes one it is reset to how it started and given the test's policy config,
+// which the pack accepts at any Configure. A pack costs half a second of CPU to start and about
+// 120 MB to keep: after each spec file (test/hooks.ts) a mocha worker keeps the few it used last,
+// which the next files of the same stacks take over, and closes the rest; the analyzer client
+// kills any still running when the worker exits.
 import * as fs from "fs";
 import * as path from "path";
 
@@ -40,7 +43,11 @@ export const PACKS = {
 
 export type PackName = keyof typeof PACKS;
 
+/** The packs by start options, least recently taken first. */
 const shared = new Map<string, Promise<PolicyPackProcess>>();
+
+/** How many packs a worker keeps from one spec file to the next. */
+export const KEPT_BETWEEN_FILES = 3;
 
 /** JSON with every object's keys sorted: the same options give the same key whatever their order. */
 function canonical(value: unknown): string {
@@ -54,18 +61,32 @@ function canonical(value: unknown): string {
     return JSON.stringify(value) ?? "undefined";
 }
 
-/** A pack started with these options, shared; as it started (stack tags, policy config) when it is returned. */
+/** What tells one shared pack from another: its start options but the policy config. */
+function environmentKey({ policyConfig: _policyConfig, ...environment }: StartOptions): string {
+    return canonical(environment);
+}
+
+/**
+ * A pack as startPolicyPack(options) would start it, shared: reset (stack tags) and configured with
+ * `options.policyConfig` when it is returned. A refused policy config rejects as a refused start does.
+ */
 export async function sharedPack(options: StartOptions): Promise<PolicyPackProcess> {
-    const key = canonical(options);
+    const { policyConfig, ...environment } = options;
+    const key = environmentKey(options);
     let starting = shared.get(key);
     if (starting === undefined) {
-        starting = startPolicyPack(options);
-        shared.set(key, starting);
+        starting = startPolicyPack(environment);
         // A failed start is not shared: the next caller tries again and sees its own error.
         starting.catch(() => shared.delete(key));
     }
+    // Taken: now the most recently used.
+    shared.delete(key);
+    shared.set(key, starting);
     const pack = await starting;
     await pack.reset();
+    if (policyConfig !== undefined && Object.keys(policyConfig).length > 0) {
+        await pack.reconfigure(policyConfig);
+    }
     return pack;
 }
 
@@ -75,19 +96,23 @@ export function pack(name: PackName): Promise<PolicyPackProcess> {
 
 /** The pack as the running test left it (not reset): for a helper the test calls after reconfiguring it. */
 export function packAsIs(name: PackName): Promise<PolicyPackProcess> {
-    return shared.get(canonical(PACKS[name])) ?? sharedPack(PACKS[name]);
+    return shared.get(environmentKey(PACKS[name])) ?? sharedPack(PACKS[name]);
 }
 
-/** Starts every pack at once; they type-check themselves on start, which is the slow part. */
+/** Starts every pack at once. */
 export async function startAll(): Promise<PolicyPackProcess[]> {
     return Promise.all((Object.keys(PACKS) as PackName[]).map(pack));
 }
 
-export async function closeAll(): Promise<void> {
-    const all = [...shared.values()];
-    shared.clear();
-    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
+/** Closes every pack but the `keep` most recently taken. */
+export async function closeAllBut(keep: number): Promise<void> {
+    const closing = [...shared.entries()].slice(0, Math.max(0, shared.size - keep));
+    for (const [key] of closing) {
+        shared.delete(key);
+    }
+    await Promise.all(closing.map(async ([, p]) => (await p.catch(() => undefined))?.close()));
 }
+
 
 /** Sorted, distinct names of the policies that reported at the given level(s). */
 export function policiesAt(diagnostics: readonly Diagnostic[], ...levels: EnforcementLevel[]): string[] {
