@@ -11,6 +11,17 @@ const TEST_DIR = __dirname;
 const FIXTURES = path.join(TEST_DIR, "cleanupFixtures");
 const MOCHA_BIN = require.resolve("mocha/bin/mocha.js");
 
+/** The pids of this user's processes whose environment holds `entry` (NAME=value). */
+function processesWithEnvironment(entry: string): number[] {
+    return fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
+        try {
+            return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(entry) ? [Number(pid)] : [];
+        } catch {
+            return []; // gone, or not ours
+        }
+    });
+}
+
 function testSources(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
         const file = path.join(dir, entry.name);
@@ -19,12 +30,14 @@ function testSources(dir: string): string[] {
 }
 
 describe("temporary folders", () => {
-    it("a parallel mocha run, passed and failed spec files and a command they start, leaves its temp directory empty", function () {
+    it("a parallel mocha run, passed and failed spec files, a command and a policy pack they start, leaves its temp directory empty and no process", function () {
         this.timeout(120_000);
         // The child's temp directory: fresh, so anything in it afterwards is the run's. This
         // folder itself is removed by the root hook after this file.
         const tmp = tempDir("run");
-        const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+        // The stack name the pack fixture starts its pack with: its process is found by it after the run.
+        const stack = `fixture-${process.pid}-${Date.now()}`;
+        const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, CGAP_FIXTURE_STACK: stack };
         const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".fixture.ts"));
         const result = spawnSync(
             process.execPath,
@@ -34,10 +47,11 @@ describe("temporary folders", () => {
         const output = result.stdout + result.stderr;
         // The run really ran every fixture, and one of them failed on purpose.
         assert.strictEqual(result.status, 1, output);
-        assert.match(output, /3 passing/, output);
+        assert.match(output, /4 passing/, output);
         assert.match(output, /1 failing/, output);
         assert.match(output, /this failure is the fixture's purpose/, output);
         assert.deepStrictEqual(fs.readdirSync(tmp), [], `the run left these in its temp directory`);
+        assert.deepStrictEqual(processesWithEnvironment(`PULUMI_NODEJS_STACK=${stack}`), [], "the run left its policy pack running");
     });
 
     it("every test makes its temporary folders through tempDir(), so none is left behind", () => {
