@@ -3,9 +3,10 @@
 //
 // The SDK's root loads, at its top, the automation API (with npm's arborist, pacote and sigstore)
 // and closure serialization, whose parser requires the TypeScript compiler (runtime/closure/
-// parseFunction.js). A run under mocks registers resources against mocks: it drives no workspace
-// and serializes no function. Deferred, the two take a check's load of the program from about
-// 0.45 s to 0.2 s, while the policy pack starts beside it.
+// parseFunction.js) and whose package-path walk requires arborist (runtime/closure/codePaths.js).
+// A run under mocks registers resources against mocks: it drives no workspace and serializes no
+// function. Deferred, they take about half of the program's load off a check, which loads it
+// while the policy pack starts beside it.
 import * as path from "path";
 
 // Plain JavaScript shared with the policy pack, whose entry must load it before any TypeScript.
@@ -22,7 +23,7 @@ const sdkDir = path.dirname(require.resolve("@pulumi/pulumi"));
  * codePaths.js, which computes a function's package paths) takes it through `__importStar`, which
  * copies, and so would load, a module that does not say __esModule; it reads only `Arborist`.
  */
-export const DEFERRED_SDK_MODULES = {
+const DEFERRED_SDK_MODULES = {
     "@pulumi/pulumi/automation": true,
     "@pulumi/pulumi/typescript-shim": false,
     "@npmcli/arborist": true,
