@@ -51,9 +51,22 @@ describe("the project's TypeScript loader", () => {
 
     it("emits, for every TypeScript file of the project, what `ts-node --swc` emits with this tsconfig", function () {
         this.timeout(60_000);
-        // ts-node's own service, created as `ts-node --swc` creates it: the reference the loader must match.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const tsNode = (require("ts-node") as typeof import("ts-node")).create({ swc: true, cwd: PROJECT_DIR });
+        // ts-node's own service, created as `ts-node --swc` creates it: the reference the loader must
+        // match. ts-node loads TypeScript's compiler through v8-compile-cache-lib, which would leave
+        // its cache in the temp directory; it is off for this one load.
+        const cacheSetting = process.env.DISABLE_V8_COMPILE_CACHE;
+        process.env.DISABLE_V8_COMPILE_CACHE = "1";
+        let tsNode: import("ts-node").Service;
+        try {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            tsNode = (require("ts-node") as typeof import("ts-node")).create({ swc: true, cwd: PROJECT_DIR });
+        } finally {
+            if (cacheSetting === undefined) {
+                delete process.env.DISABLE_V8_COMPILE_CACHE;
+            } else {
+                process.env.DISABLE_V8_COMPILE_CACHE = cacheSetting;
+            }
+        }
         const files = projectFiles();
         assert.ok(files.length > 100, `found only ${files.length} files`);
         const differing = files.filter((file) => {
