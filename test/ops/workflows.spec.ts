@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { requireProgram } from "../images/support";
 import { tempDir } from "../tempDirs";
 import { PROJECT_DIR } from "../../ops/project";
 
@@ -394,5 +395,42 @@ describe("CI/CD workflows", () => {
         const none = run(["Pulumi.yaml"]);
         assert.equal(none.status, 1, "no stack file is a failure, not a silent pass");
         assert.deepEqual(none.calls, []);
+    });
+});
+
+describe(".ci/run", function () {
+    this.timeout(30_000);
+    const CI_RUN = path.join(PROJECT_DIR, ".ci", "run");
+
+    /** .ci/run with an npm on PATH that runs `test` as `testScript` (sh) and does nothing else. */
+    function ciRun(testScript: string) {
+        const bin = tempDir("ci-npm");
+        fs.writeFileSync(path.join(bin, "npm"), `#!/bin/sh\nif [ "$1" = test ]; then\n${testScript}\nfi\n`, { mode: 0o755 });
+        return spawnSync("bash", [CI_RUN], { cwd: PROJECT_DIR, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    }
+
+    it("ends with mocha's counts alone on a line, and exits 0 when nothing failed", () => {
+        const r = ciRun('echo "  7 passing (1s)"');
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim().split("\n").pop(), "7 passed, 0 failed");
+    });
+
+    it("fails a suite that leaves anything in its temp directory, naming it, though mocha passed", () => {
+        const r = ciRun(': > "$TMPDIR/left-behind"; mkdir "$TMPDIR/a-folder"; echo "  7 passing (1s)"');
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout.trim().split("\n").pop(), "7 passed, 1 failed");
+        assert.match(r.stderr, /npm test left these in its temp directory: a-folder left-behind/);
+    });
+
+    it("counts a failed type-check or lint, before mocha ran, as a failure", () => {
+        const r = ciRun("exit 2");
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout.trim().split("\n").pop(), "0 passed, 1 failed");
+    });
+
+    it("is clean to shellcheck", () => {
+        const r = spawnSync(requireProgram("shellcheck", "shellcheck"), ["--severity=style", "--format=gcc", CI_RUN], { encoding: "utf8" });
+        assert.equal(r.stdout, "");
+        assert.equal(r.status, 0);
     });
 });
