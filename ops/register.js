@@ -90,4 +90,4 @@ function register() {
 
 register();
 
-module.exports = { transpile, SWC_OPTIONS };
+module.exports = { transpile };

@@ -43,7 +43,7 @@ export const PACKS = {
 
 export type PackName = keyof typeof PACKS;
 
-/** The packs by start options, least recently taken first. */
+/** The packs by environment (environmentKey), least recently taken first. */
 const shared = new Map<string, Promise<PolicyPackProcess>>();
 
 /** How many packs a worker keeps from one spec file to the next. */
