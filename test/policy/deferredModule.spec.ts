@@ -2,16 +2,12 @@
 // it defers is the same SDK once asked for. Each case runs in a fresh node: the module cache is the
 // subject.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 
 import { POLICY_PACK_DIR } from "../../ops/project";
+import { jsonFromFreshNode } from "../scripts";
 
-/** Runs `script` in a fresh node in the pack's folder and returns the JSON it printed last. */
-function inFreshNode(script: string): Record<string, unknown> {
-    const result = spawnSync(process.execPath, ["-e", script], { cwd: POLICY_PACK_DIR, encoding: "utf8" });
-    assert.strictEqual(result.status, 0, result.stderr);
-    return JSON.parse(result.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
-}
+/** `script` run in a fresh node in the pack's folder: the JSON it printed last. */
+const inFreshNode = (script: string) => jsonFromFreshNode(script, { cwd: POLICY_PACK_DIR });
 
 /** The SDK's root deferred as the pack's entry defers it. */
 const DEFER_ROOT = `

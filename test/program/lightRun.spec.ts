@@ -4,16 +4,11 @@
 // unless PULUMI_DEBUG_PROMISE_LEAKS asks for them (program.ts withoutPromiseStacks). Each case runs
 // in a fresh node: the module cache and the SDK's module state are the subject.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
-import * as path from "path";
 
-import { PROJECT_DIR } from "../../ops/project";
+import { jsonFromFreshNode } from "../scripts";
 
-function inFreshNode(script: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
-    const result = spawnSync(process.execPath, ["-r", path.join(PROJECT_DIR, "ops", "register.js"), "-e", script], { cwd: PROJECT_DIR, encoding: "utf8", env });
-    assert.strictEqual(result.status, 0, result.stderr);
-    return JSON.parse(result.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
-}
+/** `script` run in a fresh node that can require the project's TypeScript: the JSON it printed last. */
+const inFreshNode = (script: string, env: NodeJS.ProcessEnv = process.env) => jsonFromFreshNode(script, { typescript: true, env });
 
 const LOADED = `
 const loaded = () => ({
