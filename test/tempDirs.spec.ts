@@ -11,6 +11,18 @@ const TEST_DIR = __dirname;
 const FIXTURES = path.join(TEST_DIR, "cleanupFixtures");
 const MOCHA_BIN = require.resolve("mocha/bin/mocha.js");
 
+/**
+ * The policy packs a fixture run started with this stack name that are still running: ended here,
+ * so that a failing run leaves none behind either, and returned for the test to fail on.
+ */
+function endLeftoverPacks(stack: string): number[] {
+    const leftover = processesWithEnvironment(`PULUMI_NODEJS_STACK=${stack}`);
+    for (const pid of leftover) {
+        process.kill(pid, "SIGKILL");
+    }
+    return leftover;
+}
+
 /** The pids of this user's processes whose environment holds `entry` (NAME=value). */
 function processesWithEnvironment(entry: string): number[] {
     return fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
@@ -45,13 +57,31 @@ describe("temporary folders", () => {
             { cwd: PROJECT_DIR, env, encoding: "utf8" },
         );
         const output = result.stdout + result.stderr;
+        const leftover = endLeftoverPacks(stack);
         // The run really ran every fixture, and one of them failed on purpose.
         assert.strictEqual(result.status, 1, output);
         assert.match(output, /4 passing/, output);
         assert.match(output, /1 failing/, output);
         assert.match(output, /this failure is the fixture's purpose/, output);
         assert.deepStrictEqual(fs.readdirSync(tmp), [], `the run left these in its temp directory`);
-        assert.deepStrictEqual(processesWithEnvironment(`PULUMI_NODEJS_STACK=${stack}`), [], "the run left its policy pack running");
+        assert.deepStrictEqual(leftover, [], "the run left its policy pack running");
+    });
+
+    it("a serial mocha run (--no-parallel) that takes a shared policy pack ends, and leaves the pack no longer running", function () {
+        this.timeout(120_000);
+        const stack = `fixture-serial-${process.pid}-${Date.now()}`;
+        const result = spawnSync(
+            process.execPath,
+            [MOCHA_BIN, "--config", path.join(PROJECT_DIR, ".mocharc.json"), "--no-parallel", path.join(FIXTURES, "pack.fixture.ts")],
+            // A pack the root hook kept would hold mocha open: the timeout turns that hang into a failure.
+            { cwd: PROJECT_DIR, env: { ...process.env, CGAP_FIXTURE_STACK: stack }, encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" },
+        );
+        const output = result.stdout + result.stderr;
+        const leftover = endLeftoverPacks(stack);
+        assert.strictEqual(result.error, undefined, `mocha did not end: ${String(result.error)}\n${output}`);
+        assert.strictEqual(result.status, 0, output);
+        assert.match(output, /1 passing/, output);
+        assert.deepStrictEqual(leftover, [], "the run left its policy pack running");
     });
 
     it("every test makes its temporary folders through tempDir(), so none is left behind", () => {
