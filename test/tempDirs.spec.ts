@@ -23,6 +23,16 @@ function endLeftoverPacks(stack: string): number[] {
     return leftover;
 }
 
+/**
+ * This process's environment for a child mocha run serially, with `more`. Without MOCHA_WORKER_ID,
+ * which this test inherits when it runs in a parallel worker: the child's root hook reads it to
+ * tell a worker from a serial run (test/hooks.ts).
+ */
+function serialEnvironment(more: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const { MOCHA_WORKER_ID: _worker, ...env } = process.env;
+    return { ...env, ...more };
+}
+
 /** The pids of this user's processes whose environment holds `entry` (NAME=value). */
 function processesWithEnvironment(entry: string): number[] {
     return fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
@@ -74,7 +84,7 @@ describe("temporary folders", () => {
             process.execPath,
             [MOCHA_BIN, "--config", path.join(PROJECT_DIR, ".mocharc.json"), "--no-parallel", path.join(FIXTURES, "pack.fixture.ts")],
             // A pack the root hook kept would hold mocha open: the timeout turns that hang into a failure.
-            { cwd: PROJECT_DIR, env: { ...process.env, CGAP_FIXTURE_STACK: stack }, encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" },
+            { cwd: PROJECT_DIR, env: serialEnvironment({ CGAP_FIXTURE_STACK: stack }), encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" },
         );
         const output = result.stdout + result.stderr;
         const leftover = endLeftoverPacks(stack);
